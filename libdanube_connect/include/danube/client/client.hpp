@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "danube/client/consumer.hpp"
+#include "danube/client/options.hpp"
+#include "danube/client/producer.hpp"
+#include "danube/client/result.hpp"
+#include "danube/client/schema_registry.hpp"
+
+namespace danube::client {
+
+namespace detail {
+class ClientCore;
+}
+
+// Where a topic is served, as a lookup reported it.
+struct BrokerAddress {
+  std::string connect_url;  // where to send requests
+  std::string broker_url;   // the owning broker; differs from connect_url behind a proxy
+  bool proxy = false;       // requests then carry x-danube-broker-url: broker_url
+};
+
+// Entry point of the Danube client: one gRPC channel per broker address, shared by every
+// producer and consumer made from it. A cheap handle; copies share the same connections.
+// Producers and consumers keep the connections alive after the handle is gone.
+class DanubeClient {
+ public:
+  // Checks the options (URL, TLS files, token sources). Opens no connection yet.
+  static Result<DanubeClient> create(ClientOptions options);
+
+  // Looks the topic up and creates the producer on every partition (auto-creating topics).
+  Result<std::unique_ptr<Producer>> create_producer(ProducerOptions options) const;
+  // Finds the topic's partitions and subscribes on each; the topic must exist.
+  Result<std::unique_ptr<Consumer>> subscribe(ConsumerOptions options) const;
+
+  Result<BrokerAddress> lookup_topic(const std::string& topic) const;
+  Result<std::vector<std::string>> topic_partitions(const std::string& topic) const;
+  // Whether the service channel is connected, trying to connect for up to `timeout`.
+  bool wait_for_connection(std::chrono::milliseconds timeout) const;
+
+  SchemaRegistryClient schema_registry() const;
+  const ClientOptions& options() const;
+
+ private:
+  explicit DanubeClient(std::shared_ptr<detail::ClientCore> core);
+  std::shared_ptr<detail::ClientCore> core_;
+};
+
+}  // namespace danube::client

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace danube::client {
+
+enum class DispatchStrategy { non_reliable, reliable };
+enum class SubscriptionType { exclusive, shared, failover, key_shared };
+
+// How a producer trades ordering for throughput when it pipelines sends.
+enum class Ordering {
+  strict,   // per-partition order is kept: one SendMessage in flight per partition
+  relaxed,  // up to max_in_flight sends at once on any partition; order is not guaranteed
+};
+
+// Retries of UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED: attempt n waits
+// min(base * 2^(n-1), max) scaled by a random factor in [0.5, 1.0).
+struct RetryPolicy {
+  std::uint32_t max_retries = 5;
+  std::chrono::milliseconds base_backoff{200};
+  std::chrono::milliseconds max_backoff{5000};
+};
+
+// PEM files. An empty ca_file means the system's root certificates.
+struct TlsOptions {
+  std::string ca_file;
+  std::string cert_file;  // client certificate, optional
+  std::string key_file;   // client key, required with cert_file
+};
+
+struct ClientOptions {
+  // http://host:port or https://host:port (https implies TLS with the system roots unless
+  // `tls` names a CA). The scheme is stripped for gRPC.
+  std::string service_url;
+  std::optional<TlsOptions> tls;
+
+  // A JWT sent as `authorization: Bearer <token>`: at most one of the three.
+  std::string token;
+  std::string token_file;                       // read once when the client is created
+  std::function<std::string()> token_supplier;  // called for every request
+
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds request_timeout{30'000};
+  std::size_t max_message_size = 4 * 1024 * 1024;
+  RetryPolicy retry;
+  // How often each producer and consumer asks the broker whether it is still known; 0 disables.
+  std::chrono::milliseconds health_check_interval{5'000};
+};
+
+struct SchemaReference {
+  enum class Version { latest, pinned, minimum };
+  std::string subject;
+  Version version = Version::latest;
+  std::uint32_t version_number = 0;  // for pinned and minimum
+};
+
+struct ProducerOptions {
+  std::string topic;
+  std::string name;
+  DispatchStrategy dispatch = DispatchStrategy::non_reliable;
+  // 0: the topic itself. N > 0: topics <topic>-part-0 .. -part-(N-1), producers <name>-<i>.
+  std::size_t partitions = 0;
+  std::optional<SchemaReference> schema;
+  Ordering ordering = Ordering::strict;
+  std::size_t max_in_flight = 64;   // SendMessage calls at once, over all partitions
+  std::size_t max_pending = 10'000;  // queued plus in flight; send_async blocks beyond this
+};
+
+struct ConsumerOptions {
+  std::string topic;
+  std::string consumer_name;
+  std::string subscription;
+  SubscriptionType type = SubscriptionType::shared;
+  std::vector<std::string> key_filters;  // KeyShared only: glob patterns of keys to receive
+  // The receive buffer: readers stop reading from the broker while it is full, so HTTP/2 flow
+  // control pushes back and memory stays bounded.
+  std::size_t buffer_max_messages = 1000;
+  std::size_t buffer_max_bytes = 16 * 1024 * 1024;
+  std::size_t max_in_flight_acks = 256;  // Ack/Nack calls at once
+};
+
+}  // namespace danube::client

@@ -1,0 +1,193 @@
+#include "partition_reader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "proto_conversions.hpp"
+
+namespace danube::client::detail {
+namespace {
+
+bool is_retryable_code(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+}
+
+}  // namespace
+
+PartitionReader::PartitionReader(std::shared_ptr<ClientCore> client, const ConsumerOptions& options,
+                                 std::string partition_topic, std::size_t index,
+                                 ReceiveBuffer& buffer, ConsumerCounters& counters)
+    : client_(std::move(client)),
+      options_(options),
+      topic_(std::move(partition_topic)),
+      index_(index),
+      buffer_(buffer),
+      counters_(counters) {}
+
+PartitionReader::~PartitionReader() { stop(); }
+
+PartitionEndpoint PartitionReader::endpoint() const {
+  std::lock_guard lock(mutex_);
+  return endpoint_;
+}
+
+bool PartitionReader::stopping() const {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+bool PartitionReader::pause(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  return !stop_signal_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
+Status PartitionReader::subscribe_once() {
+  const BrokerAddress address = client_->resolve_topic(topic_);
+  auto channel = client_->channel(address.connect_url);
+  std::shared_ptr<danube::ConsumerService::Stub> stub = danube::ConsumerService::NewStub(channel);
+
+  danube::ConsumerRequest request;
+  request.set_request_id(client_->next_request_id());
+  request.set_topic_name(topic_);
+  request.set_consumer_name(options_.consumer_name);
+  request.set_subscription(options_.subscription);
+  request.set_subscription_type(to_proto(options_.type));
+  for (const auto& filter : options_.key_filters) request.add_key_filters(filter);
+
+  grpc::ClientContext context;
+  client_->prepare(context, &address);
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return Error(ErrorCategory::cancelled, 0, "consumer closed");
+    active_context_ = &context;
+  }
+  danube::ConsumerResponse response;
+  const grpc::Status status = stub->Subscribe(&context, request, &response);
+  std::lock_guard lock(mutex_);
+  active_context_ = nullptr;
+  if (!status.ok()) return to_error("Subscribe " + topic_, status);
+  endpoint_ = PartitionEndpoint{response.consumer_id(), address, std::move(channel)};
+  stub_ = std::move(stub);
+  spdlog::debug("component=danube_consumer event=subscribed topic={} subscription={} consumer_id={}",
+                topic_, options_.subscription, response.consumer_id());
+  return Done{};
+}
+
+Status PartitionReader::subscribe() {
+  const RetryPolicy& policy = client_->options().retry;
+  for (std::uint32_t attempt = 0;; ++attempt) {
+    Status status = subscribe_once();
+    if (status || !status.error().is_retryable() || attempt >= policy.max_retries) return status;
+    if (!pause(client_->backoff().delay(attempt + 1))) {
+      return Error(ErrorCategory::cancelled, 0, "consumer closed");
+    }
+  }
+}
+
+void PartitionReader::start() { thread_ = std::thread([this] { run(); }); }
+
+void PartitionReader::request_resubscribe() {
+  std::lock_guard lock(mutex_);
+  resubscribe_requested_ = true;
+  if (active_context_ != nullptr) active_context_->TryCancel();
+}
+
+void PartitionReader::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (active_context_ != nullptr) active_context_->TryCancel();
+  }
+  stop_signal_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PartitionReader::run() {
+  std::uint32_t failures = 0;
+  bool needs_subscribe = false;
+  while (!stopping()) {
+    if (needs_subscribe) {
+      Status status = subscribe();
+      if (!status) {
+        if (stopping()) break;
+        ++failures;
+        spdlog::warn("component=danube_consumer event=resubscribe_failed topic={} error=\"{}\"",
+                     topic_, status.error().to_string());
+        if (!pause(client_->backoff().delay(failures))) break;
+        continue;
+      }
+      counters_.resubscribes.fetch_add(1, std::memory_order_relaxed);
+      needs_subscribe = false;
+    }
+
+    std::shared_ptr<danube::ConsumerService::Stub> stub;
+    PartitionEndpoint endpoint;
+    grpc::ClientContext context;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+      stub = stub_;
+      endpoint = endpoint_;
+      active_context_ = &context;
+    }
+    // A stream has no deadline: it lives as long as the subscription.
+    client_->prepare(context, &endpoint.address, std::chrono::milliseconds(0));
+    danube::ReceiveRequest request;
+    request.set_request_id(client_->next_request_id());
+    request.set_consumer_id(endpoint.consumer_id);
+    auto reader = stub->ReceiveMessages(&context, request);
+
+    bool received_any = false;
+    danube::StreamMessage message;
+    while (true) {
+      if (!buffer_.wait_for_room()) {
+        context.TryCancel();  // the consumer is closing
+        break;
+      }
+      if (!reader->Read(&message)) break;
+      received_any = true;
+      ReceivedMessage received = to_received_message(std::move(message));
+      received.topic = options_.topic;
+      received.partition = index_;
+      counters_.received.fetch_add(1, std::memory_order_relaxed);
+      buffer_.push(std::move(received));
+      message.Clear();
+    }
+    const grpc::Status status = reader->Finish();
+    bool resubscribe = false;
+    {
+      std::lock_guard lock(mutex_);
+      active_context_ = nullptr;
+      if (stopping_) break;
+      resubscribe = resubscribe_requested_;
+      resubscribe_requested_ = false;
+    }
+    counters_.stream_reopens.fetch_add(1, std::memory_order_relaxed);
+    if (received_any) failures = 0;
+    if (resubscribe) {
+      needs_subscribe = true;
+      continue;
+    }
+    const grpc::StatusCode code = status.error_code();
+    if (code == grpc::StatusCode::NOT_FOUND) {
+      // The broker does not know this consumer id any more (it restarted): subscribe again.
+      needs_subscribe = true;
+      continue;
+    }
+    ++failures;
+    if (!status.ok()) {
+      spdlog::debug("component=danube_consumer event=stream_ended topic={} code={} error=\"{}\"",
+                    topic_, static_cast<int>(code), status.error_message());
+    }
+    if (!status.ok() && !is_retryable_code(code) && code != grpc::StatusCode::CANCELLED) {
+      spdlog::warn("component=danube_consumer event=stream_failed topic={} error=\"{}\"", topic_,
+                   to_error("ReceiveMessages " + topic_, status).to_string());
+      needs_subscribe = true;
+    } else if (failures > client_->options().retry.max_retries) {
+      needs_subscribe = true;
+    }
+    if (!received_any && !pause(client_->backoff().delay(failures))) break;
+  }
+}
+
+}  // namespace danube::client::detail

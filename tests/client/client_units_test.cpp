@@ -1,0 +1,227 @@
+// Unit tests of the client's building blocks that need no broker: URL parsing, key routing,
+// retry backoff bounds, the scheduler and the flow-controlled receive buffer.
+#include <boost/test/unit_test.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "danube/client/error.hpp"
+#include "danube/client/partitioning.hpp"
+#include "receive_buffer.hpp"
+#include "retry_backoff.hpp"
+#include "scheduler.hpp"
+#include "service_url.hpp"
+
+using namespace danube::client;
+using namespace danube::client::detail;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(service_urls)
+
+BOOST_AUTO_TEST_CASE(scheme_is_stripped_and_tls_detected) {
+  auto plain = parse_service_url("http://127.0.0.1:6650");
+  BOOST_REQUIRE(plain.ok());
+  BOOST_TEST(plain.value().target == "127.0.0.1:6650");
+  BOOST_TEST(!plain.value().tls);
+
+  auto secure = parse_service_url("https://broker.example:6651/");
+  BOOST_REQUIRE(secure.ok());
+  BOOST_TEST(secure.value().target == "broker.example:6651");
+  BOOST_TEST(secure.value().tls);
+
+  auto bare = parse_service_url("localhost:6650");
+  BOOST_REQUIRE(bare.ok());
+  BOOST_TEST(bare.value().target == "localhost:6650");
+}
+
+BOOST_AUTO_TEST_CASE(bad_urls_are_rejected_with_the_reason) {
+  for (const char* url : {"", "http://", "ftp://host:1", "http://host", "http://host:0",
+                          "http://host:99999", "http://host:12/path", "http://:6650"}) {
+    auto parsed = parse_service_url(url);
+    BOOST_TEST_CONTEXT("url '" << url << "'") {
+      BOOST_REQUIRE(!parsed.ok());
+      BOOST_TEST((parsed.error().category() == ErrorCategory::invalid_argument));
+      BOOST_TEST(parsed.error().message().find("invalid service URL") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(key_routing)
+
+BOOST_AUTO_TEST_CASE(fnv1a_64_matches_the_reference_vectors) {
+  // Published FNV-1a 64-bit test vectors.
+  BOOST_TEST(fnv1a_64("") == 0xcbf29ce484222325ULL);
+  BOOST_TEST(fnv1a_64("a") == 0xaf63dc4c8601ec8cULL);
+  BOOST_TEST(fnv1a_64("foobar") == 0x85944171f73967e8ULL);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_always_maps_to_the_same_partition) {
+  for (std::size_t partitions : {1u, 2u, 3u, 7u, 16u}) {
+    for (const char* key : {"sensor-1", "sensor-2", "", "ключ", "a much longer key value"}) {
+      const auto first = partition_for_key(key, partitions);
+      BOOST_TEST(first < partitions);
+      BOOST_TEST(partition_for_key(key, partitions) == first);
+      BOOST_TEST(first == fnv1a_64(key) % partitions);
+    }
+  }
+  BOOST_TEST(partition_for_key("anything", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(errors)
+
+BOOST_AUTO_TEST_CASE(grpc_codes_map_to_categories) {
+  BOOST_TEST((Error::from_grpc_status(14, "x").category() == ErrorCategory::unavailable));
+  BOOST_TEST((Error::from_grpc_status(4, "x").category() == ErrorCategory::retryable));
+  BOOST_TEST((Error::from_grpc_status(8, "x").category() == ErrorCategory::retryable));
+  BOOST_TEST((Error::from_grpc_status(5, "x").category() == ErrorCategory::not_found));
+  BOOST_TEST((Error::from_grpc_status(3, "x").category() == ErrorCategory::invalid_argument));
+  BOOST_TEST((Error::from_grpc_status(9, "x").category() == ErrorCategory::precondition));
+  BOOST_TEST((Error::from_grpc_status(16, "x").category() == ErrorCategory::unauthenticated));
+  BOOST_TEST((Error::from_grpc_status(7, "x").category() == ErrorCategory::permission));
+  BOOST_TEST((Error::from_grpc_status(13, "x").category() == ErrorCategory::internal));
+  BOOST_TEST(Error::from_grpc_status(14, "x").is_retryable());
+  BOOST_TEST(!Error::from_grpc_status(5, "x").is_retryable());
+  BOOST_TEST(Error::from_grpc_status(14, "down").to_string() == "unavailable (grpc 14): down");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(backoff)
+
+BOOST_AUTO_TEST_CASE(delays_grow_and_stay_within_jitter_bounds_and_cap) {
+  RetryBackoff backoff(RetryPolicy{10, 100ms, 1000ms});
+  BOOST_TEST(backoff.delay(0).count() == 0);
+  for (int round = 0; round < 200; ++round) {
+    for (std::uint32_t attempt = 1; attempt <= 10; ++attempt) {
+      const auto nominal = std::min<std::int64_t>(100LL << (attempt - 1), 1000);
+      const auto delay = backoff.delay(attempt).count();
+      BOOST_TEST_CONTEXT("attempt " << attempt) {
+        BOOST_TEST(delay >= nominal / 2);
+        BOOST_TEST(delay < nominal);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(scheduler)
+
+BOOST_AUTO_TEST_CASE(tasks_run_in_due_order) {
+  Scheduler scheduler("test");
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<int> order;
+  auto record = [&](int value) {
+    std::lock_guard lock(mutex);
+    order.push_back(value);
+    done.notify_all();
+  };
+  scheduler.post_after(60ms, [&] { record(3); });
+  scheduler.post_after(30ms, [&] { record(2); });
+  scheduler.post([&] { record(1); });
+  std::unique_lock lock(mutex);
+  BOOST_REQUIRE(done.wait_for(lock, 5s, [&] { return order.size() == 3; }));
+  BOOST_TEST(order == (std::vector<int>{1, 2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(a_task_may_destroy_its_own_scheduler) {
+  auto scheduler = std::make_shared<Scheduler>("self-destroying");
+  std::promise<void> finished;
+  auto owner = std::make_shared<std::shared_ptr<Scheduler>>(scheduler);
+  scheduler->post([owner, &finished] {
+    owner->reset();  // the last reference goes away on the scheduler's own thread
+    finished.set_value();
+  });
+  scheduler.reset();
+  BOOST_TEST((finished.get_future().wait_for(5s) == std::future_status::ready));
+}
+
+BOOST_AUTO_TEST_CASE(pending_tasks_are_dropped_on_destruction) {
+  std::atomic<bool> ran{false};
+  {
+    Scheduler scheduler("drop");
+    scheduler.post_after(1h, [&] { ran = true; });
+  }
+  BOOST_TEST(!ran.load());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(receive_buffer)
+
+ReceivedMessage message_of(std::size_t bytes) {
+  ReceivedMessage message;
+  message.payload.assign(bytes, 'x');
+  return message;
+}
+
+BOOST_AUTO_TEST_CASE(a_full_buffer_blocks_the_reader_until_the_application_takes_messages) {
+  ReceiveBuffer buffer(3, 1 << 20);
+  for (int i = 0; i < 3; ++i) {
+    BOOST_REQUIRE(buffer.wait_for_room());
+    buffer.push(message_of(10));
+  }
+  std::promise<bool> reader_got_room;
+  std::thread reader([&] { reader_got_room.set_value(buffer.wait_for_room()); });
+  auto room = reader_got_room.get_future();
+  BOOST_TEST((room.wait_for(100ms) == std::future_status::timeout));  // still full
+  BOOST_TEST(buffer.pop(1, 0ms).size() == 1u);
+  BOOST_TEST((room.wait_for(5s) == std::future_status::ready));
+  BOOST_TEST(room.get());
+  reader.join();
+}
+
+BOOST_AUTO_TEST_CASE(bytes_bound_the_buffer_too) {
+  ReceiveBuffer buffer(1000, 4096);
+  int admitted = 0;
+  while (admitted < 100) {
+    std::promise<bool> room;
+    std::thread probe([&] { room.set_value(buffer.wait_for_room()); });
+    auto future = room.get_future();
+    if (future.wait_for(50ms) == std::future_status::timeout) {
+      buffer.close();  // unblock the probe
+      probe.join();
+      break;
+    }
+    probe.join();
+    buffer.push(message_of(1000));
+    ++admitted;
+  }
+  BOOST_TEST(admitted < 10);
+  BOOST_TEST(buffer.bytes() < 4096u + 2000u);
+}
+
+BOOST_AUTO_TEST_CASE(ready_callback_fires_on_the_empty_to_non_empty_edge) {
+  ReceiveBuffer buffer(10, 1 << 20);
+  std::atomic<int> calls{0};
+  buffer.set_ready_callback([&] { ++calls; });
+  buffer.push(message_of(1));
+  buffer.push(message_of(1));
+  BOOST_TEST(calls.load() == 1);
+  BOOST_TEST(buffer.pop(10, 0ms).size() == 2u);
+  buffer.push(message_of(1));
+  BOOST_TEST(calls.load() == 2);
+  std::atomic<int> late_calls{0};
+  buffer.set_ready_callback([&] { ++late_calls; });  // already non-empty: called at once
+  BOOST_TEST(late_calls.load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(close_wakes_blocked_readers_and_keeps_messages_readable) {
+  ReceiveBuffer buffer(1, 1 << 20);
+  buffer.push(message_of(5));
+  std::promise<bool> room;
+  std::thread reader([&] { room.set_value(buffer.wait_for_room()); });
+  buffer.close();
+  reader.join();
+  BOOST_TEST(!room.get_future().get());
+  BOOST_TEST(buffer.pop(5, 0ms).size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

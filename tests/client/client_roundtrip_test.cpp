@@ -1,0 +1,323 @@
+// The client against the embedded broker: round trips on both dispatch strategies, partitions
+// and key routing, strict ordering under pipelining, nacks, fault injection, schemas.
+#include <boost/test/unit_test.hpp>
+#include <map>
+#include <set>
+
+#include "client_test_support.hpp"
+#include "danube/client/partitioning.hpp"
+
+using namespace danube::client;
+using namespace danube::client::test;
+using namespace std::chrono_literals;
+namespace testkit = danube::testkit;
+
+namespace {
+
+ConsumerOptions consumer_options(const std::string& topic, const std::string& subscription,
+                                 SubscriptionType type = SubscriptionType::exclusive) {
+  ConsumerOptions options;
+  options.topic = topic;
+  options.consumer_name = subscription + "-consumer";
+  options.subscription = subscription;
+  options.type = type;
+  return options;
+}
+
+ProducerOptions producer_options(const std::string& topic, DispatchStrategy dispatch,
+                                 std::size_t partitions = 0) {
+  ProducerOptions options;
+  options.topic = topic;
+  options.name = "producer-" + std::to_string(std::hash<std::string>{}(topic) % 1000);
+  options.dispatch = dispatch;
+  options.partitions = partitions;
+  return options;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(reliable_round_trip_keeps_payload_attributes_key_and_offsets) {
+  BrokerAndClient env;
+  auto producer = env.producer(producer_options("/default/orders", DispatchStrategy::reliable));
+  auto consumer = env.consumer(consumer_options("/default/orders", "audit"));
+
+  constexpr int kCount = 500;
+  std::vector<std::future<Result<SendReceipt>>> receipts;
+  for (int i = 0; i < kCount; ++i) {
+    OutgoingMessage message = text_message("order-" + std::to_string(i), "customer-" + std::to_string(i % 7));
+    message.attributes = {{"index", std::to_string(i)}, {"origin", "cpp"}};
+    receipts.push_back(producer->send(std::move(message)));
+  }
+  for (auto& receipt : receipts) {
+    auto outcome = receipt.get();
+    BOOST_REQUIRE_MESSAGE(outcome.ok(), error_text(outcome));
+  }
+
+  auto received = receive_n(*consumer, kCount, Acks::each);
+  BOOST_REQUIRE_EQUAL(received.size(), static_cast<std::size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) {
+    const ReceivedMessage& message = received[i];
+    BOOST_TEST(message.payload == "order-" + std::to_string(i));  // strict order on one topic
+    BOOST_TEST(message.attributes.at("index") == std::to_string(i));
+    BOOST_TEST(message.attributes.at("origin") == "cpp");
+    BOOST_REQUIRE(message.routing_key.has_value());
+    BOOST_TEST(*message.routing_key == "customer-" + std::to_string(i % 7));
+    BOOST_TEST(message.id.topic_offset == static_cast<std::uint64_t>(i));
+    BOOST_TEST(message.id.topic_name == "/default/orders");
+    BOOST_TEST(message.producer_name == producer->name());
+    BOOST_TEST(message.topic == "/default/orders");
+    BOOST_TEST(message.publish_time > 0u);
+  }
+  BOOST_TEST(consumer->flush_acks(10s));
+  BOOST_TEST(consumer->stats().acked == static_cast<std::uint64_t>(kCount));
+  BOOST_TEST(env.broker.wait_for_counters(
+      "/default/orders", [](const testkit::TopicCounters& c) { return c.acked == kCount; }, 10s));
+  BOOST_TEST(producer->stats().sent == static_cast<std::uint64_t>(kCount));
+}
+
+BOOST_AUTO_TEST_CASE(non_reliable_round_trip_in_lockstep_loses_nothing) {
+  BrokerAndClient env;
+  auto producer = env.producer(producer_options("/default/ticks", DispatchStrategy::non_reliable));
+  auto consumer = env.consumer(consumer_options("/default/ticks", "live"));
+  BOOST_REQUIRE(env.broker.wait_until(
+      [&] {
+        auto sub = env.broker.subscription("/default/ticks", "live");
+        return sub && sub->connected_consumers == 1;
+      },
+      10s));
+  // One message at a time: the broker's per-consumer queue of 4 never overflows.
+  for (int i = 0; i < 50; ++i) {
+    auto outcome = producer->send(text_message("tick-" + std::to_string(i))).get();
+    BOOST_REQUIRE_MESSAGE(outcome.ok(), error_text(outcome));
+    auto received = receive_n(*consumer, 1, Acks::none, 10s);
+    BOOST_REQUIRE_EQUAL(received.size(), 1u);
+    BOOST_TEST(received[0].payload == "tick-" + std::to_string(i));
+    BOOST_TEST(received[0].id.topic_offset == 0u);  // non-reliable topics carry no offsets
+  }
+}
+
+BOOST_AUTO_TEST_CASE(keys_pick_partitions_by_fnv1a_and_unkeyed_messages_round_robin) {
+  BrokerAndClient env;
+  auto producer = env.producer(producer_options("/default/sensors", DispatchStrategy::reliable, 3));
+  BOOST_TEST(producer->partitions() == 3u);
+  auto consumer = env.consumer(consumer_options("/default/sensors", "all", SubscriptionType::shared));
+  BOOST_TEST(consumer->partitions().size() == 3u);
+
+  const std::vector<std::string> keys = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"};
+  std::vector<std::future<Result<SendReceipt>>> receipts;
+  for (int round = 0; round < 10; ++round) {
+    for (const auto& key : keys) receipts.push_back(producer->send(text_message(key, key)));
+  }
+  for (int i = 0; i < 30; ++i) receipts.push_back(producer->send(text_message("unkeyed")));
+  std::map<std::string, int> receipt_partitions;
+  for (auto& future : receipts) {
+    auto outcome = future.get();
+    BOOST_REQUIRE_MESSAGE(outcome.ok(), error_text(outcome));
+    receipt_partitions[outcome.value().topic_name]++;
+  }
+
+  auto received = receive_n(*consumer, receipts.size(), Acks::each);
+  BOOST_REQUIRE_EQUAL(received.size(), receipts.size());
+  std::map<std::string, std::set<std::string>> partitions_of_key;
+  std::map<std::string, int> unkeyed_per_partition;
+  for (const auto& message : received) {
+    if (message.routing_key) {
+      partitions_of_key[*message.routing_key].insert(message.id.topic_name);
+      const auto expected = partition_for_key(*message.routing_key, 3);
+      BOOST_TEST(message.id.topic_name == "/default/sensors-part-" + std::to_string(expected));
+    } else {
+      unkeyed_per_partition[message.id.topic_name]++;
+    }
+    BOOST_TEST(message.topic == "/default/sensors");
+  }
+  for (const auto& [key, partitions] : partitions_of_key) {
+    BOOST_TEST_CONTEXT("key " << key) { BOOST_TEST(partitions.size() == 1u); }
+  }
+  BOOST_TEST(unkeyed_per_partition.size() == 3u);
+  for (const auto& [topic, count] : unkeyed_per_partition) {
+    BOOST_TEST_CONTEXT(topic) { BOOST_TEST(count == 10); }  // 30 round-robin over 3
+  }
+  BOOST_TEST(consumer->flush_acks(10s));
+}
+
+BOOST_AUTO_TEST_CASE(strict_ordering_keeps_per_partition_order_under_pipelining_and_latency) {
+  testkit::BrokerOptions broker_options;
+  broker_options.max_unacked_messages = 1000;
+  BrokerAndClient env(broker_options);
+  auto options = producer_options("/default/ledger", DispatchStrategy::reliable, 4);
+  options.ordering = Ordering::strict;
+  options.max_in_flight = 64;
+  auto producer = env.producer(options);
+  auto consumer = env.consumer(consumer_options("/default/ledger", "ordered"));
+  // Uneven server-side latency would reorder concurrent calls of one partition.
+  env.broker.set_latency(testkit::Rpc::send_message, 1ms);
+
+  constexpr int kCount = 2000;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kCount; ++i) {
+    producer->send_async(text_message(std::to_string(i), "k" + std::to_string(i % 16)),
+                         [&](Result<SendReceipt> outcome) {
+                           if (!outcome.ok()) ++failures;
+                         });
+  }
+  BOOST_REQUIRE(producer->flush(60s));
+  BOOST_TEST(failures.load() == 0);
+  env.broker.set_latency(testkit::Rpc::send_message, 0ms);
+
+  auto received = receive_n(*consumer, kCount, Acks::each);
+  BOOST_REQUIRE_EQUAL(received.size(), static_cast<std::size_t>(kCount));
+  // Each partition is an ordered log, so its payloads must appear in the order they were sent.
+  std::map<std::string, int> last_per_partition;
+  for (const auto& message : received) {
+    const int value = std::stoi(message.payload);
+    auto [last, first_seen] = last_per_partition.try_emplace(message.id.topic_name, value);
+    if (!first_seen) {
+      BOOST_TEST_CONTEXT(message.id.topic_name) { BOOST_TEST(value > last->second); }
+      last->second = value;
+    }
+  }
+  BOOST_TEST(last_per_partition.size() == 4u);
+  BOOST_TEST(consumer->flush_acks(10s));
+}
+
+BOOST_AUTO_TEST_CASE(nacked_messages_are_redelivered_with_the_same_offset) {
+  testkit::BrokerOptions broker_options;
+  broker_options.redelivery_backoff_initial = 10ms;
+  broker_options.redelivery_backoff_max = 50ms;
+  BrokerAndClient env(broker_options);
+  auto producer = env.producer(producer_options("/default/jobs", DispatchStrategy::reliable));
+  auto consumer = env.consumer(consumer_options("/default/jobs", "workers"));
+  BOOST_REQUIRE(producer->send(text_message("job-1")).get().ok());
+
+  auto first = receive_n(*consumer, 1);
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  std::promise<Status> nacked;
+  consumer->nack_async(first[0].request_id, first[0].id, 20ms, "transient failure",
+                       [&](Status status) { nacked.set_value(status); });
+  BOOST_TEST(nacked.get_future().get().ok());
+
+  auto again = receive_n(*consumer, 1);
+  BOOST_REQUIRE_EQUAL(again.size(), 1u);
+  BOOST_TEST(again[0].payload == "job-1");
+  BOOST_TEST(again[0].id.topic_offset == first[0].id.topic_offset);
+  BOOST_TEST(consumer->ack(again[0]).get().ok());
+  BOOST_TEST(consumer->stats().nacked == 1u);
+  BOOST_TEST(env.broker.counters("/default/jobs")->redelivered >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(retryable_faults_are_retried_and_others_surface_with_their_category) {
+  BrokerAndClient env;
+  auto producer = env.producer(producer_options("/default/faults", DispatchStrategy::reliable));
+
+  env.broker.fail_next(testkit::Rpc::send_message, 3, 14 /* UNAVAILABLE */, "broker busy");
+  auto retried = producer->send(text_message("survives")).get();
+  BOOST_TEST_REQUIRE(retried.ok());
+  BOOST_TEST(producer->stats().retried == 3u);
+
+  env.broker.fail_next(testkit::Rpc::send_message, 1, 7 /* PERMISSION_DENIED */, "denied");
+  auto denied = producer->send(text_message("rejected")).get();
+  BOOST_REQUIRE(!denied.ok());
+  BOOST_TEST((denied.error().category() == ErrorCategory::permission));
+  BOOST_TEST(denied.error().grpc_code() == 7);
+  BOOST_TEST(denied.error().message().find("denied") != std::string::npos);
+
+  env.broker.fail_next(testkit::Rpc::create_producer, 2, 8 /* RESOURCE_EXHAUSTED */);
+  auto options = producer_options("/default/faults", DispatchStrategy::reliable);
+  options.name = "second";
+  auto second = env.client->create_producer(options);
+  BOOST_TEST(second.ok());
+
+  env.broker.fail_next(testkit::Rpc::subscribe, 1, 3 /* INVALID_ARGUMENT */, "bad request");
+  auto consumer = env.client->subscribe(consumer_options("/default/faults", "s"));
+  BOOST_REQUIRE(!consumer.ok());
+  BOOST_TEST((consumer.error().category() == ErrorCategory::invalid_argument));
+}
+
+BOOST_AUTO_TEST_CASE(broker_errors_have_clear_categories) {
+  BrokerAndClient env;
+  auto missing = env.client->subscribe(consumer_options("/default/never-created", "s"));
+  BOOST_REQUIRE(!missing.ok());
+  BOOST_TEST((missing.error().category() == ErrorCategory::not_found));
+
+  auto bad_name = env.client->create_producer(producer_options("default/no-slash", DispatchStrategy::reliable));
+  BOOST_REQUIRE(!bad_name.ok());
+  BOOST_TEST((bad_name.error().category() == ErrorCategory::invalid_argument));
+
+  auto reliable = env.producer(producer_options("/default/mixed", DispatchStrategy::reliable));
+  auto options = producer_options("/default/mixed", DispatchStrategy::non_reliable);
+  options.name = "other";
+  auto mismatch = env.client->create_producer(options);
+  BOOST_REQUIRE(!mismatch.ok());
+  BOOST_TEST((mismatch.error().category() == ErrorCategory::precondition));
+
+  auto exclusive = env.consumer(consumer_options("/default/mixed", "solo"));
+  auto intruder_options = consumer_options("/default/mixed", "solo");
+  intruder_options.consumer_name = "intruder";
+  auto intruder = env.client->subscribe(intruder_options);
+  BOOST_REQUIRE(!intruder.ok());
+  BOOST_TEST((intruder.error().category() == ErrorCategory::permission));
+}
+
+BOOST_AUTO_TEST_CASE(schema_registry_round_trip_and_schema_stamped_messages) {
+  BrokerAndClient env;
+  auto registry = env.client->schema_registry();
+  const std::string v1 = R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})";
+  auto registered = registry.register_schema({"orders-value", "json_schema", v1, "orders", "tests", {"t"}});
+  BOOST_REQUIRE_MESSAGE(registered.ok(), error_text(registered));
+  BOOST_TEST(registered.value().is_new_version);
+  auto again = registry.register_schema({"orders-value", "json_schema", v1, "", "", {}});
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(!again.value().is_new_version);
+  BOOST_TEST(again.value().version == registered.value().version);
+
+  auto latest = registry.get_latest_schema("orders-value");
+  BOOST_REQUIRE(latest.ok());
+  BOOST_TEST(latest.value().definition == v1);
+  BOOST_TEST(latest.value().schema_type == "json_schema");
+  auto by_id = registry.get_schema(latest.value().schema_id);
+  BOOST_REQUIRE(by_id.ok());
+  BOOST_TEST(by_id.value().subject == "orders-value");
+  auto versions = registry.list_versions("orders-value");
+  BOOST_REQUIRE(versions.ok());
+  BOOST_TEST(versions.value().size() == 1u);
+  auto compatible = registry.check_compatibility("orders-value", v1, "json_schema");
+  BOOST_REQUIRE(compatible.ok());
+  BOOST_TEST(compatible.value().compatible);
+  auto unknown = registry.get_latest_schema("nobody");
+  BOOST_REQUIRE(!unknown.ok());
+  BOOST_TEST((unknown.error().category() == ErrorCategory::not_found));
+
+  auto options = producer_options("/default/typed", DispatchStrategy::reliable);
+  options.schema = SchemaReference{"orders-value", SchemaReference::Version::latest, 0};
+  auto producer = env.producer(options);
+  auto consumer = env.consumer(consumer_options("/default/typed", "typed"));
+  BOOST_REQUIRE(producer->send(text_message(R"({"id":1})")).get().ok());
+  auto received = receive_n(*consumer, 1);
+  BOOST_REQUIRE_EQUAL(received.size(), 1u);
+  BOOST_REQUIRE(received[0].schema_id.has_value());
+  BOOST_TEST(*received[0].schema_id == latest.value().schema_id);
+  BOOST_TEST(received[0].schema_version.value_or(0) == latest.value().version);
+}
+
+BOOST_AUTO_TEST_CASE(closing_a_producer_fails_what_cannot_be_sent_and_rejects_new_sends) {
+  BrokerAndClient env;
+  auto producer = env.producer(producer_options("/default/closing", DispatchStrategy::reliable));
+  env.broker.set_latency(testkit::Rpc::send_message, 200ms);
+  std::atomic<int> ok{0}, cancelled{0};
+  for (int i = 0; i < 20; ++i) {
+    producer->send_async(text_message("m"), [&](Result<SendReceipt> outcome) {
+      if (outcome.ok()) {
+        ++ok;
+      } else if (outcome.error().category() == ErrorCategory::cancelled) {
+        ++cancelled;
+      }
+    });
+  }
+  producer->close(10ms);
+  BOOST_TEST(ok.load() + cancelled.load() == 20);
+  BOOST_TEST(cancelled.load() > 0);
+  auto after = producer->send(text_message("late")).get();
+  BOOST_REQUIRE(!after.ok());
+  BOOST_TEST((after.error().category() == ErrorCategory::cancelled));
+  env.broker.set_latency(testkit::Rpc::send_message, 0ms);
+}

@@ -1,0 +1,32 @@
+#pragma once
+
+// A child process whose stdout the test reads line by line, with deadlines, so a hung peer
+// fails the test instead of hanging it.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace danube::interop {
+
+class ChildProcess {
+ public:
+  // Starts `argv[0]` with the given arguments; stderr is inherited (it shows up in the log).
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ~ChildProcess();  // kills the child if it still runs
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // The next stdout line, or nullopt at end of output or when the deadline passes.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  // Waits for the child to exit; returns its exit status (-1 if killed or timed out).
+  int wait(std::chrono::milliseconds timeout);
+
+ private:
+  int pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string pending_;
+  bool eof_ = false;
+};
+
+}  // namespace danube::interop

@@ -12,6 +12,7 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev
   libssl-dev
   libboost-test-dev
+  clang-format
 )
 
 missing=()

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+
+// Avro binary encoding (Avro 1.11 specification) of JSON values, written for this SDK.
+//
+// Supported: null, boolean, int, long, float, double, bytes, string, record, enum, array, map,
+// union, fixed, named-type references and namespaces. Logical types are carried as their
+// underlying type. Values map to JSON naturally: records are objects, maps are objects, arrays
+// are arrays, enums are their symbol strings, bytes and fixed are strings whose code points
+// are the byte values (U+0000..U+00FF, the Avro JSON convention), and a union value is the
+// plain value of its branch (null or e.g. 42). When encoding, a union also accepts the Avro
+// JSON form {"<branch type name>": value}; otherwise the first branch that accepts the value
+// is used.
+namespace danube::connect::avro {
+
+class Schema {
+ public:
+  // Parses an Avro schema (JSON text). Throws ConnectorError(configuration) naming the
+  // problem ("avro schema: record 'Order' field 'id': unknown type 'strin'").
+  static Schema parse(std::string_view schema_json);
+
+  // Throws ConnectorError(serialization) naming the path of the bad value ("$.items[2].qty:
+  // expected int, got string").
+  std::string encode(const nlohmann::json& value) const;
+  // Throws ConnectorError(invalid_data) for truncated or malformed input, and for trailing
+  // bytes. Memory use is bounded by the input size.
+  nlohmann::json decode(std::span<const std::uint8_t> bytes) const;
+  nlohmann::json decode(std::string_view bytes) const;
+
+  // "record com.example.Order", "int", ...
+  std::string describe() const;
+
+  // Internal representation (defined in avro.cpp).
+  struct Node;
+  struct Impl;
+
+ private:
+  explicit Schema(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace danube::connect::avro

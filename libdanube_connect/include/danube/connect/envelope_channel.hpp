@@ -1,0 +1,117 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "danube/connect/source_record.hpp"
+
+namespace danube::connect {
+
+enum class SendStatus { sent, timed_out, closed };
+
+class SourceSender;
+
+// A bounded, closable, multi-producer channel of SourceEnvelopes between a streaming source's
+// threads and the runtime.
+//
+// Producers block in send() while the channel is full: that is the backpressure a push source
+// feels when the runtime cannot publish fast enough. After close(), sends fail at once (also
+// those blocked), while the receiver may still drain what was queued.
+class EnvelopeChannel : public std::enable_shared_from_this<EnvelopeChannel> {
+ public:
+  // `capacity_records` >= 1. `capacity_bytes` bounds the queued payload bytes too (0 = no
+  // byte bound); an envelope larger than that bound is still admitted into an empty channel,
+  // so a big record cannot block forever.
+  static std::shared_ptr<EnvelopeChannel> create(std::size_t capacity_records,
+                                                 std::size_t capacity_bytes = 0);
+
+  // Use create(); the key keeps construction behind it while allowing make_shared.
+  struct CreateKey {
+    explicit CreateKey() = default;
+  };
+  EnvelopeChannel(CreateKey, std::size_t capacity_records, std::size_t capacity_bytes);
+
+  EnvelopeChannel(const EnvelopeChannel&) = delete;
+  EnvelopeChannel& operator=(const EnvelopeChannel&) = delete;
+
+  // A copyable handle for the producing side.
+  SourceSender sender();
+
+  // Blocks until there is room or the channel is closed.
+  SendStatus send(SourceEnvelope envelope);
+  // Gives up after `timeout`.
+  SendStatus send_for(SourceEnvelope envelope, std::chrono::milliseconds timeout);
+
+  // Takes up to `max_count` envelopes without blocking (possibly none).
+  std::vector<SourceEnvelope> try_receive(std::size_t max_count);
+  // Waits up to `timeout` for at least one envelope, then takes up to `max_count`. Returns
+  // empty on timeout, or at once when the channel is closed and drained.
+  std::vector<SourceEnvelope> receive_for(std::size_t max_count, std::chrono::milliseconds timeout);
+
+  // Refuses further sends and wakes everyone waiting. Idempotent.
+  void close();
+  bool is_closed() const;
+  // Closed and nothing left to receive.
+  bool is_drained() const;
+
+  // Called (on the sending thread, without locks held) whenever the channel goes from empty
+  // to non-empty, and once when it is closed, so an actor can be told to drain it without
+  // anyone blocking. It is not called again while envelopes remain queued: the receiver
+  // should keep calling try_receive until it returns fewer than it asked for. Setting it when
+  // the channel is already non-empty or closed calls it once at once. Must not block.
+  void set_readable_callback(std::function<void()> callback);
+
+  std::size_t size() const;
+  std::size_t queued_bytes() const;
+  std::size_t capacity_records() const { return capacity_records_; }
+  std::size_t capacity_bytes() const { return capacity_bytes_; }
+
+  // The size an envelope counts for against `capacity_bytes`: payload, topic, key and
+  // attribute bytes.
+  static std::size_t envelope_bytes(const SourceEnvelope& envelope);
+
+ private:
+  bool has_room_locked(std::size_t bytes) const;
+  template <class WaitFn>
+  SendStatus send_impl(SourceEnvelope envelope, WaitFn&& wait);
+  std::vector<SourceEnvelope> take_locked(std::size_t max_count);
+
+  const std::size_t capacity_records_;
+  const std::size_t capacity_bytes_;
+  mutable std::mutex mutex_;
+  std::condition_variable not_full_;
+  std::condition_variable not_empty_;
+  std::deque<SourceEnvelope> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool closed_ = false;
+  std::shared_ptr<std::function<void()>> readable_callback_;
+};
+
+// The handle a streaming source emits records through. Copy it freely (to several threads).
+class SourceSender {
+ public:
+  explicit SourceSender(std::shared_ptr<EnvelopeChannel> channel) : channel_(std::move(channel)) {}
+
+  // Blocks while the runtime is full (backpressure). Returns false once the runtime has
+  // closed the channel: the source should then stop producing.
+  bool send(SourceEnvelope envelope) const;
+  // Like send, but gives up after `timeout` so the caller can check its own stop conditions.
+  SendStatus send_for(SourceEnvelope envelope, std::chrono::milliseconds timeout) const;
+  // Sends in order; returns how many were sent before the channel closed.
+  std::size_t send_batch(std::vector<SourceEnvelope> envelopes) const;
+  // Like send(), but throws ConnectorError(fatal) "failed to emit source envelope: channel
+  // closed" instead of returning false (the seed's behaviour).
+  void send_or_throw(SourceEnvelope envelope) const;
+  bool is_closed() const;
+
+ private:
+  std::shared_ptr<EnvelopeChannel> channel_;
+};
+
+}  // namespace danube::connect

@@ -1,0 +1,39 @@
+// Default behaviour of the connector interfaces.
+#include "danube/connect/sink_connector.hpp"
+#include "danube/connect/source_connector.hpp"
+
+namespace danube::connect {
+
+BatchResult RecordSinkConnector::process_batch(std::span<const SinkRecord> records) {
+  BatchResult result(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    try {
+      process(records[i]);
+    } catch (const ConnectorError& error) {
+      result.fail(i, error);
+      // A fatal error stops the connector: do not write further records behind it.
+      if (error.is_fatal()) {
+        for (std::size_t rest = i + 1; rest < records.size(); ++rest)
+          result.fail(rest, error);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+std::string_view to_string(SourceMode mode) {
+  return mode == SourceMode::streaming ? "streaming" : "polling";
+}
+
+std::vector<SourceEnvelope> SourceConnector::poll() {
+  throw ConnectorError::configuration("poll() not implemented for this source connector");
+}
+
+void SourceConnector::start_streaming(SourceSender sender) {
+  (void)sender;
+  throw ConnectorError::configuration(
+      "start_streaming() not implemented for this source connector");
+}
+
+}  // namespace danube::connect

@@ -1,0 +1,49 @@
+#include "danube/connect/health_state.hpp"
+
+namespace danube::connect {
+
+HealthState::HealthState(std::string connector_name) {
+  state_.connector = std::move(connector_name);
+}
+
+void HealthState::set_started(bool started) {
+  std::lock_guard lock(mutex_);
+  state_.started = started;
+}
+
+void HealthState::set_connected(bool connected) {
+  std::lock_guard lock(mutex_);
+  state_.connected = connected;
+}
+
+void HealthState::set_stopping(bool stopping) {
+  std::lock_guard lock(mutex_);
+  state_.stopping = stopping;
+}
+
+void HealthState::set_status(HealthStatus status, std::string detail) {
+  std::lock_guard lock(mutex_);
+  state_.status = status;
+  if (!state_.failed) state_.detail = std::move(detail);
+}
+
+void HealthState::mark_failed(std::string reason) {
+  std::lock_guard lock(mutex_);
+  state_.failed = true;
+  state_.detail = std::move(reason);
+}
+
+void HealthState::clear_failed() {
+  std::lock_guard lock(mutex_);
+  state_.failed = false;
+  state_.detail.clear();
+}
+
+HealthSnapshot HealthState::snapshot() const {
+  std::lock_guard lock(mutex_);
+  HealthSnapshot copy = state_;
+  copy.uptime = std::chrono::steady_clock::now() - created_;
+  return copy;
+}
+
+}  // namespace danube::connect

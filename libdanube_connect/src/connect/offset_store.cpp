@@ -1,0 +1,179 @@
+#include "danube/connect/offset_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "danube/connect/error.hpp"
+
+namespace danube::connect {
+
+namespace {
+
+constexpr int kFormat = 1;
+// Offsets files hold one small entry per partition; anything bigger is not ours.
+constexpr std::uintmax_t kMaxFileBytes = 64 * 1024 * 1024;
+
+[[noreturn]] void corrupted(const std::filesystem::path& file, const std::string& why) {
+  throw ConnectorError::io("corrupted offsets file " + file.string() + ": " + why);
+}
+
+[[noreturn]] void io_failure(const std::filesystem::path& file, const std::string& what) {
+  throw ConnectorError::io("offsets file " + file.string() + ": " + what + ": " +
+                           std::strerror(errno));
+}
+
+std::string safe_file_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+    out += keep ? c : '_';
+  }
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+// RAII for a POSIX file descriptor.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+FileOffsetStore FileOffsetStore::for_connector(const std::filesystem::path& state_dir,
+                                               const std::string& connector_name) {
+  return FileOffsetStore(state_dir / (safe_file_name(connector_name) + ".offsets.json"));
+}
+
+std::vector<Offset> FileOffsetStore::load() const {
+  std::error_code error;
+  if (!std::filesystem::exists(file_, error)) return {};
+  const auto size = std::filesystem::file_size(file_, error);
+  if (error) throw ConnectorError::io("offsets file " + file_.string() + ": " + error.message());
+  if (size > kMaxFileBytes) corrupted(file_, "too large (" + std::to_string(size) + " bytes)");
+  std::ifstream in(file_, std::ios::binary);
+  if (!in) io_failure(file_, "cannot open");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    corrupted(file_, std::string("not valid JSON: ") + e.what());
+  }
+  if (!document.is_object()) corrupted(file_, "expected a JSON object");
+  const auto format = document.find("format");
+  if (format == document.end() || !format->is_number_integer() || *format != kFormat) {
+    corrupted(file_, "missing or unsupported \"format\" (expected 1)");
+  }
+  const auto entries = document.find("offsets");
+  if (entries == document.end() || !entries->is_array())
+    corrupted(file_, "missing \"offsets\" array");
+  std::vector<Offset> offsets;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const auto& entry = (*entries)[i];
+    const std::string where = "offsets[" + std::to_string(i) + "]";
+    if (!entry.is_object()) corrupted(file_, where + " is not an object");
+    const auto partition = entry.find("partition");
+    const auto value = entry.find("value");
+    if (partition == entry.end() || !partition->is_string()) {
+      corrupted(file_, where + ".partition must be a string");
+    }
+    if (value == entry.end() || !value->is_number_unsigned()) {
+      corrupted(file_, where + ".value must be a non-negative integer");
+    }
+    Offset offset(partition->get<std::string>(), value->get<std::uint64_t>());
+    if (const auto metadata = entry.find("metadata"); metadata != entry.end()) {
+      if (!metadata->is_string()) corrupted(file_, where + ".metadata must be a string");
+      offset.metadata = metadata->get<std::string>();
+    }
+    offsets.push_back(std::move(offset));
+  }
+  return offsets;
+}
+
+std::map<std::string, Offset> FileOffsetStore::load_by_partition() const {
+  std::map<std::string, Offset> by_partition;
+  for (auto& offset : load())
+    by_partition.insert_or_assign(offset.partition, offset);
+  return by_partition;
+}
+
+void FileOffsetStore::save(const std::vector<Offset>& offsets) const {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& offset : offsets) {
+    nlohmann::json entry{{"partition", offset.partition}, {"value", offset.value}};
+    if (offset.metadata) entry["metadata"] = *offset.metadata;
+    entries.push_back(std::move(entry));
+  }
+  const nlohmann::json document{{"format", kFormat}, {"offsets", std::move(entries)}};
+  std::string text;
+  try {
+    text = document.dump(2) + "\n";
+  } catch (const nlohmann::json::exception& e) {
+    throw ConnectorError::io("offsets file " + file_.string() +
+                             ": cannot serialize (partition names must be UTF-8): " + e.what());
+  }
+
+  const auto directory = file_.has_parent_path() ? file_.parent_path() : std::filesystem::path(".");
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    throw ConnectorError::io("offsets file " + file_.string() + ": cannot create " +
+                             directory.string() + ": " + error.message());
+  }
+  const auto temporary = std::filesystem::path(file_.string() + ".tmp");
+  {
+    FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) io_failure(temporary, "cannot create");
+    std::size_t written = 0;
+    while (written < text.size()) {
+      const ssize_t n = ::write(fd.get(), text.data() + written, text.size() - written);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        io_failure(temporary, "write failed");
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) io_failure(temporary, "fsync failed");
+    if (::close(fd.release()) != 0) io_failure(temporary, "close failed");
+  }
+  if (::rename(temporary.c_str(), file_.c_str()) != 0) io_failure(file_, "rename failed");
+  // The rename is durable only once the directory entry is on disk.
+  FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+}
+
+std::vector<Offset> FileOffsetStore::commit(const std::vector<Offset>& offsets) const {
+  auto merged = load_by_partition();
+  for (const auto& offset : offsets)
+    merged.insert_or_assign(offset.partition, offset);
+  std::vector<Offset> result;
+  result.reserve(merged.size());
+  for (auto& [partition, offset] : merged)
+    result.push_back(std::move(offset));
+  save(result);
+  return result;
+}
+
+}  // namespace danube::connect

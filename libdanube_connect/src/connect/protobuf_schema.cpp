@@ -1,0 +1,200 @@
+#include "danube/connect/protobuf_schema.hpp"
+
+#include <google/protobuf/compiler/parser.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/json_util.h>
+#include <spdlog/spdlog.h>
+
+#include <limits>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "danube/connect/error.hpp"
+
+namespace danube::connect::protobuf {
+
+namespace gp = google::protobuf;
+
+struct Schema::Impl {
+  std::unique_ptr<gp::DescriptorPool> pool;
+  std::unique_ptr<gp::DynamicMessageFactory> factory;
+  const gp::Descriptor* descriptor = nullptr;
+  const gp::Message* prototype = nullptr;
+  std::string message_type;
+};
+
+namespace {
+
+constexpr const char* kFileName = "schema.proto";
+
+// Collects the parser's and the pool builder's errors into one message.
+class Errors final : public gp::io::ErrorCollector, public gp::DescriptorPool::ErrorCollector {
+ public:
+  void AddError(int line, gp::io::ColumnNumber column, const std::string& message) override {
+    add("line " + std::to_string(line + 1) + " column " + std::to_string(column + 1) + ": " +
+        message);
+  }
+  void AddError(const std::string&, const std::string& element_name, const gp::Message*,
+                ErrorLocation, const std::string& message) override {
+    add(element_name.empty() ? message : element_name + ": " + message);
+  }
+  const std::string& text() const { return text_; }
+  bool empty() const { return text_.empty(); }
+
+ private:
+  void add(const std::string& message) {
+    // A few errors are enough to fix the file; keep the message bounded.
+    if (count_++ < 5) text_ += (text_.empty() ? "" : "; ") + message;
+  }
+  std::string text_;
+  int count_ = 0;
+};
+
+[[noreturn]] void schema_error(const std::string& message) {
+  throw ConnectorError::configuration("protobuf schema: " + message);
+}
+
+// Protobuf logs problems of untrusted payloads (invalid UTF-8 in a string field, ...) straight
+// to stderr; we already report them as exceptions, so its log goes to spdlog at debug level.
+void route_protobuf_logs_to_spdlog() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    gp::SetLogHandler([](gp::LogLevel level, const char* file, int line, const std::string& text) {
+      if (level == gp::LOGLEVEL_FATAL) {
+        spdlog::critical("event=protobuf_log file={} line={} message=\"{}\"", file, line, text);
+      } else {
+        spdlog::debug("event=protobuf_log file={} line={} message=\"{}\"", file, line, text);
+      }
+    });
+  });
+}
+
+// True when the first token is `syntax`. Files without it are proto2; we say so explicitly
+// because the parser would otherwise log a warning to stderr for each such schema.
+bool declares_syntax(std::string_view proto_text) {
+  gp::io::ArrayInputStream input(proto_text.data(), static_cast<int>(proto_text.size()));
+  Errors ignored;
+  gp::io::Tokenizer tokenizer(&input, &ignored);
+  return tokenizer.Next() && tokenizer.current().text == "syntax";
+}
+
+}  // namespace
+
+Schema Schema::parse(std::string_view proto_text, std::string_view message_type) {
+  if (proto_text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    schema_error("definition too large");
+  }
+  route_protobuf_logs_to_spdlog();
+  Errors errors;
+  gp::FileDescriptorProto file;
+  {
+    // Prepended on the first line, so reported line numbers stay those of the file.
+    std::string text;
+    if (!declares_syntax(proto_text)) {
+      text = "syntax = \"proto2\"; ";
+      text.append(proto_text);
+      proto_text = text;
+    }
+    gp::io::ArrayInputStream input(proto_text.data(), static_cast<int>(proto_text.size()));
+    gp::io::Tokenizer tokenizer(&input, &errors);
+    gp::compiler::Parser parser;
+    parser.RecordErrorsTo(&errors);
+    if (!parser.Parse(&tokenizer, &file) || !errors.empty()) schema_error(errors.text());
+  }
+  file.set_name(kFileName);
+
+  auto impl = std::make_shared<Impl>();
+  // The generated pool underneath resolves imports of the well-known types.
+  impl->pool = std::make_unique<gp::DescriptorPool>(gp::DescriptorPool::generated_pool());
+  const gp::FileDescriptor* descriptor_file = impl->pool->BuildFileCollectingErrors(file, &errors);
+  if (!descriptor_file) schema_error(errors.empty() ? "cannot build the file" : errors.text());
+
+  if (message_type.empty()) {
+    if (descriptor_file->message_type_count() == 0) schema_error("the file defines no message");
+    impl->descriptor = descriptor_file->message_type(0);
+  } else {
+    impl->descriptor = impl->pool->FindMessageTypeByName(std::string(message_type));
+    if (!impl->descriptor) {
+      std::string available;
+      for (int i = 0; i < descriptor_file->message_type_count(); ++i) {
+        available += (i ? ", " : "") + descriptor_file->message_type(i)->full_name();
+      }
+      schema_error("message '" + std::string(message_type) + "' not found (defined: " + available +
+                   ")");
+    }
+  }
+  impl->factory = std::make_unique<gp::DynamicMessageFactory>(impl->pool.get());
+  impl->prototype = impl->factory->GetPrototype(impl->descriptor);
+  impl->message_type = impl->descriptor->full_name();
+  return Schema(std::move(impl));
+}
+
+std::string Schema::encode(const nlohmann::json& value) const {
+  std::unique_ptr<gp::Message> message(impl_->prototype->New());
+  gp::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  const auto status = gp::util::JsonStringToMessage(text, message.get(), options);
+  if (!status.ok()) {
+    throw ConnectorError::serialization("protobuf encode " + impl_->message_type + ": " +
+                                        std::string(status.message()));
+  }
+  if (!message->IsInitialized()) {
+    throw ConnectorError::serialization(
+        "protobuf encode " + impl_->message_type +
+        ": missing required fields: " + message->InitializationErrorString());
+  }
+  std::string out;
+  if (!message->SerializeToString(&out)) {
+    throw ConnectorError::serialization("protobuf encode " + impl_->message_type +
+                                        ": serialization failed");
+  }
+  return out;
+}
+
+nlohmann::json Schema::decode(std::string_view bytes) const {
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw ConnectorError::invalid_data("protobuf decode: payload too large");
+  }
+  std::unique_ptr<gp::Message> message(impl_->prototype->New());
+  // ParsePartial + our own check: the plain Parse logs missing required fields to stderr.
+  if (!message->ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    throw ConnectorError::invalid_data("protobuf decode " + impl_->message_type +
+                                       ": malformed payload (" + std::to_string(bytes.size()) +
+                                       " bytes)");
+  }
+  if (!message->IsInitialized()) {
+    throw ConnectorError::invalid_data(
+        "protobuf decode " + impl_->message_type +
+        ": missing required fields: " + message->InitializationErrorString());
+  }
+  gp::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string text;
+  const auto status = gp::util::MessageToJsonString(*message, &text, options);
+  if (!status.ok()) {
+    throw ConnectorError::invalid_data("protobuf decode " + impl_->message_type + ": " +
+                                       std::string(status.message()));
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConnectorError::invalid_data("protobuf decode " + impl_->message_type +
+                                       ": JSON conversion failed: " + e.what());
+  }
+}
+
+nlohmann::json Schema::decode(std::span<const std::uint8_t> bytes) const {
+  return decode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+const std::string& Schema::message_type() const {
+  return impl_->message_type;
+}
+
+}  // namespace danube::connect::protobuf

@@ -213,6 +213,36 @@ BOOST_AUTO_TEST_CASE(a_fatal_record_stops_the_rest_of_the_batch) {
     BOOST_TEST(result.error(i)->is_fatal());
 }
 
+// Fails record 1 of partition 0 with a retryable error.
+class FlakyFirstPartition : public RecordSinkConnector {
+ public:
+  void initialize(const ConnectorConfig&) override {}
+  std::vector<ConsumerConfig> consumer_configs() override { return {}; }
+  void process(const SinkRecord& record) override {
+    processed.push_back(std::string(record.as_string()));
+    if (record.as_string() == "p0-1") throw ConnectorError::retryable("timeout");
+  }
+  std::vector<std::string> processed;
+};
+
+BOOST_AUTO_TEST_CASE(a_retryable_failure_defers_the_rest_of_its_partition_only) {
+  std::vector<SinkRecord> records;
+  for (const char* p : {"p0-0", "p1-0", "p0-1", "p1-1", "p0-2", "p1-2"}) {
+    const std::string partition = std::string("/default/t-part-") + p[1];
+    records.push_back(SinkRecordBuilder().partition_topic(partition).payload(p).build());
+  }
+  FlakyFirstPartition connector;
+  const auto result = connector.process_batch(records);
+  BOOST_TEST((connector.processed == std::vector<std::string>{"p0-0", "p1-0", "p0-1", "p1-1", "p1-2"}));
+  BOOST_TEST(result.error(2)->is_retryable());
+  BOOST_TEST(result.deferred(4));  // p0-2 waits behind p0-1
+  BOOST_TEST(!result.ok(4));
+  BOOST_TEST(result.error(4) == nullptr);
+  BOOST_TEST(result.ok(5));
+  BOOST_TEST(result.deferred_count() == 1u);
+  BOOST_TEST(result.failure_count() == 1u);
+}
+
 class PollOnly : public SourceConnector {
  public:
   void initialize(const ConnectorConfig&, const std::vector<Offset>&) override {}
@@ -464,44 +494,35 @@ BOOST_AUTO_TEST_CASE(default_producer_names_follow_the_seed) {
              "mqtt-iot-source--iot-debug");
 }
 
-BOOST_AUTO_TEST_CASE(dead_letter_records_keep_the_payload_and_explain_the_failure) {
-  const std::string binary("\x00\x01payload\xff", 10);
-  const auto record = SinkRecordBuilder()
-                          .topic("/default/orders")
-                          .partition_topic("/default/orders-part-1")
-                          .offset(77)
-                          .subscription("orders-sub")
-                          .producer_name("web")
-                          .publish_time_us(123)
-                          .routing_key("customer-9")
-                          .attribute("trace", "t-1")
-                          .schema({4, 2, "orders-value", SchemaType::avro})
-                          .payload(binary)
-                          .build();
+BOOST_AUTO_TEST_CASE(dead_letter_attributes_explain_the_failure_and_keep_the_original_ones) {
+  Attributes attributes{{"trace", "t-1"}, {"dlq.stage", "stale"}};
+  DeadLetterOrigin origin;
+  origin.connector = "orders-sink";
+  origin.stage = "process";
+  origin.topic = "/default/orders";
+  origin.partition_topic = "/default/orders-part-1";
+  origin.offset = "77";
+  origin.attempts = 4;
+  origin.first_failure = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
+  origin.last_failure = origin.first_failure + std::chrono::milliseconds(2500);
   const auto error =
       ConnectorError::invalid_data("field 'id' missing " + std::string(3000, 'x') + "\xff");
-  const auto dead = make_dead_letter_record(record, error, "orders-sink", "/default/orders-dlq", 4);
+  add_dead_letter_attributes(attributes, origin, error);
   namespace attr = dead_letter_attribute;
-  BOOST_TEST(dead.topic() == "/default/orders-dlq");
-  BOOST_TEST(dead.payload().str() == binary);
-  BOOST_TEST(dead.key().value() == "customer-9");
-  const auto& attributes = dead.attributes();
+  auto at = [&](std::string_view name) { return attributes.at(std::string(name)); };
   BOOST_TEST(attributes.at("trace") == "t-1");
-  BOOST_TEST(attributes.at(std::string(attr::error_kind)) == "invalid_data");
-  BOOST_TEST(
-      attributes.at(std::string(attr::error)).starts_with("invalid_data: field 'id' missing"));
-  BOOST_TEST(attributes.at(std::string(attr::error)).size() <= kDeadLetterErrorMaxBytes);
-  BOOST_TEST(ser::is_valid_utf8(attributes.at(std::string(attr::error))));
-  BOOST_TEST(attributes.at(std::string(attr::connector)) == "orders-sink");
-  BOOST_TEST(attributes.at(std::string(attr::source_topic)) == "/default/orders");
-  BOOST_TEST(attributes.at(std::string(attr::source_partition_topic)) == "/default/orders-part-1");
-  BOOST_TEST(attributes.at(std::string(attr::source_offset)) == "77");
-  BOOST_TEST(attributes.at(std::string(attr::source_subscription)) == "orders-sub");
-  BOOST_TEST(attributes.at(std::string(attr::source_producer)) == "web");
-  BOOST_TEST(attributes.at(std::string(attr::source_publish_time_us)) == "123");
-  BOOST_TEST(attributes.at(std::string(attr::schema_subject)) == "orders-value");
-  BOOST_TEST(attributes.at(std::string(attr::schema_version)) == "2");
-  BOOST_TEST(attributes.at(std::string(attr::attempts)) == "4");
+  BOOST_TEST(at(attr::stage) == "process");  // ours win over a stale attribute of the same name
+  BOOST_TEST(at(attr::error_kind) == "invalid_data");
+  BOOST_TEST(at(attr::error_message).starts_with("invalid_data: field 'id' missing"));
+  BOOST_TEST(at(attr::error_message).size() <= kDeadLetterErrorMaxBytes);
+  BOOST_TEST(ser::is_valid_utf8(at(attr::error_message)));
+  BOOST_TEST(at(attr::connector) == "orders-sink");
+  BOOST_TEST(at(attr::origin_topic) == "/default/orders");
+  BOOST_TEST(at(attr::origin_partition) == "/default/orders-part-1");
+  BOOST_TEST(at(attr::offset) == "77");
+  BOOST_TEST(at(attr::attempts) == "4");
+  BOOST_TEST(at(attr::first_failure) == "2023-11-14T22:13:20.123Z");
+  BOOST_TEST(at(attr::last_failure) == "2023-11-14T22:13:22.623Z");
 }
 
 BOOST_AUTO_TEST_CASE(producer_config_validation) {

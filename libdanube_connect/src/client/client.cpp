@@ -38,6 +38,8 @@ bool DanubeClient::wait_for_connection(std::chrono::milliseconds timeout) const 
   return core_->wait_for_connection(timeout);
 }
 
+bool DanubeClient::is_connected() const { return core_->is_connected(); }
+
 SchemaRegistryClient DanubeClient::schema_registry() const { return SchemaRegistryClient(core_); }
 
 const ClientOptions& DanubeClient::options() const { return core_->options(); }

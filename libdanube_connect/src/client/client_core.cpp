@@ -213,6 +213,10 @@ grpc::Status ClientCore::call_with_retries(
   }
 }
 
+bool ClientCore::is_connected() {
+  return service_channel()->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY;
+}
+
 bool ClientCore::wait_for_connection(std::chrono::milliseconds timeout) {
   auto channel = service_channel();
   return channel->WaitForConnected(std::chrono::system_clock::now() + timeout);

@@ -60,6 +60,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Scheduler& control() { return control_; }
 
   bool wait_for_connection(std::chrono::milliseconds timeout);
+  bool is_connected();
 
  private:
   ClientCore(ClientOptions options, ServiceUrl service_url,

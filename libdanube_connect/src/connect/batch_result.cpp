@@ -18,10 +18,23 @@ void BatchResult::fail(std::size_t index, ConnectorError error) {
                             " is past the batch of " + std::to_string(outcomes_.size()));
   }
   outcomes_[index] = std::move(error);
+  deferred_[index] = false;
 }
 
 void BatchResult::succeed(std::size_t index) {
   outcomes_.at(index).reset();
+  deferred_.at(index) = false;
+}
+
+void BatchResult::defer(std::size_t index) {
+  outcomes_.at(index).reset();
+  deferred_.at(index) = true;
+}
+
+std::size_t BatchResult::deferred_count() const {
+  std::size_t count = 0;
+  for (const bool deferred : deferred_) count += deferred ? 1 : 0;
+  return count;
 }
 
 const ConnectorError* BatchResult::error(std::size_t index) const {

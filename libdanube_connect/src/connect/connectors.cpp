@@ -1,4 +1,7 @@
 // Default behaviour of the connector interfaces.
+#include <set>
+#include <string_view>
+
 #include "danube/connect/sink_connector.hpp"
 #include "danube/connect/source_connector.hpp"
 
@@ -6,11 +9,19 @@ namespace danube::connect {
 
 BatchResult RecordSinkConnector::process_batch(std::span<const SinkRecord> records) {
   BatchResult result(records.size());
+  // Partitions with a record waiting for a retry: their later records are not written now, so
+  // none overtakes it.
+  std::set<std::string_view> waiting_partitions;
   for (std::size_t i = 0; i < records.size(); ++i) {
+    if (waiting_partitions.count(records[i].partition_topic())) {
+      result.defer(i);
+      continue;
+    }
     try {
       process(records[i]);
     } catch (const ConnectorError& error) {
       result.fail(i, error);
+      if (error.is_retryable()) waiting_partitions.insert(records[i].partition_topic());
       // A fatal error stops the connector: do not write further records behind it.
       if (error.is_fatal()) {
         for (std::size_t rest = i + 1; rest < records.size(); ++rest)

@@ -1,5 +1,8 @@
 #include "danube/connect/dead_letter.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 #include "danube/connect/serialization.hpp"
 
 namespace danube::connect {
@@ -34,29 +37,36 @@ std::string bounded_text(std::string_view text) {
 
 }  // namespace
 
-SourceRecord make_dead_letter_record(const SinkRecord& record, const ConnectorError& error,
-                                     std::string_view connector_name, std::string dead_letter_topic,
-                                     std::uint32_t attempts) {
+std::string format_utc_millis(std::chrono::system_clock::time_point time) {
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  const auto seconds = static_cast<std::time_t>(millis / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char date[32];
+  const auto length = std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &utc);
+  char text[48];
+  std::snprintf(text, sizeof(text), "%.*s.%03dZ", static_cast<int>(length), date,
+                static_cast<int>(millis % 1000));
+  return text;
+}
+
+void add_dead_letter_attributes(Attributes& attributes, const DeadLetterOrigin& origin,
+                                const ConnectorError& error) {
   namespace attr = dead_letter_attribute;
-  SourceRecord dead(std::move(dead_letter_topic), record.payload());
-  dead.with_attributes(record.attributes())
-      .with_attribute(std::string(attr::error_kind), std::string(to_string(error.kind())))
-      .with_attribute(std::string(attr::error), bounded_text(error.what()))
-      .with_attribute(std::string(attr::connector), std::string(connector_name))
-      .with_attribute(std::string(attr::source_topic), record.topic())
-      .with_attribute(std::string(attr::source_partition_topic), record.partition_topic())
-      .with_attribute(std::string(attr::source_offset), std::to_string(record.offset()))
-      .with_attribute(std::string(attr::source_subscription), record.subscription())
-      .with_attribute(std::string(attr::source_producer), record.producer_name())
-      .with_attribute(std::string(attr::source_publish_time_us),
-                      std::to_string(record.publish_time_us()))
-      .with_attribute(std::string(attr::attempts), std::to_string(attempts));
-  if (const auto& schema = record.schema()) {
-    dead.with_attribute(std::string(attr::schema_subject), schema->subject)
-        .with_attribute(std::string(attr::schema_version), std::to_string(schema->version));
-  }
-  if (record.routing_key()) dead.with_key(*record.routing_key());
-  return dead;
+  auto set = [&](std::string_view name, std::string value) {
+    attributes.insert_or_assign(std::string(name), std::move(value));
+  };
+  set(attr::connector, origin.connector);
+  set(attr::stage, origin.stage);
+  set(attr::origin_topic, origin.topic);
+  set(attr::origin_partition, origin.partition_topic.empty() ? origin.topic : origin.partition_topic);
+  if (!origin.offset.empty()) set(attr::offset, origin.offset);
+  set(attr::error_kind, std::string(to_string(error.kind())));
+  set(attr::error_message, bounded_text(error.what()));
+  set(attr::attempts, std::to_string(origin.attempts));
+  set(attr::first_failure, format_utc_millis(origin.first_failure));
+  set(attr::last_failure, format_utc_millis(origin.last_failure));
 }
 
 }  // namespace danube::connect

@@ -40,6 +40,9 @@ class DanubeClient {
   Result<std::vector<std::string>> topic_partitions(const std::string& topic) const;
   // Whether the service channel is connected, trying to connect for up to `timeout`.
   bool wait_for_connection(std::chrono::milliseconds timeout) const;
+  // Whether the service channel is connected right now; never blocks (an idle channel is
+  // asked to connect, so a later call can say yes).
+  bool is_connected() const;
 
   SchemaRegistryClient schema_registry() const;
   const ClientOptions& options() const;

@@ -48,7 +48,8 @@ class SinkConnector {
 
 // A SinkConnector written one record at a time: process_batch calls process() for each record
 // and turns each thrown ConnectorError into that record's outcome (a non-ConnectorError
-// exception still fails the whole batch as fatal).
+// exception still fails the whole batch as fatal). After a retryable failure, the later records
+// of the same partition are deferred (not processed), so order per partition survives retries.
 class RecordSinkConnector : public SinkConnector {
  public:
   virtual void process(const SinkRecord& record) = 0;

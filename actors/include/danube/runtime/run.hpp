@@ -1,0 +1,49 @@
+#pragma once
+
+// The one-call main helpers: they own the actor system, the signal handling, the metrics and
+// health HTTP server and the broker connection, and return the process exit code.
+//
+//   int main() {
+//     return danube::runtime::run_sink(std::make_unique<MySink>(),
+//                                      danube::runtime::RunOptions{.sections = {"mysink"}});
+//   }
+//
+// No CAF or gRPC header is included here.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "danube/connect/config.hpp"
+#include "danube/connect/sink_connector.hpp"
+#include "danube/connect/source_connector.hpp"
+
+namespace danube::runtime {
+
+// Exit codes of the run helpers.
+inline constexpr int kExitClean = 0;          // drained after SIGTERM/SIGINT
+inline constexpr int kExitFailed = 1;         // the connector failed for good
+inline constexpr int kExitConfigError = 2;    // invalid configuration (the message names the key)
+inline constexpr int kExitSecondSignal = 130; // a second signal during the drain
+
+struct RunOptions {
+  // The connector's own TOML tables (e.g. "mqtt"), allowed by the config loader.
+  std::vector<std::string> sections;
+  // Worker threads of the actor system; connector calls run on threads of their own.
+  int scheduler_threads = 2;
+};
+
+// Loads the config — from the file named by CONNECTOR_CONFIG_PATH when it is set, else from
+// the environment (DANUBE_SERVICE_URL, CONNECTOR_NAME) — then runs. A configuration error is
+// printed to stderr and returns kExitConfigError.
+int run_sink(std::unique_ptr<connect::SinkConnector> connector, RunOptions options = {});
+int run_source(std::unique_ptr<connect::SourceConnector> connector, RunOptions options = {});
+
+// Runs with a config the caller built. SIGTERM and SIGINT drain the runtime within
+// [shutdown] timeout_ms and return kExitClean; a second signal exits at once.
+int run_sink(std::unique_ptr<connect::SinkConnector> connector, connect::ConnectorConfig config,
+             RunOptions options = {});
+int run_source(std::unique_ptr<connect::SourceConnector> connector,
+               connect::ConnectorConfig config, RunOptions options = {});
+
+}  // namespace danube::runtime

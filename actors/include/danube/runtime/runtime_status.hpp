@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace danube::runtime {
+
+// A snapshot of one connector runtime, answered to the status and drain requests.
+struct RuntimeStatus {
+  std::string connector;
+  std::string kind;   // "sink" or "source"
+  std::string state;  // starting, running, draining, restarting, stopped, failed
+  std::uint64_t received = 0;       // sink: records taken from the broker; source: records polled
+  std::uint64_t processed = 0;      // sink: records the connector processed; source: published
+  std::uint64_t failed = 0;         // record failures (each attempt)
+  std::uint64_t retried = 0;        // retries scheduled
+  std::uint64_t dead_lettered = 0;  // records published to the dead-letter topic
+  std::uint64_t skipped = 0;        // records dropped by the skip policy (counted, acked)
+  std::uint64_t acked = 0;          // sink: acks the broker confirmed
+  std::uint64_t committed = 0;      // source: offsets committed
+  std::uint32_t restarts = 0;       // supervised restarts after fatal failures
+  std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, RuntimeStatus& x) {
+  return f(x.connector, x.kind, x.state, x.received, x.processed, x.failed, x.retried,
+           x.dead_lettered, x.skipped, x.acked, x.committed, x.restarts, x.last_error);
+}
+
+}  // namespace danube::runtime

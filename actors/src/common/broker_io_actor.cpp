@@ -1,0 +1,144 @@
+#include "broker_io_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "danube/client/consumer.hpp"
+#include "danube/client/producer.hpp"
+#include "danube/connect/backoff.hpp"
+#include "messages.hpp"
+
+namespace danube::runtime {
+namespace {
+
+client::SubscriptionType to_client(connect::SubscriptionType type) {
+  switch (type) {
+    case connect::SubscriptionType::exclusive:
+      return client::SubscriptionType::exclusive;
+    case connect::SubscriptionType::shared:
+      return client::SubscriptionType::shared;
+    case connect::SubscriptionType::failover:
+      return client::SubscriptionType::failover;
+    case connect::SubscriptionType::key_shared:
+      return client::SubscriptionType::key_shared;
+  }
+  return client::SubscriptionType::shared;
+}
+
+client::Ordering to_client(connect::Ordering ordering) {
+  return ordering == connect::Ordering::strict ? client::Ordering::strict
+                                               : client::Ordering::relaxed;
+}
+
+// The partitions of a topic, waiting for the topic to appear within the retry budget.
+client::Result<std::vector<std::string>> wait_for_partitions(const RuntimeContext& context,
+                                                              const std::string& topic) {
+  connect::Backoff backoff(context.config.retry);
+  for (std::uint32_t attempt = 0;; ++attempt) {
+    auto partitions = context.client.topic_partitions(topic);
+    if (partitions && !partitions.value().empty()) return partitions;
+    if (!partitions && !partitions.error().is_retryable()) return partitions;
+    // The topic is missing or the broker is briefly unavailable: wait within the budget.
+    if (!backoff.should_retry(attempt)) {
+      if (!partitions) return partitions;
+      return client::Error(client::ErrorCategory::not_found, 0,
+                           "topic " + topic + " does not exist (consumers cannot create topics)");
+    }
+    const auto delay = backoff.delay(attempt + 1);
+    spdlog::info("event=waiting_for_topic topic={} attempt={} delay_ms={}", topic, attempt + 1,
+                 delay.count());
+    std::this_thread::sleep_for(delay);
+  }
+}
+
+SubscribeResult subscribe(const RuntimeContext& context, const SubscribeRequest& request) {
+  SubscribeResult result;
+  const connect::ConsumerConfig& config = request.config;
+  auto partitions = wait_for_partitions(context, config.topic);
+  if (!partitions) {
+    result.error = connect::ConnectorError::danube(partitions.error(), "subscribe " + config.topic);
+    return result;
+  }
+  const auto& delivery = context.config.delivery;
+  for (const auto& partition_topic : partitions.value()) {
+    client::ConsumerOptions options;
+    options.topic = partition_topic;  // one consumer per partition: the runtime's unit of order
+    options.consumer_name = config.consumer_name;
+    options.subscription = config.subscription;
+    options.type = to_client(config.subscription_type);
+    options.key_filters = config.key_filters;
+    options.buffer_max_messages = std::clamp<std::size_t>(delivery.max_inflight_records, 1, 1000);
+    options.buffer_max_bytes =
+        std::max<std::size_t>(1 << 20, static_cast<std::size_t>(delivery.max_inflight_bytes / 4));
+    auto consumer = context.client.subscribe(options);
+    if (!consumer) {
+      result.partitions.clear();  // closes the ones already made
+      result.error = connect::ConnectorError::danube(consumer.error(), "subscribe " + partition_topic);
+      return result;
+    }
+    result.partitions.push_back(
+        PartitionSubscription{partition_topic, std::shared_ptr<client::Consumer>(std::move(consumer).value())});
+  }
+  return result;
+}
+
+CreateProducerResult create_producer(const RuntimeContext& context,
+                                     const CreateProducerRequest& request) {
+  CreateProducerResult result;
+  client::ProducerOptions options;
+  options.topic = request.config.topic;
+  options.name = request.producer_name;
+  options.partitions = request.config.partitions;
+  options.dispatch = request.config.reliable_dispatch ? client::DispatchStrategy::reliable
+                                                      : client::DispatchStrategy::non_reliable;
+  options.ordering = to_client(context.config.delivery.ordering);
+  options.max_in_flight = std::max<std::size_t>(1, context.config.delivery.max_inflight_sends);
+  options.max_pending = std::max<std::size_t>(options.max_in_flight,
+                                              context.config.delivery.max_inflight_records + 1024);
+  if (const auto& schema = request.config.schema) {
+    client::SchemaReference reference;
+    reference.subject = schema->subject;
+    reference.version_number = schema->version_strategy.version;
+    switch (schema->version_strategy.kind) {
+      case connect::VersionStrategy::Kind::latest:
+        reference.version = client::SchemaReference::Version::latest;
+        break;
+      case connect::VersionStrategy::Kind::pinned:
+        reference.version = client::SchemaReference::Version::pinned;
+        break;
+      case connect::VersionStrategy::Kind::minimum:
+        reference.version = client::SchemaReference::Version::minimum;
+        break;
+    }
+    options.schema = reference;
+  }
+  auto producer = context.client.create_producer(options);
+  if (!producer) {
+    result.error =
+        connect::ConnectorError::danube(producer.error(), "create producer " + request.config.topic);
+    return result;
+  }
+  result.producer = std::shared_ptr<client::Producer>(std::move(producer).value());
+  return result;
+}
+
+}  // namespace
+
+caf::actor spawn_broker_io(caf::actor_system& system, ContextPtr context) {
+  return system.spawn<caf::detached>([context](caf::event_based_actor* self) -> caf::behavior {
+    (void)self;
+    return {
+        [context](const SubscribeRequest& request) { return subscribe(*context, request); },
+        [context](const CreateProducerRequest& request) {
+          return create_producer(*context, request);
+        },
+        [](CloseRequest& request) {
+          if (request.consumer) request.consumer->close();
+          if (request.producer) request.producer->close(std::chrono::seconds(5));
+        },
+    };
+  });
+}
+
+}  // namespace danube::runtime

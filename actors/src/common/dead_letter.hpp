@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+
+#include "danube/client/message.hpp"
+#include "danube/connect/error.hpp"
+#include "messages.hpp"
+
+namespace danube::runtime {
+
+// A failed sink record as a dead-letter message: original payload, key and attributes plus
+// the dlq.* attributes (connect/dead_letter.hpp).
+client::OutgoingMessage dead_letter_message(const InflightRecord& record,
+                                            const connect::ConnectorError& error,
+                                            const std::string& connector_name);
+
+// The same for a source record that could not be published to `topic`.
+client::OutgoingMessage dead_letter_message(const SourceItem& item, const std::string& topic,
+                                            const std::string& payload,
+                                            const connect::ConnectorError& error,
+                                            const std::string& connector_name);
+
+}  // namespace danube::runtime

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <memory>
+
+#include "danube/client/client.hpp"
+#include "danube/connect/schema_registry.hpp"
+
+namespace danube::runtime {
+
+// The author API's schema registry interface, served by the Danube client's registry calls.
+std::shared_ptr<connect::SchemaRegistryClient> make_registry_adapter(client::DanubeClient client);
+
+}  // namespace danube::runtime

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "danube/client/client.hpp"
+#include "danube/connect/config.hpp"
+#include "danube/connect/health_state.hpp"
+#include "danube/connect/metrics.hpp"
+#include "danube/connect/schema_registry.hpp"
+#include "danube/runtime/runtime_status.hpp"
+
+namespace danube::runtime {
+
+// Counters every actor of one runtime updates; the supervisor reads them for status replies.
+struct RuntimeCounters {
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::uint64_t> processed{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::uint64_t> dead_lettered{0};
+  std::atomic<std::uint64_t> skipped{0};
+  std::atomic<std::uint64_t> acked{0};
+  std::atomic<std::uint64_t> committed{0};
+
+  void add(std::atomic<std::uint64_t>& counter, std::uint64_t count = 1) {
+    counter.fetch_add(count, std::memory_order_relaxed);
+  }
+  void fill(RuntimeStatus& status) const;
+};
+
+// What every actor of one runtime shares. Immutable after creation except for the objects
+// that are thread-safe themselves (client, metrics, health, counters, registry).
+struct RuntimeContext {
+  connect::ConnectorConfig config;
+  client::DanubeClient client;
+  std::shared_ptr<connect::ConnectorMetrics> metrics;
+  std::shared_ptr<connect::HealthState> health;
+  std::shared_ptr<connect::SchemaRegistryClient> schema_registry;
+  std::shared_ptr<RuntimeCounters> counters = std::make_shared<RuntimeCounters>();
+};
+
+using ContextPtr = std::shared_ptr<const RuntimeContext>;
+
+}  // namespace danube::runtime

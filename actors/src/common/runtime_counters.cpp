@@ -1,0 +1,16 @@
+#include "runtime_context.hpp"
+
+namespace danube::runtime {
+
+void RuntimeCounters::fill(RuntimeStatus& status) const {
+  status.received = received.load(std::memory_order_relaxed);
+  status.processed = processed.load(std::memory_order_relaxed);
+  status.failed = failed.load(std::memory_order_relaxed);
+  status.retried = retried.load(std::memory_order_relaxed);
+  status.dead_lettered = dead_lettered.load(std::memory_order_relaxed);
+  status.skipped = skipped.load(std::memory_order_relaxed);
+  status.acked = acked.load(std::memory_order_relaxed);
+  status.committed = committed.load(std::memory_order_relaxed);
+}
+
+}  // namespace danube::runtime

@@ -1,0 +1,141 @@
+#include "sink_worker_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "../common/messages.hpp"
+#include "danube/connect/record_decoder.hpp"
+#include "danube/connect/schema_cache.hpp"
+
+namespace danube::runtime {
+namespace {
+
+SinkInitResult initialize(connect::SinkConnector& connector, const RuntimeContext& context) {
+  SinkInitResult result;
+  try {
+    connector.initialize(context.config);
+    result.configs = connector.consumer_configs();
+    if (result.configs.empty()) {
+      throw connect::ConnectorError::configuration(
+          "consumer_configs() returned no subscriptions; a sink needs at least one");
+    }
+    for (const auto& config : result.configs) connect::validate(config);
+  } catch (...) {
+    result.error = connect::error_from_current_exception("initialize sink connector");
+  }
+  return result;
+}
+
+// Builds the record of a received message once; schema failures mark it for the decode stage.
+std::optional<connect::ConnectorError> decode(InflightRecord& inflight,
+                                              const connect::RecordDecoder& decoder) {
+  if (inflight.record) return std::nullopt;
+  client::ReceivedMessage& message = inflight.message;
+  connect::SinkRecordBuilder builder;
+  builder.topic(inflight.topic)
+      .partition_topic(message.id.topic_name)
+      .message_id(connect::MessageId{message.id.producer_id, message.id.topic_name,
+                                     message.id.broker_addr, message.id.topic_offset})
+      .offset(message.id.topic_offset)
+      .publish_time_us(message.publish_time * 1000)
+      .producer_name(message.producer_name)
+      .subscription(message.subscription_name);
+  if (message.routing_key) builder.routing_key(*message.routing_key);
+  connect::Attributes attributes(message.attributes.begin(), message.attributes.end());
+  builder.attributes(std::move(attributes));
+  builder.payload(std::move(message.payload));
+  try {
+    inflight.record = decoder.decode(builder, message.schema_id, message.schema_version,
+                                     inflight.expected_schema_subject);
+    return std::nullopt;
+  } catch (...) {
+    // Keep the bytes for the dead-letter topic even though the record did not decode.
+    message.payload = builder.current_payload().str();
+    inflight.stage = FailureStage::decode;
+    return connect::error_from_current_exception("decode " + message.id.topic_name);
+  }
+}
+
+ProcessOutcome process(connect::SinkConnector& connector, const connect::RecordDecoder& decoder,
+                       ProcessRequest& request) {
+  ProcessOutcome outcome;
+  outcome.batch_id = request.batch_id;
+  outcome.batcher = request.batcher;
+  outcome.errors.resize(request.records.size());
+  outcome.deferred.assign(request.records.size(), false);
+  std::vector<connect::SinkRecord> records;
+  std::vector<std::size_t> positions;  // records[k] is request.records[positions[k]]
+  records.reserve(request.records.size());
+  for (std::size_t i = 0; i < request.records.size(); ++i) {
+    if (auto error = decode(request.records[i], decoder)) {
+      outcome.errors[i] = std::move(error);
+      continue;
+    }
+    request.records[i].stage = FailureStage::process;
+    records.push_back(*request.records[i].record);
+    positions.push_back(i);
+  }
+
+  const auto started = Clock::now();
+  if (!records.empty()) {
+    try {
+      const connect::BatchResult result = connector.process_batch(records);
+      if (result.size() != records.size()) {
+        throw connect::ConnectorError::fatal(
+            "process_batch returned " + std::to_string(result.size()) + " outcomes for " +
+            std::to_string(records.size()) + " records");
+      }
+      for (std::size_t k = 0; k < records.size(); ++k) {
+        if (const auto* error = result.error(k)) outcome.errors[positions[k]] = *error;
+        if (result.deferred(k)) outcome.deferred[positions[k]] = true;
+      }
+    } catch (...) {
+      const auto error = connect::error_from_current_exception("process_batch");
+      for (const std::size_t position : positions) outcome.errors[position] = error;
+    }
+  }
+  outcome.elapsed = Clock::now() - started;
+  outcome.records = std::move(request.records);
+  return outcome;
+}
+
+}  // namespace
+
+caf::actor spawn_sink_worker(caf::actor_system& system,
+                             std::shared_ptr<connect::SinkConnector> connector,
+                             ContextPtr context) {
+  auto cache = context->schema_registry
+                   ? std::make_shared<connect::SchemaCache>(context->schema_registry, 256,
+                                                            context->metrics.get())
+                   : nullptr;
+  auto decoder = std::make_shared<connect::RecordDecoder>(std::move(cache));
+  return system.spawn<caf::detached>(
+      [connector, context, decoder](caf::event_based_actor* self) -> caf::behavior {
+        return {
+            [=](init_atom) { return initialize(*connector, *context); },
+            [=](ProcessRequest& request) {
+              caf::actor outcome_to = request.outcome_to;
+              self->send(outcome_to, process(*connector, *decoder, request));
+            },
+            [=](probe_atom) {
+              try {
+                connector->health_check();
+                return HealthReport{true, {}};
+              } catch (...) {
+                return HealthReport{false,
+                                    connect::error_from_current_exception("health_check").what()};
+              }
+            },
+            [=](shutdown_atom) {
+              try {
+                connector->shutdown();
+              } catch (...) {
+                spdlog::warn("event=connector_shutdown_failed error=\"{}\"",
+                             connect::error_from_current_exception("shutdown").what());
+              }
+              return caf::unit;
+            },
+        };
+      });
+}
+
+}  // namespace danube::runtime

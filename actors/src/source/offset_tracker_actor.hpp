@@ -1,0 +1,20 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "../common/runtime_context.hpp"
+
+namespace danube::runtime {
+
+// Commits a source's offsets only when every record up to that offset is settled (accepted by
+// the broker, dead-lettered or skipped), in order per source partition: a record published
+// late holds back the commit of every later offset of its partition. One commit runs at a
+// time; offsets settled meanwhile go into the next.
+//
+//   TrackOffsets   new records with offsets (from the router, before they can settle)
+//   ItemsSettled   settled records (any; untracked sequences are ignored)
+//   (stop_atom)    -> idle_atom once every tracked offset is committed
+caf::actor spawn_offset_tracker(caf::actor_system& system, ContextPtr context, caf::actor driver);
+
+}  // namespace danube::runtime

@@ -1,0 +1,234 @@
+#include "producer_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <map>
+
+#include "../common/dead_letter.hpp"
+#include "../common/messages.hpp"
+#include "danube/client/producer.hpp"
+#include "danube/connect/backoff.hpp"
+#include "danube/connect/schema_codec.hpp"
+
+namespace danube::runtime::producer_detail {
+
+struct SendDone {
+  std::uint64_t token = 0;
+  std::optional<client::Error> error;
+  std::chrono::duration<double> latency{};
+};
+
+struct ResendDue {
+  std::uint64_t token = 0;
+};
+
+}  // namespace danube::runtime::producer_detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::producer_detail::SendDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::producer_detail::ResendDue)
+
+namespace danube::runtime {
+namespace {
+
+using producer_detail::ResendDue;
+using producer_detail::SendDone;
+using create_atom = caf::atom_constant<caf::atom("create")>;
+
+struct Pending {
+  SourceItem item;
+  client::OutgoingMessage message;
+};
+
+struct ProducerActorState {
+  ProducerActorConfig config;
+  std::unique_ptr<connect::Backoff> backoff;
+  std::shared_ptr<client::Producer> producer;
+  bool creating = false;
+  std::uint32_t create_failures = 0;
+  std::deque<SourceItem> waiting;            // until the client producer exists
+  std::map<std::uint64_t, Pending> pending;  // sent or waiting for a resend, by token
+  std::uint64_t next_token = 1;
+
+  ~ProducerActorState() {
+    // Closing flushes and may wait: broker I/O's job, not a scheduler thread's.
+    if (producer && config.broker_io) {
+      caf::anon_send(config.broker_io, CloseRequest{nullptr, std::move(producer)});
+    }
+  }
+
+  static inline const char* name = "danube-producer";
+};
+
+using ProducerActor = caf::stateful_actor<ProducerActorState>;
+
+void settle(ProducerActor* self, std::uint64_t sequence) {
+  self->send(self->state.config.router, ItemsSettled{{sequence}});
+}
+
+// The [dead_letter] policy for a record that cannot be published.
+void fail_for_good(ProducerActor* self, SourceItem item, const std::string& payload,
+                   const connect::ConnectorError& error) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.config.context;
+  const std::string& topic = state.config.config.topic;
+  switch (context.config.dead_letter.policy) {
+    case connect::DeadLetterPolicy::dead_letter: {
+      DeadLetterItem dead;
+      dead.message =
+          dead_letter_message(item, topic, payload, error, context.config.connector_name);
+      dead.origin_topic = topic;
+      dead.error_type = connect::ErrorType::publish;
+      dead.notify = state.config.router;
+      dead.on_published = caf::make_message(ItemsSettled{{item.sequence}});
+      self->send(state.config.dead_letter_router, DeadLetterRequest{{std::move(dead)}});
+      break;
+    }
+    case connect::DeadLetterPolicy::skip:
+      spdlog::warn("event=record_skipped topic={} error=\"{}\"", topic, error.what());
+      context.counters->add(context.counters->skipped);
+      settle(self, item.sequence);
+      break;
+    case connect::DeadLetterPolicy::fail:
+      self->send(state.config.supervisor, ConnectorFailed{error, "publish to " + topic});
+      break;
+  }
+}
+
+void send_pending(ProducerActor* self, std::uint64_t token) {
+  auto& state = self->state;
+  auto found = state.pending.find(token);
+  if (found == state.pending.end() || !state.producer) return;
+  const caf::actor_addr me = self->address();
+  const auto started = Clock::now();
+  state.producer->send_async(found->second.message,
+                             [me, token, started](client::Result<client::SendReceipt> result) {
+                               if (auto target = caf::actor_cast<caf::actor>(me)) {
+                                 std::optional<client::Error> error;
+                                 if (!result) error = result.error();
+                                 caf::anon_send(target, SendDone{token, std::move(error),
+                                                                 Clock::now() - started});
+                               }
+                             });
+}
+
+void publish(ProducerActor* self, SourceItem item) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.config.context;
+  const auto& record = item.envelope.record;
+  client::OutgoingMessage message;
+  try {
+    message.payload = state.config.schema && state.config.schema->codec
+                          ? state.config.schema->codec->encode(record)
+                          : record.payload().str();
+  } catch (...) {
+    const auto error = connect::error_from_current_exception("encode for " + state.config.config.topic);
+    context.counters->add(context.counters->failed);
+    context.metrics->record_failed(state.config.config.topic, connect::ErrorType::serialization);
+    fail_for_good(self, std::move(item), record.payload().str(), error);
+    return;
+  }
+  message.attributes.insert(record.attributes().begin(), record.attributes().end());
+  message.key = record.key();
+  const std::uint64_t token = state.next_token++;
+  state.pending.emplace(token, Pending{std::move(item), std::move(message)});
+  send_pending(self, token);
+}
+
+void create_producer(ProducerActor* self) {
+  auto& state = self->state;
+  if (state.producer || state.creating) return;
+  state.creating = true;
+  CreateProducerRequest request;
+  request.config = state.config.config;
+  request.producer_name =
+      connect::default_producer_name(state.config.context->config.connector_name,
+                                     state.config.config.topic);
+  self->request(state.config.broker_io, caf::infinite, std::move(request))
+      .then([=](CreateProducerResult& result) {
+        auto& state = self->state;
+        state.creating = false;
+        if (result.error) {
+          const bool retryable = result.error->client_error() &&
+                                 result.error->client_error()->is_retryable();
+          ++state.create_failures;
+          if (!retryable || !state.backoff->should_retry(state.create_failures - 1)) {
+            self->send(state.config.supervisor, ConnectorFailed{*result.error, "create producer"});
+            return;
+          }
+          self->delayed_send(self, state.backoff->delay(state.create_failures), create_atom::value);
+          return;
+        }
+        state.producer = std::move(result.producer);
+        spdlog::info("event=producer_ready topic={} partitions={} reliable={}",
+                     state.config.config.topic, state.config.config.partitions,
+                     state.config.config.reliable_dispatch);
+        while (!state.waiting.empty()) {
+          publish(self, std::move(state.waiting.front()));
+          state.waiting.pop_front();
+        }
+      });
+}
+
+void on_send_done(ProducerActor* self, const SendDone& done) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.config.context;
+  const std::string& topic = state.config.config.topic;
+  auto found = state.pending.find(done.token);
+  if (found == state.pending.end()) return;
+  if (!done.error) {
+    const std::uint64_t sequence = found->second.item.sequence;
+    state.pending.erase(found);
+    context.counters->add(context.counters->processed);
+    context.metrics->record_processed(topic);
+    context.metrics->observe_publish_latency(topic, done.latency);
+    settle(self, sequence);
+    return;
+  }
+  SourceItem& item = found->second.item;
+  const auto now = WallClock::now();
+  if (item.attempts == 0) item.first_failure = now;
+  item.last_failure = now;
+  ++item.attempts;
+  context.counters->add(context.counters->failed);
+  context.metrics->record_failed(topic, connect::ErrorType::publish);
+  const auto error = connect::ConnectorError::danube(*done.error, "publish to " + topic);
+  if (done.error->is_retryable() && state.backoff->should_retry(item.attempts - 1)) {
+    context.counters->add(context.counters->retried);
+    context.metrics->record_retried(topic);
+    self->delayed_send(self, state.backoff->delay(item.attempts), ResendDue{done.token});
+    return;
+  }
+  Pending failed = std::move(found->second);
+  state.pending.erase(found);
+  fail_for_good(self, std::move(failed.item), failed.message.payload, error);
+}
+
+}  // namespace
+
+caf::actor spawn_producer_actor(caf::actor_system& system, ProducerActorConfig config) {
+  return system.spawn([config = std::move(config)](ProducerActor* self) mutable -> caf::behavior {
+    auto& state = self->state;
+    state.config = std::move(config);
+    state.backoff = std::make_unique<connect::Backoff>(state.config.context->config.retry);
+    create_producer(self);
+    return {
+        [=](SourceBatch& batch) {
+          auto& state = self->state;
+          for (auto& item : batch.items) {
+            if (state.producer) {
+              publish(self, std::move(item));
+            } else {
+              state.waiting.push_back(std::move(item));
+            }
+          }
+        },
+        [=](const SendDone& done) { on_send_done(self, done); },
+        [=](const ResendDue& due) { send_pending(self, due.token); },
+        [=](create_atom) { create_producer(self); },
+        [=](close_atom) { return CloseRequest{nullptr, std::move(self->state.producer)}; },
+    };
+  });
+}
+
+}  // namespace danube::runtime

@@ -1,0 +1,217 @@
+#include "source_driver_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "../common/messages.hpp"
+#include "danube/connect/backoff.hpp"
+#include "danube/connect/offset_store.hpp"
+
+namespace danube::runtime {
+namespace {
+
+struct SourceDriverState {
+  std::shared_ptr<connect::SourceConnector> connector;
+  ContextPtr context;
+  caf::actor supervisor;
+  caf::actor router;
+  std::optional<connect::FileOffsetStore> offset_store;
+  std::unique_ptr<connect::Backoff> poll_backoff;
+  std::uint32_t poll_failures = 0;
+  std::shared_ptr<connect::EnvelopeChannel> channel;
+  caf::actor stream_runner;
+  std::size_t outstanding = 0;  // records handed to the router, not yet settled
+  bool polling = false;
+  bool poll_scheduled = false;
+  bool stopped = false;
+
+  static inline const char* name = "danube-source-driver";
+};
+
+using DriverActor = caf::stateful_actor<SourceDriverState>;
+
+SourceInitResult initialize(DriverActor* self) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.context;
+  SourceInitResult result;
+  try {
+    state.offset_store.emplace(connect::FileOffsetStore::for_connector(
+        context.config.offsets.state_dir, context.config.connector_name));
+    const auto resume = state.offset_store->load();
+    spdlog::info("event=source_initialize connector={} resume_offsets={} store={}",
+                 context.config.connector_name, resume.size(), state.offset_store->file().string());
+    state.connector->initialize(context.config, resume);
+    result.configs = state.connector->producer_configs();
+    if (result.configs.empty()) {
+      throw connect::ConnectorError::configuration(
+          "producer_configs() returned no topics; a source needs at least one");
+    }
+    for (const auto& config : result.configs) connect::validate(config);
+    result.mode = state.connector->mode();
+    const auto mappings = connect::producer_schema_mappings(context.config.schemas, result.configs);
+    if (!mappings.empty()) {
+      connect::SchemaRegistrar registrar(*context.schema_registry);
+      result.schemas = registrar.register_all(mappings);
+    }
+    if (result.mode == connect::SourceMode::streaming) {
+      const std::size_t capacity = std::max<std::size_t>(
+          1, std::min(context.config.processing.batch_size, context.config.delivery.max_inflight_records));
+      state.channel = connect::EnvelopeChannel::create(capacity);
+      result.channel = state.channel;
+    }
+  } catch (...) {
+    result.error = connect::error_from_current_exception("initialize source connector");
+  }
+  return result;
+}
+
+void schedule_poll(DriverActor* self, std::chrono::milliseconds delay) {
+  auto& state = self->state;
+  if (state.poll_scheduled || state.stopped) return;
+  state.poll_scheduled = true;
+  if (delay.count() == 0) {
+    self->send(self, poll_atom::value);
+  } else {
+    self->delayed_send(self, delay, poll_atom::value);
+  }
+}
+
+void poll_once(DriverActor* self) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.context;
+  state.poll_scheduled = false;
+  if (state.stopped || !state.polling) return;
+  if (state.outstanding >= context.config.delivery.max_inflight_records) return;  // Credit resumes
+  std::vector<connect::SourceEnvelope> envelopes;
+  try {
+    envelopes = state.connector->poll();
+    state.poll_failures = 0;
+  } catch (...) {
+    const auto error = connect::error_from_current_exception("poll");
+    context.metrics->record_failed("", connect::ErrorType::poll);
+    if (!error.is_retryable()) {
+      self->send(state.supervisor, ConnectorFailed{error, "poll"});
+      state.polling = false;
+      return;
+    }
+    ++state.poll_failures;
+    const auto delay = state.poll_backoff->delay(state.poll_failures);
+    spdlog::warn("event=poll_failed attempt={} retry_in_ms={} error=\"{}\"", state.poll_failures,
+                 delay.count(), error.what());
+    schedule_poll(self, delay);
+    return;
+  }
+  if (envelopes.empty()) {
+    schedule_poll(self, std::chrono::milliseconds(context.config.processing.poll_interval_ms));
+    return;
+  }
+  state.outstanding += envelopes.size();
+  self->send(state.router, Envelopes{std::move(envelopes)});
+  schedule_poll(self, std::chrono::milliseconds(0));  // records came back: poll again at once
+}
+
+void start_streaming(DriverActor* self) {
+  auto& state = self->state;
+  // start_streaming may run the connector's receive loop itself, so it gets its own thread;
+  // this one stays free for commit(), health_check() and shutdown().
+  state.stream_runner = self->system().spawn<caf::detached>(
+      [connector = state.connector, sender = state.channel->sender(),
+       supervisor = state.supervisor](caf::event_based_actor* runner) -> caf::behavior {
+        try {
+          connector->start_streaming(sender);
+        } catch (...) {
+          caf::anon_send(supervisor,
+                         ConnectorFailed{connect::error_from_current_exception("start_streaming"),
+                                         "start_streaming"});
+        }
+        runner->quit();
+        return {};
+      });
+}
+
+}  // namespace
+
+caf::actor spawn_source_driver(caf::actor_system& system,
+                               std::shared_ptr<connect::SourceConnector> connector,
+                               ContextPtr context, caf::actor supervisor) {
+  return system.spawn<caf::detached>([=](DriverActor* self) -> caf::behavior {
+    auto& state = self->state;
+    state.connector = connector;
+    state.context = context;
+    state.supervisor = supervisor;
+    state.poll_backoff = std::make_unique<connect::Backoff>(context->config.retry);
+    return {
+        [=](init_atom) {
+          auto& state = self->state;
+          state.stopped = false;
+          state.outstanding = 0;
+          return initialize(self);
+        },
+        [=](poll_atom, caf::actor router) {
+          auto& state = self->state;
+          state.router = std::move(router);
+          if (state.channel) {
+            start_streaming(self);
+          } else {
+            state.polling = true;
+            schedule_poll(self, std::chrono::milliseconds(0));
+          }
+        },
+        [=](poll_atom) { poll_once(self); },
+        [=](const Credit& credit) {
+          auto& state = self->state;
+          state.outstanding -= std::min(state.outstanding, credit.records);
+          if (state.polling && !state.poll_scheduled) schedule_poll(self, std::chrono::milliseconds(0));
+        },
+        [=](const CommitRequest& request) {
+          auto& state = self->state;
+          const RuntimeContext& context = *state.context;
+          try {
+            state.connector->commit(request.offsets);
+          } catch (...) {
+            // The records are in Danube; a connector that cannot acknowledge upstream will see
+            // them again after a restart at worst.
+            context.metrics->record_failed("", connect::ErrorType::commit);
+            spdlog::warn("event=commit_failed error=\"{}\"",
+                         connect::error_from_current_exception("commit").what());
+          }
+          try {
+            state.offset_store->commit(request.offsets);
+            context.counters->add(context.counters->committed, request.offsets.size());
+          } catch (...) {
+            spdlog::error("event=offset_store_failed error=\"{}\"",
+                          connect::error_from_current_exception("save offsets").what());
+          }
+          return caf::unit;
+        },
+        [=](probe_atom) {
+          try {
+            self->state.connector->health_check();
+            return HealthReport{true, {}};
+          } catch (...) {
+            return HealthReport{false, connect::error_from_current_exception("health_check").what()};
+          }
+        },
+        [=](stop_atom) {
+          auto& state = self->state;
+          state.stopped = true;
+          state.polling = false;
+          if (state.channel) state.channel->close();
+          return caf::unit;
+        },
+        [=](shutdown_atom) {
+          auto& state = self->state;
+          try {
+            state.connector->shutdown();
+          } catch (...) {
+            spdlog::warn("event=connector_shutdown_failed error=\"{}\"",
+                         connect::error_from_current_exception("shutdown").what());
+          }
+          if (state.channel) state.channel->close();
+          state.channel.reset();
+          return caf::unit;
+        },
+    };
+  });
+}
+
+}  // namespace danube::runtime

@@ -1,0 +1,205 @@
+#include "source_router_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "../common/dead_letter.hpp"
+#include "../common/messages.hpp"
+#include "producer_actor.hpp"
+
+namespace danube::runtime {
+namespace {
+
+struct SourceRouterState {
+  SourceRouterConfig config;
+  std::map<std::string, caf::actor, std::less<>> producers;  // by topic
+  std::uint64_t next_sequence = 1;
+  std::size_t outstanding = 0;
+  bool stopping = false;
+  std::vector<caf::response_promise> idle_waiters;
+
+  ~SourceRouterState() {
+    // The producers belong to this pipeline incarnation: they end with it.
+    for (auto& [topic, producer] : producers) {
+      caf::anon_send_exit(producer, caf::exit_reason::user_shutdown);
+    }
+    if (config.channel) config.channel->set_readable_callback({});
+  }
+
+  static inline const char* name = "danube-source-router";
+};
+
+using RouterActor = caf::stateful_actor<SourceRouterState>;
+
+const connect::ProducerConfig* producer_config(const SourceRouterConfig& config,
+                                               const std::string& topic) {
+  for (const auto& producer : config.producers) {
+    if (producer.topic == topic) return &producer;
+  }
+  return nullptr;
+}
+
+caf::actor producer_for(RouterActor* self, const connect::ProducerConfig& config) {
+  auto& state = self->state;
+  auto found = state.producers.find(config.topic);
+  if (found != state.producers.end()) return found->second;
+  ProducerActorConfig producer;
+  producer.context = state.config.context;
+  producer.config = config;
+  if (auto schema = state.config.schemas.find(config.topic); schema != state.config.schemas.end()) {
+    producer.schema = schema->second;
+    producer.config.schema = schema->second.config;
+  }
+  producer.router = caf::actor_cast<caf::actor>(self);
+  producer.broker_io = state.config.broker_io;
+  producer.dead_letter_router = state.config.dead_letter_router;
+  producer.supervisor = state.config.supervisor;
+  auto actor = spawn_producer_actor(self->system(), std::move(producer));
+  self->monitor(actor);
+  state.producers.emplace(config.topic, actor);
+  return actor;
+}
+
+void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.config.context;
+  std::map<std::string, SourceBatch> per_topic;
+  TrackOffsets offsets;
+  std::vector<DeadLetterItem> unroutable;
+  for (auto& envelope : envelopes) {
+    SourceItem item;
+    item.sequence = state.next_sequence++;
+    ++state.outstanding;
+    std::string topic = envelope.record.topic();
+    if (topic.empty()) topic = state.config.producers.front().topic;
+    if (envelope.offset) offsets.items.emplace_back(item.sequence, *envelope.offset);
+    item.envelope = std::move(envelope);
+    context.counters->add(context.counters->received);
+    context.metrics->record_received(topic);
+    if (producer_config(state.config, topic) == nullptr) {
+      const auto error = connect::ConnectorError::invalid_data(
+          "record for topic '" + topic + "', which producer_configs() does not list");
+      context.counters->add(context.counters->failed);
+      context.metrics->record_failed(topic, connect::ErrorType::invalid_data);
+      if (context.config.dead_letter.policy == connect::DeadLetterPolicy::fail) {
+        self->send(state.config.supervisor, ConnectorFailed{error, "route"});
+        continue;
+      }
+      if (context.config.dead_letter.policy == connect::DeadLetterPolicy::skip) {
+        context.counters->add(context.counters->skipped);
+        self->send(self, ItemsSettled{{item.sequence}});
+        continue;
+      }
+      DeadLetterItem dead;
+      dead.message = dead_letter_message(item, topic, item.envelope.record.payload().str(), error,
+                                         context.config.connector_name);
+      dead.origin_topic = topic;
+      dead.error_type = connect::ErrorType::invalid_data;
+      dead.notify = caf::actor_cast<caf::actor>(self);
+      dead.on_published = caf::make_message(ItemsSettled{{item.sequence}});
+      unroutable.push_back(std::move(dead));
+      continue;
+    }
+    per_topic[topic].items.push_back(std::move(item));
+  }
+  // The tracker learns of the offsets before any of them can be settled.
+  if (!offsets.items.empty()) self->send(state.config.offset_tracker, std::move(offsets));
+  for (auto& [topic, batch] : per_topic) {
+    self->send(producer_for(self, *producer_config(state.config, topic)), std::move(batch));
+  }
+  if (!unroutable.empty()) {
+    self->send(state.config.dead_letter_router, DeadLetterRequest{std::move(unroutable)});
+  }
+}
+
+void drain_channel(RouterActor* self) {
+  auto& state = self->state;
+  const auto& channel = state.config.channel;
+  if (!channel) return;
+  const std::size_t limit = state.config.context->config.delivery.max_inflight_records;
+  if (state.outstanding >= limit) return;  // settlements call this again
+  const std::size_t wanted =
+      std::min(limit - state.outstanding, state.config.context->config.processing.batch_size);
+  auto envelopes = channel->try_receive(wanted);
+  const bool maybe_more = envelopes.size() == wanted;
+  if (!envelopes.empty()) route(self, std::move(envelopes));
+  if (maybe_more) self->send(self, readable_atom::value);
+}
+
+void notify_if_idle(RouterActor* self) {
+  auto& state = self->state;
+  if (!state.stopping || state.outstanding > 0) return;
+  if (state.config.channel && state.config.channel->size() > 0) return;
+  for (auto& waiter : state.idle_waiters) waiter.deliver(idle_atom::value);
+  state.idle_waiters.clear();
+}
+
+}  // namespace
+
+caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig config) {
+  return system.spawn([config = std::move(config)](RouterActor* self) mutable -> caf::behavior {
+    self->state.config = std::move(config);
+    if (const auto& channel = self->state.config.channel) {
+      const caf::actor_addr me = self->address();
+      channel->set_readable_callback([me] {
+        if (auto target = caf::actor_cast<caf::actor>(me)) {
+          caf::anon_send(target, readable_atom::value);
+        }
+      });
+    }
+    self->set_down_handler([=](caf::down_msg& down) {
+      if (down.reason == caf::exit_reason::user_shutdown || down.reason == caf::exit_reason::normal) {
+        return;
+      }
+      self->send(self->state.config.supervisor,
+                 ConnectorFailed{connect::ConnectorError::fatal("a producer actor stopped: " +
+                                                                self->system().render(down.reason)),
+                                 "producer"});
+    });
+    return {
+        [=](Envelopes& envelopes) { route(self, std::move(envelopes.envelopes)); },
+        [=](readable_atom) { drain_channel(self); },
+        [=](ItemsSettled& settled) {
+          auto& state = self->state;
+          const std::size_t count = settled.sequences.size();
+          state.outstanding -= std::min(state.outstanding, count);
+          self->send(state.config.offset_tracker, std::move(settled));
+          if (!state.config.channel) self->send(state.config.driver, Credit{count});
+          drain_channel(self);
+          notify_if_idle(self);
+        },
+        [=](stop_atom) {
+          auto& state = self->state;
+          state.stopping = true;
+          auto promise = self->make_response_promise();
+          state.idle_waiters.push_back(promise);
+          drain_channel(self);  // what the source already sent is published, not dropped
+          notify_if_idle(self);
+          return promise;
+        },
+        [=](close_atom) {
+          // Every producer flushes and closes its client producer (on broker I/O); the answer
+          // comes once all have.
+          auto& state = self->state;
+          auto promise = self->make_response_promise();
+          auto remaining = std::make_shared<std::size_t>(state.producers.size());
+          if (*remaining == 0) promise.deliver(caf::unit);
+          for (auto& [topic, producer] : state.producers) {
+            auto done = [=]() mutable {
+              if (--*remaining == 0) promise.deliver(caf::unit);
+            };
+            self->request(producer, std::chrono::seconds(10), close_atom::value)
+                .then(
+                    [=](CloseRequest& request) mutable {
+                      self->request(self->state.config.broker_io, caf::infinite, std::move(request))
+                          .then([=]() mutable { done(); },
+                                [=](const caf::error&) mutable { done(); });
+                    },
+                    [=](const caf::error&) mutable { done(); });
+          }
+          return promise;
+        },
+    };
+  });
+}
+
+}  // namespace danube::runtime

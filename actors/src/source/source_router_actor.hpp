@@ -1,0 +1,40 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "../common/runtime_context.hpp"
+#include "danube/connect/envelope_channel.hpp"
+#include "danube/connect/producer_config.hpp"
+#include "danube/connect/schema_registrar.hpp"
+
+namespace danube::runtime {
+
+struct SourceRouterConfig {
+  ContextPtr context;
+  std::vector<connect::ProducerConfig> producers;           // the first is the default topic
+  std::map<std::string, connect::ProducerSchema> schemas;   // by topic
+  std::shared_ptr<connect::EnvelopeChannel> channel;        // streaming sources
+  caf::actor driver;
+  caf::actor offset_tracker;
+  caf::actor broker_io;
+  caf::actor dead_letter_router;
+  caf::actor supervisor;
+};
+
+// Routes each source record to the producer actor of its topic, spawning producers on first
+// use; numbers the records for the offset tracker; keeps at most
+// [delivery] max_inflight_records in the pipeline (streaming: it drains the channel only as far
+// as that allows, so the connector's sender blocks — its backpressure). A record naming a topic
+// that producer_configs() did not list is invalid data for the [dead_letter] policy.
+//
+//   Envelopes        from a polling driver
+//   readable_atom    the streaming channel has envelopes
+//   ItemsSettled     from producer actors and the dead-letter router
+//   (stop_atom)      -> idle_atom once nothing is in flight and the channel is drained
+caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig config);
+
+}  // namespace danube::runtime

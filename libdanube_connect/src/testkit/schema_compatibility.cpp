@@ -1,0 +1,115 @@
+#include "schema_compatibility.hpp"
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+namespace danube::testkit::internal {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 6> kSchemaTypes = {"bytes", "string",      "number",
+                                                          "avro",  "json_schema", "protobuf"};
+constexpr std::array<std::string_view, 4> kModes = {"none", "backward", "forward", "full"};
+
+json parse_or_null(std::string_view text) {
+  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? json() : parsed;
+}
+
+const json& properties_of(const json& schema) {
+  static const json kEmpty = json::object();
+  const auto it = schema.find("properties");
+  return it != schema.end() && it->is_object() ? *it : kEmpty;
+}
+
+std::vector<std::string> required_of(const json& schema) {
+  std::vector<std::string> names;
+  const auto it = schema.find("required");
+  if (it == schema.end() || !it->is_array()) return names;
+  for (const auto& name : *it) {
+    if (name.is_string()) names.push_back(name.get<std::string>());
+  }
+  return names;
+}
+
+// Fields `reader` requires that `written` does not even define: data written with `written`
+// cannot satisfy `reader`.
+void missing_required(const json& reader, const json& written, std::string_view reader_name,
+                      std::string_view written_name, std::vector<std::string>& problems) {
+  const json& written_properties = properties_of(written);
+  for (const auto& field : required_of(reader)) {
+    if (!written_properties.contains(field)) {
+      problems.push_back("field '" + field + "' is required by the " + std::string(reader_name) +
+                         " schema but absent from the " + std::string(written_name) + " schema");
+    }
+  }
+}
+
+void changed_types(const json& old_schema, const json& new_schema,
+                   std::vector<std::string>& problems) {
+  const json& new_properties = properties_of(new_schema);
+  for (const auto& [field, old_property] : properties_of(old_schema).items()) {
+    const auto it = new_properties.find(field);
+    if (it == new_properties.end() || !old_property.is_object() || !it->is_object()) continue;
+    const auto old_type = old_property.find("type");
+    const auto new_type = it->find("type");
+    if (old_type != old_property.end() && new_type != it->end() && *old_type != *new_type) {
+      problems.push_back("field '" + field + "' changed type from " + old_type->dump() + " to " +
+                         new_type->dump());
+    }
+  }
+}
+
+}  // namespace
+
+bool is_valid_schema_type(std::string_view type) {
+  for (const auto valid : kSchemaTypes) {
+    if (type == valid) return true;
+  }
+  return false;
+}
+
+bool is_valid_compatibility_mode(std::string_view mode) {
+  for (const auto valid : kModes) {
+    if (mode == valid) return true;
+  }
+  return false;
+}
+
+std::string invalid_definition_reason(std::string_view type, std::string_view definition) {
+  if (type != "json_schema") return {};
+  const json parsed = parse_or_null(definition);
+  if (!parsed.is_object()) return "a json_schema definition must be a JSON object";
+  return {};
+}
+
+std::vector<std::string> compatibility_problems(std::string_view mode, std::string_view old_type,
+                                                std::string_view old_definition,
+                                                std::string_view new_type,
+                                                std::string_view new_definition) {
+  std::vector<std::string> problems;
+  if (mode == "none") return problems;
+  if (old_type != new_type) {
+    problems.push_back("schema type changed from " + std::string(old_type) + " to " +
+                       std::string(new_type));
+    return problems;
+  }
+  if (new_type != "json_schema") return problems;
+  const json old_schema = parse_or_null(old_definition);
+  const json new_schema = parse_or_null(new_definition);
+  if (!old_schema.is_object() || !new_schema.is_object()) {
+    problems.push_back("a json_schema definition is not a JSON object");
+    return problems;
+  }
+  if (mode == "backward" || mode == "full") {
+    missing_required(new_schema, old_schema, "new", "old", problems);
+  }
+  if (mode == "forward" || mode == "full") {
+    missing_required(old_schema, new_schema, "old", "new", problems);
+  }
+  changed_types(old_schema, new_schema, problems);
+  return problems;
+}
+
+}  // namespace danube::testkit::internal

@@ -15,7 +15,7 @@
 
 using namespace danube::client;
 using namespace std::chrono_literals;
-using danube::interop::ChildProcess;
+using danube::test::ChildProcess;
 using nlohmann::json;
 
 namespace {

@@ -71,9 +71,13 @@ struct InflightRecord {
   Clock::time_point received_at{};
 };
 
-// consumer -> batcher, retry supervisor -> batcher (requeued), batcher -> worker.
+// consumer -> batcher. `drained`: the consumer has nothing more to hand over right now (its
+// client buffer is empty, or its credit is used up), so waiting for a fuller batch would only
+// add latency — and with a broker's unacked-message window it would stall the sink.
 struct RecordBatch {
+  std::size_t source = 0;
   std::vector<InflightRecord> records;
+  bool drained = true;
 };
 
 struct ProcessRequest {

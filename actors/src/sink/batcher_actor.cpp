@@ -13,6 +13,7 @@ struct BatcherState {
   BatcherConfig config;
   std::map<std::size_t, std::deque<InflightRecord>> queues;  // per source, in arrival order
   std::set<std::size_t> blocked;
+  std::set<std::size_t> sources_with_more;  // said more records are coming right away
   std::size_t queued_records = 0;
   bool worker_busy = false;
   bool draining = false;
@@ -80,7 +81,9 @@ void maybe_flush(BatcherActor* self) {
   if (!oldest) return;
   const auto due = *oldest + state.config.linger;
   const bool full = ready_records(state) >= state.config.batch_size;
-  if (!full && !state.draining && Clock::now() < due) {
+  // Waiting only makes sense while records are still arriving; otherwise flush now.
+  const bool input_idle = state.sources_with_more.empty();
+  if (!full && !state.draining && !input_idle && Clock::now() < due) {
     arm_timer(self, due);
     return;
   }
@@ -101,6 +104,11 @@ caf::actor spawn_batcher(caf::actor_system& system, BatcherConfig config) {
     return {
         [=](RecordBatch& batch) {
           auto& state = self->state;
+          if (batch.drained) {
+            state.sources_with_more.erase(batch.source);
+          } else {
+            state.sources_with_more.insert(batch.source);
+          }
           for (auto& record : batch.records) {
             state.queues[record.source].push_back(std::move(record));
             ++state.queued_records;

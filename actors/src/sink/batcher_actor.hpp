@@ -17,6 +17,9 @@ struct BatcherConfig {
 
 // Collects records from the consumer actors into batches for the sink worker: one batch in
 // process at a time (the connector is called sequentially), the next one filling meanwhile.
+// A batch goes out when it has batch_size records (or batch_bytes), when its oldest record has
+// waited `linger`, or as soon as no consumer has more records at hand — so a quiet topic or a
+// broker's unacked-message window never makes records wait for the linger time.
 // A source (partition subscription) whose record waits for a retry is held back until the
 // retry is requeued, so no record overtakes an earlier one of its partition.
 //

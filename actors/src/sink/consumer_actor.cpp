@@ -25,6 +25,7 @@ using consumer_detail::AckDone;
 
 struct ConsumerActorState {
   ConsumerActorConfig config;
+  bool batcher_expects_more = false;  // the last RecordBatch said more was coming
   std::size_t outstanding_records = 0;
   std::size_t outstanding_bytes = 0;
   std::size_t acks_in_flight = 0;
@@ -59,16 +60,25 @@ void pull(ConsumerActor* self) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
   if (!state.intake_open || !config.consumer) return;
-  if (state.outstanding_records >= config.max_records ||
-      state.outstanding_bytes >= config.max_bytes) {
-    return;  // out of credit: acks will call pull again
-  }
+  const bool out_of_credit = state.outstanding_records >= config.max_records ||
+                             state.outstanding_bytes >= config.max_bytes;
   const std::size_t wanted =
-      std::min(config.max_records - state.outstanding_records, config.batch_size);
-  auto messages = config.consumer->try_receive(wanted);
-  if (messages.empty()) return;  // the ready callback fires when the buffer fills again
+      out_of_credit ? 0
+                    : std::min(config.max_records - state.outstanding_records, config.batch_size);
+  auto messages = wanted == 0 ? std::vector<client::ReceivedMessage>{}
+                              : config.consumer->try_receive(wanted);
+  if (messages.empty()) {
+    // Nothing now: the ready callback (or an ack returning credit) calls pull again. Tell the
+    // batcher, if it still expects more from us, that it need not wait.
+    if (state.batcher_expects_more) {
+      state.batcher_expects_more = false;
+      self->send(config.batcher, RecordBatch{config.source, {}, true});
+    }
+    return;
+  }
 
   RecordBatch batch;
+  batch.source = config.source;
   batch.records.reserve(messages.size());
   const auto now = Clock::now();
   for (auto& message : messages) {
@@ -85,11 +95,16 @@ void pull(ConsumerActor* self) {
     batch.records.push_back(std::move(record));
   }
   const auto count = batch.records.size();
+  const bool credit_left = state.outstanding_records < config.max_records &&
+                           state.outstanding_bytes < config.max_bytes;
+  const bool more = count == wanted && credit_left;  // the buffer may hold more right now
+  batch.drained = !more;
+  state.batcher_expects_more = more;
   config.context->counters->add(config.context->counters->received, count);
   config.context->metrics->record_received(config.subscription.topic, count);
   config.context->metrics->add_inflight(config.subscription.topic, static_cast<std::int64_t>(count));
   self->send(config.batcher, std::move(batch));
-  if (count == wanted) self->send(self, pull_atom::value);  // more may be waiting
+  if (more) self->send(self, pull_atom::value);
 }
 
 void acknowledge(ConsumerActor* self, AckRecords& done) {

@@ -284,10 +284,15 @@ caf::actor spawn_sink_supervisor(caf::actor_system& system,
           return promise;
         },
         [=](timeout_atom) {
-          // The drain took longer than [shutdown] timeout_ms: stop waiting for in-flight work.
-          if (self->state.supervision.finished()) return;
+          // The drain took longer than [shutdown] timeout_ms: stop waiting for in-flight work
+          // (the broker redelivers whatever was not acked) and end now.
+          auto& state = self->state;
+          if (state.supervision.finished()) return;
           spdlog::warn("event=drain_timeout note=\"unfinished records will be redelivered\"");
-          finish(self, std::nullopt);
+          tear_down_pipeline(self);
+          state.supervision.finish(self, *state.context, std::nullopt,
+                                   {state.worker, state.broker_io, state.dead_letter_router,
+                                    state.health_monitor});
         },
     };
   });

@@ -201,9 +201,15 @@ caf::actor spawn_source_supervisor(caf::actor_system& system,
           return promise;
         },
         [=](timeout_atom) {
-          if (self->state.supervision.finished()) return;
-          spdlog::warn("event=drain_timeout note=\"records not yet published will be polled again\"");
-          finish(self, std::nullopt);
+          // The drain took longer than [shutdown] timeout_ms: end now. Offsets of records not
+          // yet published were not committed, so they are polled again after a restart.
+          auto& state = self->state;
+          if (state.supervision.finished()) return;
+          spdlog::warn("event=drain_timeout note=\"uncommitted records will be polled again\"");
+          tear_down_pipeline(self);
+          state.supervision.finish(self, *state.context, std::nullopt,
+                                   {state.driver, state.broker_io, state.dead_letter_router,
+                                    state.health_monitor});
         },
     };
   });

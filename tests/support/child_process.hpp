@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
-namespace danube::interop {
+namespace danube::test {
 
 class ChildProcess {
  public:
-  // Starts `argv[0]` with the given arguments; stderr is inherited (it shows up in the log).
-  explicit ChildProcess(const std::vector<std::string>& argv);
+  // Starts `argv[0]` with the given arguments and the parent's environment plus `environment`
+  // ("NAME=value" entries, which win); stderr is inherited (it shows up in the log).
+  explicit ChildProcess(const std::vector<std::string>& argv,
+                        const std::vector<std::string>& environment = {});
   ~ChildProcess();  // kills the child if it still runs
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -21,6 +23,8 @@ class ChildProcess {
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
   // Waits for the child to exit; returns its exit status (-1 if killed or timed out).
   int wait(std::chrono::milliseconds timeout);
+  // Sends `signal` (e.g. SIGTERM) to the child.
+  void signal(int signal);
 
  private:
   int pid_ = -1;
@@ -29,4 +33,4 @@ class ChildProcess {
   bool eof_ = false;
 };
 
-}  // namespace danube::interop
+}  // namespace danube::test

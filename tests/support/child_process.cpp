@@ -7,11 +7,34 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
-namespace danube::interop {
+extern char** environ;
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+namespace danube::test {
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& environment) {
+  // Built before fork(): the child may only call async-signal-safe functions.
+  std::vector<std::string> merged = environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const auto name = text.substr(0, text.find('='));
+    bool overridden = false;
+    for (const auto& own : environment) {
+      if (own.substr(0, own.find('=')) == name) overridden = true;
+    }
+    if (!overridden) merged.emplace_back(text);
+  }
+  std::vector<char*> env;
+  for (auto& entry : merged) env.push_back(entry.data());
+  env.push_back(nullptr);
+  std::vector<std::string> arguments = argv;
+  std::vector<char*> args;
+  for (auto& arg : arguments) args.push_back(arg.data());
+  args.push_back(nullptr);
+
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe() failed");
   pid_ = ::fork();
@@ -20,10 +43,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
   ::close(pipe_fds[1]);
@@ -63,6 +83,10 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
   }
 }
 
+void ChildProcess::signal(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
 int ChildProcess::wait(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -79,4 +103,4 @@ int ChildProcess::wait(std::chrono::milliseconds timeout) {
   }
 }
 
-}  // namespace danube::interop
+}  // namespace danube::test

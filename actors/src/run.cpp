@@ -1,0 +1,183 @@
+#include "danube/runtime/run.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "danube/connect/config_error.hpp"
+#include "danube/connect/config_loader.hpp"
+#include "danube/connect/http_server.hpp"
+#include "danube/connect/logging.hpp"
+#include "danube/runtime/embedding.hpp"
+
+namespace danube::runtime {
+namespace {
+
+// Waits for SIGTERM/SIGINT on a thread of its own (the signals are blocked everywhere else):
+// the first one drains the runtime, a second one ends the process at once.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(connector_actor runtime) : runtime_(std::move(runtime)) {
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~SignalWatcher() {
+    stop_ = true;
+    thread_.join();
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  static sigset_t handled_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    return signals;
+  }
+
+ private:
+  void watch() {
+    const sigset_t signals = handled_signals();
+    int received = 0;
+    while (!stop_) {
+      // A short timeout lets the destructor end the thread without a signal of its own.
+      const timespec wait{0, 200'000'000};
+      const int signal = sigtimedwait(&signals, nullptr, &wait);
+      if (signal < 0) continue;
+      if (++received == 1) {
+        spdlog::info("event=signal signal={} action=drain", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        caf::anon_send(runtime_, drain_atom::value);
+      } else {
+        spdlog::warn("event=signal signal={} action=exit_now", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::default_logger()->flush();
+        std::_Exit(kExitSecondSignal);
+      }
+    }
+  }
+
+  connector_actor runtime_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+connect::ConnectorConfig load_config(const RunOptions& options) {
+  if (std::getenv("CONNECTOR_CONFIG_PATH") != nullptr) {
+    connect::ConfigLoader loader;
+    for (const auto& section : options.sections) loader.allow_section(section);
+    return loader.load();
+  }
+  return connect::ConnectorConfig::from_env();
+}
+
+int config_error(const std::exception& error) {
+  std::cerr << error.what() << std::endl;
+  return kExitConfigError;
+}
+
+template <class Connector, class Spawn>
+int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
+        const RunOptions& options, Spawn spawn) {
+  try {
+    config.validate();
+    connect::init_logging(connect::LoggingOptions::from_config(config));
+  } catch (const connect::ConnectorError& error) {
+    return config_error(error);
+  }
+  // Every thread started from here on inherits the mask: only the watcher takes the signals.
+  const sigset_t signals = SignalWatcher::handled_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  spdlog::info("event=starting connector={} config=\"{}\"", config.connector_name,
+               config.describe());
+
+  RuntimeServices services;
+  try {
+    services.client = make_client(config);
+  } catch (const connect::ConnectorError& error) {
+    return config_error(error);
+  }
+  services.metrics = std::make_shared<connect::ConnectorMetrics>(config.connector_name);
+  services.health = std::make_shared<connect::HealthState>(config.connector_name);
+  std::unique_ptr<connect::HttpServer> http;
+  if (config.http.enabled) {
+    try {
+      http = std::make_unique<connect::HttpServer>(connect::HttpServerOptions::from_config(config),
+                                                   services.metrics->registry(), services.health);
+      spdlog::info("event=http_listening address={}:{} endpoints=/metrics,/health,/ready",
+                   config.http.bind_address, http->port());
+    } catch (const connect::ConnectorError& error) {
+      spdlog::error("event=http_failed error=\"{}\"", error.what());
+      return kExitFailed;
+    }
+  }
+
+  caf::actor_system_config system_config;
+  system_config.set("scheduler.max-threads", std::max(1, options.scheduler_threads));
+  system_config.set("logger.verbosity", caf::atom("quiet"));
+  caf::error exit_reason;
+  {
+    caf::actor_system system{system_config};
+    connector_actor runtime;
+    try {
+      runtime = spawn(system, std::move(connector), config, services);
+    } catch (const connect::ConnectorError& error) {
+      return config_error(error);
+    }
+    SignalWatcher watcher(runtime);
+    caf::scoped_actor self{system};
+    self->monitor(runtime);
+    self->receive([&](const caf::down_msg& down) { exit_reason = down.reason; });
+  }
+  if (http) http->stop();
+  if (exit_reason) {
+    spdlog::error("event=exit code={} reason=\"{}\"", kExitFailed, caf::to_string(exit_reason));
+    return kExitFailed;
+  }
+  spdlog::info("event=exit code={}", kExitClean);
+  return kExitClean;
+}
+
+}  // namespace
+
+int run_sink(std::unique_ptr<connect::SinkConnector> connector, RunOptions options) {
+  connect::ConnectorConfig config;
+  try {
+    config = load_config(options);
+  } catch (const connect::ConnectorError& error) {
+    return config_error(error);
+  }
+  return run_sink(std::move(connector), std::move(config), std::move(options));
+}
+
+int run_source(std::unique_ptr<connect::SourceConnector> connector, RunOptions options) {
+  connect::ConnectorConfig config;
+  try {
+    config = load_config(options);
+  } catch (const connect::ConnectorError& error) {
+    return config_error(error);
+  }
+  return run_source(std::move(connector), std::move(config), std::move(options));
+}
+
+int run_sink(std::unique_ptr<connect::SinkConnector> connector, connect::ConnectorConfig config,
+             RunOptions options) {
+  return run(std::move(connector), std::move(config), options,
+             [](caf::actor_system& system, auto connector, const auto& config, auto services) {
+               return spawn_sink(system, std::move(connector), config, std::move(services));
+             });
+}
+
+int run_source(std::unique_ptr<connect::SourceConnector> connector,
+               connect::ConnectorConfig config, RunOptions options) {
+  return run(std::move(connector), std::move(config), options,
+             [](caf::actor_system& system, auto connector, const auto& config, auto services) {
+               return spawn_source(system, std::move(connector), config, std::move(services));
+             });
+}
+
+}  // namespace danube::runtime

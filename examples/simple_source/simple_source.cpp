@@ -1,0 +1,104 @@
+// simple_source: generates numbered test messages with attributes, like the seed's example,
+// and keeps an offset per message so a restarted source resumes after the last committed one.
+//
+// Configuration: the usual connector TOML (CONNECTOR_CONFIG_PATH) or environment
+// (DANUBE_SERVICE_URL, CONNECTOR_NAME), plus an optional [simple_source] table:
+//   topic = "/default/test"      where to publish
+//   message_count = 100          how many messages in all (0 = no end)
+//   batch_size = 5               messages per poll()
+//   interval_ms = 1000           pause between polls that produce messages
+//   partitions = 0               partitions of the topic (0 = not partitioned)
+//   keys = 0                     route by key "key-<n mod keys>" when > 0
+//   reliable = true              reliable dispatch
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "danube/connect/connect.hpp"
+#include "danube/runtime/run.hpp"
+
+namespace {
+
+using namespace danube::connect;
+
+constexpr const char* kOffsetPartition = "generator";
+
+class SimpleSource : public SourceConnector {
+ public:
+  void initialize(const ConnectorConfig& config, const std::vector<Offset>& resume) override {
+    const ConfigSection settings = config.has_section("simple_source")
+                                       ? config.section("simple_source")
+                                       : ConfigSection::parse("", "simple_source defaults");
+    settings.reject_unknown_keys(
+        {"topic", "message_count", "batch_size", "interval_ms", "partitions", "keys", "reliable"});
+    topic_ = settings.get_string("topic", "/default/test");
+    message_count_ = static_cast<std::uint64_t>(settings.get_integer("message_count", 100, 0, INT64_MAX));
+    batch_size_ = static_cast<std::size_t>(settings.get_integer("batch_size", 5, 1, 100'000));
+    interval_ = std::chrono::milliseconds(settings.get_integer("interval_ms", 1000, 0, 3'600'000));
+    partitions_ = static_cast<std::size_t>(settings.get_integer("partitions", 0, 0, 10'000));
+    keys_ = static_cast<std::uint64_t>(settings.get_integer("keys", 0, 0, 1'000'000));
+    reliable_ = settings.get_bool("reliable", true);
+    for (const auto& offset : resume) {
+      if (offset.partition == kOffsetPartition) next_ = offset.value + 1;
+    }
+    spdlog::info("event=simple_source_ready topic={} message_count={} resume_from={}", topic_,
+                 message_count_, next_);
+  }
+
+  std::vector<ProducerConfig> producer_configs() override {
+    return {ProducerConfig(topic_, partitions_, reliable_)};
+  }
+
+  std::vector<SourceEnvelope> poll() override {
+    if (message_count_ > 0 && next_ >= message_count_) return {};  // done: stay idle
+    const auto now = std::chrono::steady_clock::now();
+    if (interval_.count() > 0 && now < next_poll_) return {};
+    next_poll_ = now + interval_;
+    std::vector<SourceEnvelope> batch;
+    for (std::size_t i = 0; i < batch_size_ && (message_count_ == 0 || next_ < message_count_);
+         ++i, ++next_) {
+      const auto timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+      auto record = SourceRecord::from_string(
+                        "", "Test message #" + std::to_string(next_) +
+                                " - Timestamp: " + std::to_string(timestamp))
+                        .with_attribute("source", "simple_source")
+                        .with_attribute("message_number", std::to_string(next_))
+                        .with_attribute("batch_index", std::to_string(i));
+      if (keys_ > 0) record.with_key("key-" + std::to_string(next_ % keys_));
+      batch.emplace_back(std::move(record), Offset(kOffsetPartition, next_));
+    }
+    return batch;
+  }
+
+  void commit(const std::vector<Offset>& offsets) override {
+    for (const auto& offset : offsets) committed_ = offset.value;
+  }
+
+  void shutdown() override {
+    spdlog::info("event=simple_source_done generated={} last_committed={}", next_, committed_);
+  }
+
+ private:
+  std::string topic_;
+  std::uint64_t message_count_ = 100;
+  std::size_t batch_size_ = 5;
+  std::chrono::milliseconds interval_{1000};
+  std::size_t partitions_ = 0;
+  std::uint64_t keys_ = 0;
+  bool reliable_ = true;
+  std::uint64_t next_ = 0;
+  std::uint64_t committed_ = 0;
+  std::chrono::steady_clock::time_point next_poll_{};
+};
+
+}  // namespace
+
+int main() {
+  danube::runtime::RunOptions options;
+  options.sections = {"simple_source"};
+  return danube::runtime::run_source(std::make_unique<SimpleSource>(), options);
+}

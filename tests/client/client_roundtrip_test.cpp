@@ -321,3 +321,41 @@ BOOST_AUTO_TEST_CASE(closing_a_producer_fails_what_cannot_be_sent_and_rejects_ne
   BOOST_TEST((after.error().category() == ErrorCategory::cancelled));
   env.broker.set_latency(testkit::Rpc::send_message, 0ms);
 }
+
+BOOST_AUTO_TEST_CASE(flush_returns_only_after_every_callback_has_run) {
+  BrokerAndClient env;
+  auto producer = env.producer(producer_options("/default/callbacks", DispatchStrategy::reliable));
+  auto consumer = env.consumer(consumer_options("/default/callbacks", "callbacks"));
+  // Callbacks that take a while: flush() must wait for them, not just for the broker's replies,
+  // or the caller could destroy what they use.
+  auto slow_work = [] {
+    const auto until = std::chrono::steady_clock::now() + 300us;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  };
+  std::atomic<int> sent{0};
+  for (int i = 0; i < 100; ++i) {
+    producer->send_async(text_message("c-" + std::to_string(i)), [&](Result<SendReceipt> outcome) {
+      slow_work();
+      if (outcome.ok()) ++sent;
+    });
+  }
+  BOOST_REQUIRE(producer->flush(30s));
+  BOOST_TEST(sent.load() == 100);
+
+  std::atomic<int> acked{0};
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  int received = 0;
+  while (received < 100 && std::chrono::steady_clock::now() < deadline) {
+    for (auto& message : consumer->receive(100, 100ms)) {
+      ++received;
+      consumer->ack_async(message, [&](Status status) {
+        slow_work();
+        if (status.ok()) ++acked;
+      });
+    }
+  }
+  BOOST_REQUIRE_EQUAL(received, 100);
+  BOOST_REQUIRE(consumer->flush_acks(30s));
+  BOOST_TEST(acked.load() == 100);
+}

@@ -186,6 +186,7 @@ void ConsumerCore::on_call_done(const std::shared_ptr<AckCall>& call, const grpc
       });
       return;
     }
+    ++calls_settling_;  // keeps flush_acks() waiting until the callback below has run
     --acks_in_flight_;
     if (!closed_) startable = take_startable_locked();
   }
@@ -194,7 +195,6 @@ void ConsumerCore::on_call_done(const std::shared_ptr<AckCall>& call, const grpc
   } else {
     counters_.ack_failures.fetch_add(1, std::memory_order_relaxed);
   }
-  acks_changed_.notify_all();
   start_calls(std::move(startable));
   if (call->callback) {
     if (status.ok()) {
@@ -205,12 +205,18 @@ void ConsumerCore::on_call_done(const std::shared_ptr<AckCall>& call, const grpc
       call->callback(to_error(std::string(call->positive ? "Ack " : "Nack ") + topic, status));
     }
   }
+  {
+    std::lock_guard lock(mutex_);
+    --calls_settling_;
+  }
+  acks_changed_.notify_all();
 }
 
 bool ConsumerCore::flush_acks(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return acks_changed_.wait_for(lock, timeout,
-                                [&] { return queued_acks_.empty() && acks_in_flight_ == 0; });
+  return acks_changed_.wait_for(lock, timeout, [&] {
+    return queued_acks_.empty() && acks_in_flight_ == 0 && calls_settling_ == 0;
+  });
 }
 
 ConsumerStats ConsumerCore::stats() const {
@@ -246,7 +252,7 @@ void ConsumerCore::close() {
     if (call->callback) call->callback(Error(ErrorCategory::cancelled, 0, "the consumer is closed"));
   }
   std::unique_lock lock(mutex_);
-  acks_changed_.wait(lock, [&] { return acks_in_flight_ == 0; });
+  acks_changed_.wait(lock, [&] { return acks_in_flight_ == 0 && calls_settling_ == 0; });
 }
 
 void ConsumerCore::schedule_health_check() {

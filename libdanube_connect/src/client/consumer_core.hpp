@@ -62,6 +62,7 @@ class ConsumerCore : public std::enable_shared_from_this<ConsumerCore> {
   std::condition_variable acks_changed_;
   std::deque<std::shared_ptr<AckCall>> queued_acks_;
   std::size_t acks_in_flight_ = 0;  // calls running or waiting for a retry timer
+  std::size_t calls_settling_ = 0;  // finished calls whose callback is still running
   std::set<grpc::ClientContext*> active_calls_;
   bool closing_ = false;  // close() has begun: readers stop, acks already issued drain
   bool closed_ = false;   // acks are refused and running ones cancelled

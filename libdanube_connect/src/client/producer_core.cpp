@@ -295,7 +295,6 @@ void ProducerCore::on_send_done(const std::shared_ptr<Send>& send, const grpc::S
     --in_flight_total_;
     if (!send->finished) {
       send->finished = true;
-      --pending_total_;
       callback = std::move(send->callback);
       if (status.ok()) {
         ++stats_.sent;
@@ -310,7 +309,20 @@ void ProducerCore::on_send_done(const std::shared_ptr<Send>& send, const grpc::S
   }
   changed_.notify_all();
   start_sends(std::move(startable));
-  if (callback && outcome) callback(std::move(*outcome));
+  if (outcome) {
+    if (callback) callback(std::move(*outcome));
+    settled(1);
+  }
+}
+
+void ProducerCore::settled(std::size_t count) {
+  // Counted only after the callbacks ran, so flush() and close() never return while a callback
+  // still uses what its caller owns.
+  {
+    std::lock_guard lock(mutex_);
+    pending_total_ -= count;
+  }
+  changed_.notify_all();
 }
 
 void ProducerCore::schedule_retry(const std::shared_ptr<Send>& send, std::uint32_t attempt) {
@@ -386,7 +398,6 @@ void ProducerCore::fail_queued_locked(std::size_t partition, const Error& error,
     state.queue.pop_front();
     if (send->finished) continue;
     send->finished = true;
-    --pending_total_;
     ++stats_.failed;
     failures.emplace_back(std::move(send->callback), error);
   }
@@ -396,6 +407,7 @@ void ProducerCore::finish(std::vector<std::pair<SendCallback, Error>> failures) 
   for (auto& [callback, error] : failures) {
     if (callback) callback(std::move(error));
   }
+  if (!failures.empty()) settled(failures.size());
 }
 
 bool ProducerCore::flush(std::chrono::milliseconds timeout) {
@@ -429,7 +441,6 @@ void ProducerCore::close(std::chrono::milliseconds drain_timeout) {
     for (const auto& send : waiting_for_retry_) {
       if (send->finished) continue;
       send->finished = true;
-      --pending_total_;
       --partitions_[send->partition].in_flight;
       --in_flight_total_;
       ++stats_.failed;
@@ -440,7 +451,7 @@ void ProducerCore::close(std::chrono::milliseconds drain_timeout) {
   }
   finish(std::move(failures));
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return active_calls_.empty(); });
+  changed_.wait(lock, [&] { return active_calls_.empty() && pending_total_ == 0; });
 }
 
 void ProducerCore::schedule_health_check() {

@@ -72,6 +72,7 @@ class ProducerCore : public std::enable_shared_from_this<ProducerCore> {
   void fail_queued_locked(std::size_t partition, const Error& error,
                           std::vector<std::pair<SendCallback, Error>>& failures);
   void finish(std::vector<std::pair<SendCallback, Error>> failures);
+  void settled(std::size_t count);
   void schedule_health_check();
   void run_health_check();
 
@@ -84,7 +85,7 @@ class ProducerCore : public std::enable_shared_from_this<ProducerCore> {
   std::condition_variable changed_;  // pending count fell, or closing
   std::vector<Partition> partitions_;
   std::size_t in_flight_total_ = 0;
-  std::size_t pending_total_ = 0;  // queued + slots
+  std::size_t pending_total_ = 0;  // queued + slots + outcomes whose callback is running
   std::uint64_t round_robin_ = 0;
   std::size_t pump_cursor_ = 0;
   bool closing_ = false;

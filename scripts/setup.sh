@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ pkg-config curl ca-certificates openssl
+  cmake ninja-build g++ pkg-config curl ca-certificates openssl bc
   libcaf-dev
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libprotoc-dev
   libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev

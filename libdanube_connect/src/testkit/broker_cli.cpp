@@ -1,11 +1,14 @@
 #include "broker_cli.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+
+#include "danube/common/topic_name.hpp"
 
 namespace danube::testkit {
 namespace {
@@ -43,6 +46,36 @@ std::string read_secret_file(const std::string& path) {
   return secret;
 }
 
+// NAME[:partitions=N][:reliable|:non-reliable]; topic names cannot contain ':'.
+TopicToCreate parse_topic_flag(const std::string& text) {
+  TopicToCreate topic;
+  std::size_t start = 0;
+  bool first = true;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(':', start), text.size());
+    const std::string part = text.substr(start, end - start);
+    if (first) {
+      std::string why;
+      if (!parse_topic_name(part, &why)) {
+        throw BadFlag("--topic: invalid topic name '" + part + "': " + why);
+      }
+      topic.name = part;
+      first = false;
+    } else if (part == "reliable") {
+      topic.reliable = true;
+    } else if (part == "non-reliable" || part == "non_reliable") {
+      topic.reliable = false;
+    } else if (part.rfind("partitions=", 0) == 0) {
+      topic.partitions = parse_integer<std::size_t>("--topic partitions", part.substr(11), 1);
+    } else {
+      throw BadFlag("--topic: unknown option '" + part + "' in '" + text +
+                    "'; expected partitions=N, reliable or non-reliable");
+    }
+    start = end + 1;
+  }
+  return topic;
+}
+
 }  // namespace
 
 std::string broker_usage() {
@@ -65,6 +98,9 @@ An in-process Danube-compatible broker for tests, demos and benchmarks.
   --max-message-size BYTES      largest accepted payload (default 10485760)
   --namespace NAME              create namespace NAME besides "default" (repeatable)
   --no-auto-create              producers cannot create topics
+  --topic NAME[:partitions=N][:reliable|:non-reliable]
+                                create this topic at start (reliable unless told), so that
+                                consumers can subscribe before the first producer (repeatable)
   --tls-cert FILE --tls-key FILE  serve TLS with this PEM certificate and key
   --jwt-secret SECRET           require HS256 JWTs signed with SECRET on every rpc
   --jwt-secret-file FILE        the same, reading the secret from FILE
@@ -149,6 +185,8 @@ BrokerCommandLine parse_broker_command_line(const std::vector<std::string>& args
         const auto name = value();
         if (name.empty()) throw BadFlag("--namespace needs a non-empty name");
         result.options.namespaces.push_back(name);
+      } else if (flag == "--topic") {
+        result.topics.push_back(parse_topic_flag(value()));
       } else if (flag == "--no-auto-create") {
         no_value();
         result.options.auto_create_topics = false;

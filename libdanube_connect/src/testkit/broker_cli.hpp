@@ -7,11 +7,19 @@
 
 namespace danube::testkit {
 
+// A topic to create at start-up: --topic NAME[:partitions=N][:reliable|:non-reliable].
+struct TopicToCreate {
+  std::string name;
+  bool reliable = true;  // the SDK's producers default to reliable dispatch
+  std::size_t partitions = 0;
+};
+
 // Command line of danube-embedded-broker, kept apart from main() so it can be tested.
 struct BrokerCommandLine {
   enum class Action { run, show_help, fail };
   Action action = Action::run;
   BrokerOptions options;
+  std::vector<TopicToCreate> topics;
   std::string log_level = "info";
   std::string error;  // for Action::fail: one line that names the bad flag
 };

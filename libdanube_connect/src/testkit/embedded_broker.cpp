@@ -255,7 +255,8 @@ class EmbeddedBroker::Impl {
     builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
     // Without this a second broker could silently share the port (SO_REUSEPORT).
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    for (auto* service : services_->services()) builder.RegisterService(service);
+    for (auto* service : services_->services())
+      builder.RegisterService(service);
     auto server = builder.BuildAndStart();
     if (server && selected_port != 0) return server;
     services_.reset();

@@ -49,6 +49,16 @@ int main(int argc, char** argv) {
     std::cerr << "danube-embedded-broker: " << error.what() << "\n";
     return 1;
   }
+  for (const auto& topic : command_line.topics) {
+    try {
+      broker.create_topic(topic.name, topic.reliable, topic.partitions);
+    } catch (const std::exception& error) {
+      std::cerr << "danube-embedded-broker: --topic " << topic.name << ": " << error.what() << "\n";
+      broker.stop();
+      return 2;
+    }
+  }
+  // Printed only once the topics exist: scripts start consumers as soon as they see it.
   std::cout << "danube-embedded-broker listening on " << broker.address() << std::endl;
 
   int received = 0;

@@ -102,7 +102,6 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
 
   const std::string& name() const { return name_; }
   SubscriptionType type() const { return type_; }
-  const std::string& topic_name() const { return env_.topic_name; }
 
   // Adds consumer `consumer_name`, or takes over the existing consumer of that name (same id;
   // its old stream ends and its in-flight messages are redelivered). An Exclusive subscription

@@ -24,6 +24,7 @@ struct Fixture {
   connect::ConnectorConfig config(const std::string& name) const {
     auto result = fast_config(broker.service_url(), name);
     result.offsets.state_dir = state.path;
+    result.offsets.commit_interval_ms = 20;
     return result;
   }
 

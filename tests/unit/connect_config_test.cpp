@@ -82,6 +82,7 @@ BOOST_AUTO_TEST_CASE(programmatic_defaults_are_the_seeds) {
   BOOST_TEST(config.supervision.restart_backoff_ms == 1000u);
   BOOST_TEST(config.supervision.max_restart_backoff_ms == 30000u);
   BOOST_TEST(config.offsets.state_dir == "./state");
+  BOOST_TEST(config.offsets.commit_interval_ms == 1000u);
   BOOST_CHECK_NO_THROW(config.validate());
 }
 
@@ -168,6 +169,7 @@ max_restart_backoff_ms = 100
 
 [offsets]
 state_dir = "/var/lib/conn"
+commit_interval_ms = 250
 )";
   const auto config = load(toml);
   BOOST_TEST(config.retry.max_retries == 5u);
@@ -201,6 +203,7 @@ state_dir = "/var/lib/conn"
   BOOST_TEST((config.supervision.on_fatal == OnFatal::restart));
   BOOST_TEST(config.supervision.max_restart_backoff_ms == 100u);
   BOOST_TEST(config.offsets.state_dir == "/var/lib/conn");
+  BOOST_TEST(config.offsets.commit_interval_ms == 250u);
   BOOST_TEST(config.origins.at("processing.batch_size") == "/etc/c.toml:12");
 
   const auto described = config.describe();
@@ -434,6 +437,8 @@ BOOST_AUTO_TEST_CASE(every_error_names_file_line_and_key) {
        "/etc/c.toml:5: [supervision] max_restart_backoff_ms: must be >= restart_backoff_ms"},
       {kHeader + "[offsets]\nstate_dir = \"\"\n",
        "/etc/c.toml:4: [offsets] state_dir: must not be empty"},
+      {kHeader + "[offsets]\ncommit_interval_ms = 4000000\n",
+       "/etc/c.toml:4: [offsets] commit_interval_ms: must be <= 3600000 (got 4000000)"},
       {kHeader + "mqtt_host = \"x\"\n",
        "/etc/c.toml:3: mqtt_host: unknown key (a connector's own sections must be declared"},
       {kHeader + "[mqtt]\nhost = \"x\"\n", "/etc/c.toml:3: mqtt: unknown key"},

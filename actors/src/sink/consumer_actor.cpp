@@ -26,6 +26,7 @@ using consumer_detail::AckDone;
 struct ConsumerActorState {
   ConsumerActorConfig config;
   bool batcher_expects_more = false;  // the last RecordBatch said more was coming
+  std::uint64_t reconnects_seen = 0;  // the client's resubscriptions already counted
   std::size_t outstanding_records = 0;
   std::size_t outstanding_bytes = 0;
   std::size_t acks_in_flight = 0;
@@ -128,6 +129,12 @@ void acknowledge(ConsumerActor* self, AckRecords& done) {
   }
   config.context->metrics->add_inflight(config.subscription.topic,
                                         -static_cast<std::int64_t>(done.records.size()));
+  if (config.consumer) {
+    const auto resubscribes = config.consumer->stats().resubscribes;
+    for (; state.reconnects_seen < resubscribes; ++state.reconnects_seen) {
+      config.context->metrics->record_reconnect(config.subscription.topic);
+    }
+  }
   pull(self);
 }
 

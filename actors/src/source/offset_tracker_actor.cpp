@@ -20,6 +20,8 @@ struct OffsetTrackerState {
   std::unordered_map<std::uint64_t, std::string> partition_of;          // sequence -> partition
   std::map<std::string, connect::Offset> ready;  // committable, newest per partition
   bool committing = false;
+  bool timer_armed = false;
+  Clock::time_point last_commit{};
   std::vector<caf::response_promise> idle_waiters;
 
   static inline const char* name = "danube-offset-tracker";
@@ -37,12 +39,27 @@ void notify_if_idle(TrackerActor* self) {
   state.idle_waiters.clear();
 }
 
+using commit_timer_atom = caf::atom_constant<caf::atom("committick")>;
+
+// Commits what is ready — at most once per [offsets] commit_interval_ms (every commit fsyncs the
+// offset store and runs the connector's commit() on the driver's thread, between polls), and at
+// once while a drain waits.
 void commit_ready(TrackerActor* self) {
   auto& state = self->state;
   if (state.committing || state.ready.empty()) {
     notify_if_idle(self);
     return;
   }
+  const auto interval = std::chrono::milliseconds(state.context->config.offsets.commit_interval_ms);
+  const auto due = state.last_commit + interval;
+  if (state.idle_waiters.empty() && Clock::now() < due) {
+    if (!state.timer_armed) {
+      state.timer_armed = true;
+      self->delayed_send(self, due - Clock::now(), commit_timer_atom::value);
+    }
+    return;
+  }
+  state.last_commit = Clock::now();
   CommitRequest request;
   for (auto& [partition, offset] : state.ready) request.offsets.push_back(std::move(offset));
   state.ready.clear();
@@ -93,10 +110,14 @@ caf::actor spawn_offset_tracker(caf::actor_system& system, ContextPtr context, c
           }
           commit_ready(self);
         },
+        [=](commit_timer_atom) {
+          self->state.timer_armed = false;
+          commit_ready(self);
+        },
         [=](stop_atom) {
           auto promise = self->make_response_promise();
           self->state.idle_waiters.push_back(promise);
-          notify_if_idle(self);
+          commit_ready(self);  // the final commit does not wait for the interval
           return promise;
         },
     };

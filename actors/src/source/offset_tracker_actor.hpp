@@ -10,7 +10,8 @@ namespace danube::runtime {
 // Commits a source's offsets only when every record up to that offset is settled (accepted by
 // the broker, dead-lettered or skipped), in order per source partition: a record published
 // late holds back the commit of every later offset of its partition. One commit runs at a
-// time; offsets settled meanwhile go into the next.
+// time, at most one per [offsets] commit_interval_ms; offsets settled meanwhile go into the
+// next. A drain commits what is left at once.
 //
 //   TrackOffsets   new records with offsets (from the router, before they can settle)
 //   ItemsSettled   settled records (any; untracked sequences are ignored)

@@ -267,6 +267,7 @@ void ConnectorConfig::validate() const {
               3'600'000);
 
   check.require(!offsets.state_dir.empty(), "offsets", "state_dir", "must not be empty");
+  check_range(check, "offsets", "commit_interval_ms", offsets.commit_interval_ms, 0, 3'600'000);
 }
 
 namespace {
@@ -459,7 +460,8 @@ std::string ConnectorConfig::describe() const {
       << " shutdown.timeout_ms=" << shutdown.timeout_ms
       << " supervision.on_fatal=" << to_string(supervision.on_fatal)
       << " supervision.max_restarts=" << supervision.max_restarts
-      << " offsets.state_dir=" << offsets.state_dir.string();
+      << " offsets.state_dir=" << offsets.state_dir.string()
+      << " offsets.commit_interval_ms=" << offsets.commit_interval_ms;
   return out.str();
 }
 

@@ -143,6 +143,8 @@ const std::vector<Field> kFields = {
      DANUBE_ASSIGN(c.supervision.max_restart_backoff_ms = to_unsigned<std::uint64_t>(v, w))},
 
     {"offsets", "state_dir", VK::string, DANUBE_ASSIGN(c.offsets.state_dir = to_text(v))},
+    {"offsets", "commit_interval_ms", VK::integer,
+     DANUBE_ASSIGN(c.offsets.commit_interval_ms = to_unsigned<std::uint64_t>(v, w))},
 };
 
 #undef DANUBE_ASSIGN

@@ -109,9 +109,12 @@ struct SupervisionSettings {
   std::uint64_t max_restart_backoff_ms = 30000;
 };
 
-// [offsets]: where the source runtime keeps committed offsets.
+// [offsets]: where and how often the source runtime commits offsets.
 struct OffsetSettings {
   std::filesystem::path state_dir = "./state";
+  // Settled offsets are committed (connector.commit() and the fsynced offset store) at most this
+  // often, and always once more when draining; 0 commits after every settlement.
+  std::uint64_t commit_interval_ms = 1000;
 };
 
 // The whole configuration of one connector process.

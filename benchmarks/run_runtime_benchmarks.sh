@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runtime benchmarks: the actor runtime's sink and source pipelines end to end against the
+# embedded broker, next to a bare client consumer doing the same work (release build).
+#
+#   benchmarks/run_runtime_benchmarks.sh                     # 100000 messages, window 10
+#   COUNT=200000 MAX_UNACKED=1000 benchmarks/run_runtime_benchmarks.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${COUNT:-100000}
+max_unacked=${MAX_UNACKED:-10}
+scripts/setup.sh >/dev/null
+cmake --preset release >/dev/null
+cmake --build --preset release -j2 --target danube-runtime-bench >/dev/null
+build/release/benchmarks/danube-runtime-bench --count "$count" --max-unacked "$max_unacked" \
+  | python3 -c '
+import json, sys
+rows = {r["mode"]: r for r in (json.loads(l) for l in sys.stdin if l.strip())}
+client = rows["client-consume"]["msgs_per_sec"]
+print("| pipeline | msgs/s | vs bare client | p50 ms | p99 ms |")
+print("|---|---|---|---|---|")
+labels = (("client-consume", "bare client: receive + ack"),
+          ("runtime-sink", "runtime sink: receive, batch, process, ack"),
+          ("runtime-source", "runtime source: poll, publish, commit"))
+for mode, label in labels:
+    r = rows[mode]
+    rate = r["msgs_per_sec"]
+    if mode == "runtime-source":
+        print("| %s | %.0f | - | - | - |" % (label, rate))
+    else:
+        print("| %s | %.0f | %.2fx | %.0f | %.0f |" % (label, rate, rate / client, r["p50_ms"], r["p99_ms"]))
+'

@@ -1,0 +1,283 @@
+// danube-runtime-bench: end-to-end throughput and latency of the actor runtime against the
+// embedded broker, next to the bare client doing the same work, so the runtime's own cost shows
+// as a ratio.
+//
+//   danube-runtime-bench [--count N] [--partitions P] [--max-unacked W] [--size BYTES]
+//
+// sink:   a producer publishes N messages; a sink runtime (spawn_sink) receives, processes
+//         (counts) and acks them. Latency: publish time to process time.
+// client: the same N messages received and acked by a bare client consumer.
+// source: a polling source emits N records; the runtime publishes them (strict order).
+#include <algorithm>
+#include <atomic>
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "danube/client/client.hpp"
+#include "danube/connect/connect.hpp"
+#include "danube/runtime/embedding.hpp"
+#include "danube/testkit/embedded_broker.hpp"
+
+namespace {
+
+using namespace danube;
+using Clock = std::chrono::steady_clock;
+
+struct Settings {
+  std::size_t count = 100'000;
+  std::size_t partitions = 4;
+  std::uint32_t max_unacked = 10;
+  std::size_t size = 100;
+};
+
+Settings parse(int argc, char** argv) {
+  Settings settings;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const auto value = std::stoul(argv[i + 1]);
+    if (flag == "--count") settings.count = value;
+    else if (flag == "--partitions") settings.partitions = value;
+    else if (flag == "--max-unacked") settings.max_unacked = static_cast<std::uint32_t>(value);
+    else if (flag == "--size") settings.size = value;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      std::exit(2);
+    }
+  }
+  return settings;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size()));
+  return values[std::min(values.size() - 1, rank)];
+}
+
+void report(const char* mode, std::size_t count, std::size_t size, double seconds,
+            const std::vector<double>& latencies_ms) {
+  std::printf("{\"mode\":\"%s\",\"count\":%zu,\"size\":%zu,\"seconds\":%.3f,\"msgs_per_sec\":%.0f,"
+              "\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
+              mode, count, size, seconds, static_cast<double>(count) / seconds,
+              percentile(latencies_ms, 50), percentile(latencies_ms, 99));
+  std::fflush(stdout);
+}
+
+void produce(const client::DanubeClient& client, const std::string& topic, const Settings& s) {
+  client::ProducerOptions options;
+  options.topic = topic;
+  options.name = "bench-feeder";
+  options.partitions = s.partitions;
+  options.dispatch = client::DispatchStrategy::reliable;
+  options.ordering = client::Ordering::relaxed;
+  auto producer = std::move(client.create_producer(options)).value();
+  const std::string payload(s.size, 'x');
+  for (std::size_t i = 0; i < s.count; ++i) {
+    client::OutgoingMessage message;
+    message.payload = payload;
+    message.key = "k" + std::to_string(i % 64);
+    producer->send_async(std::move(message), {});
+  }
+  producer->flush(std::chrono::minutes(10));
+}
+
+// Counts what it gets and keeps the latency from publish to processing.
+class CountingSink : public connect::SinkConnector {
+ public:
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t processed = 0;
+    std::vector<double> latencies_ms;
+    Clock::time_point first{}, last{};
+  };
+  CountingSink(std::string topic, std::shared_ptr<Shared> shared)
+      : topic_(std::move(topic)), shared_(std::move(shared)) {}
+  void initialize(const connect::ConnectorConfig&) override {}
+  std::vector<connect::ConsumerConfig> consumer_configs() override {
+    return {{topic_, "bench-sink", "bench-sink", connect::SubscriptionType::exclusive, {}, {}}};
+  }
+  connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
+    const auto now = now_ms();
+    std::lock_guard lock(shared_->mutex);
+    if (shared_->processed == 0) shared_->first = Clock::now();
+    for (const auto& record : records) {
+      shared_->latencies_ms.push_back(static_cast<double>(now) -
+                                      static_cast<double>(record.publish_time_us() / 1000));
+    }
+    shared_->processed += records.size();
+    shared_->last = Clock::now();
+    shared_->changed.notify_all();
+    return connect::BatchResult::all_ok(records.size());
+  }
+
+ private:
+  std::string topic_;
+  std::shared_ptr<Shared> shared_;
+};
+
+class GeneratingSource : public connect::SourceConnector {
+ public:
+  GeneratingSource(std::string topic, std::size_t partitions, std::size_t count, std::size_t size)
+      : topic_(std::move(topic)), partitions_(partitions), count_(count), payload_(size, 'x') {}
+  void initialize(const connect::ConnectorConfig&, const std::vector<connect::Offset>&) override {}
+  std::vector<connect::ProducerConfig> producer_configs() override {
+    return {connect::ProducerConfig(topic_, partitions_, true)};
+  }
+  std::vector<connect::SourceEnvelope> poll() override {
+    std::vector<connect::SourceEnvelope> batch;
+    for (int i = 0; i < 1000 && next_ < count_; ++i, ++next_) {
+      batch.emplace_back(connect::SourceRecord::from_bytes("", payload_)
+                             .with_key("k" + std::to_string(next_ % 64)),
+                         connect::Offset("gen", next_));
+    }
+    return batch;
+  }
+
+ private:
+  std::string topic_;
+  std::size_t partitions_;
+  std::size_t count_;
+  std::string payload_;
+  std::size_t next_ = 0;
+};
+
+connect::ConnectorConfig runtime_config(const testkit::EmbeddedBroker& broker,
+                                        const std::string& name) {
+  connect::ConnectorConfig config;
+  config.danube_service_url = broker.service_url();
+  config.connector_name = name;
+  config.http.enabled = false;
+  config.processing.batch_size = 1000;
+  config.processing.batch_timeout_ms = 100;
+  config.offsets.state_dir = std::filesystem::temp_directory_path() / ("danube-bench-" + name);
+  std::filesystem::remove_all(config.offsets.state_dir);
+  return config;
+}
+
+void wait_subscribed(testkit::EmbeddedBroker& broker, const Settings& s, const std::string& topic,
+                     const std::string& subscription) {
+  broker.wait_until(
+      [&] {
+        for (std::size_t p = 0; p < s.partitions; ++p) {
+          auto sub = broker.subscription(topic + "-part-" + std::to_string(p), subscription);
+          if (!sub || sub->connected_consumers == 0) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(30));
+}
+
+void bench_sink(caf::actor_system& system, testkit::EmbeddedBroker& broker,
+                const client::DanubeClient& client, const Settings& s) {
+  const std::string topic = "/default/bench-sink";
+  broker.create_topic(topic, true, s.partitions);
+  auto shared = std::make_shared<CountingSink::Shared>();
+  auto runtime = runtime::spawn_sink(system, std::make_unique<CountingSink>(topic, shared),
+                                     runtime_config(broker, "bench-sink"));
+  wait_subscribed(broker, s, topic, "bench-sink");
+  const auto start = Clock::now();
+  produce(client, topic, s);
+  {
+    std::unique_lock lock(shared->mutex);
+    shared->changed.wait(lock, [&] { return shared->processed >= s.count; });
+  }
+  const double seconds = std::chrono::duration<double>(shared->last - start).count();
+  report("runtime-sink", s.count, s.size, seconds, shared->latencies_ms);
+  caf::scoped_actor self{system};
+  self->request(runtime, caf::infinite, runtime::drain_atom::value)
+      .receive([](const runtime::RuntimeStatus&) {}, [](const caf::error&) {});
+}
+
+void bench_client(testkit::EmbeddedBroker& broker, const client::DanubeClient& client,
+                  const Settings& s) {
+  const std::string topic = "/default/bench-client";
+  broker.create_topic(topic, true, s.partitions);
+  client::ConsumerOptions options;
+  options.topic = topic;
+  options.consumer_name = "bench-client";
+  options.subscription = "bench-client";
+  options.type = client::SubscriptionType::exclusive;
+  auto consumer = std::move(client.subscribe(options)).value();
+  wait_subscribed(broker, s, topic, "bench-client");
+  const auto start = Clock::now();
+  std::thread feeder([&] { produce(client, topic, s); });
+  std::vector<double> latencies;
+  std::size_t received = 0;
+  Clock::time_point last;
+  while (received < s.count) {
+    for (auto& message : consumer->receive(1000, std::chrono::milliseconds(100))) {
+      latencies.push_back(static_cast<double>(now_ms()) - static_cast<double>(message.publish_time));
+      consumer->ack_async(message);
+      ++received;
+      last = Clock::now();
+    }
+  }
+  feeder.join();
+  consumer->flush_acks(std::chrono::seconds(30));
+  report("client-consume", s.count, s.size, std::chrono::duration<double>(last - start).count(),
+         latencies);
+}
+
+void bench_source(caf::actor_system& system, testkit::EmbeddedBroker& broker, const Settings& s) {
+  const std::string topic = "/default/bench-source";
+  const auto start = Clock::now();
+  auto runtime = runtime::spawn_source(
+      system, std::make_unique<GeneratingSource>(topic, s.partitions, s.count, s.size),
+      runtime_config(broker, "bench-source"));
+  broker.wait_until(
+      [&] {
+        std::uint64_t published = 0;
+        for (std::size_t p = 0; p < s.partitions; ++p) {
+          if (auto c = broker.counters(topic + "-part-" + std::to_string(p))) published += c->published;
+        }
+        return published >= s.count;
+      },
+      std::chrono::minutes(10));
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report("runtime-source", s.count, s.size, seconds, {});
+  caf::scoped_actor self{system};
+  self->request(runtime, caf::infinite, runtime::drain_atom::value)
+      .receive([](const runtime::RuntimeStatus&) {}, [](const caf::error&) {});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Settings settings = parse(argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  testkit::BrokerOptions broker_options;
+  broker_options.max_unacked_messages = settings.max_unacked;
+  testkit::EmbeddedBroker broker(broker_options);
+  broker.start();
+  client::ClientOptions client_options;
+  client_options.service_url = broker.service_url();
+  const auto client = client::DanubeClient::create(client_options).value();
+  std::fprintf(stderr, "embedded broker %s, max_unacked=%u, %zu partitions, %zu x %zu B\n",
+               broker.service_url().c_str(), settings.max_unacked, settings.partitions,
+               settings.count, settings.size);
+  caf::actor_system_config config;
+  config.set("scheduler.max-threads", 2);
+  config.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system system{config};
+  bench_client(broker, client, settings);
+  bench_sink(system, broker, client, settings);
+  bench_source(system, broker, settings);
+  return 0;
+}

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "credentials.hpp"
 #include "danube/DanubeApi.grpc.pb.h"
 #include "danube/SchemaRegistry.grpc.pb.h"
 #include "danube/testkit/embedded_broker.hpp"
@@ -141,12 +142,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// An HS256 JWT over `claims_json`, signed with `secret` (written here with OpenSSL's HMAC,
-// independently of the broker's verifier).
-std::string make_jwt(const std::string& secret, const std::string& claims_json,
-                     const std::string& header_json = R"({"alg":"HS256","typ":"JWT"})");
-std::string valid_claims(std::chrono::seconds lifetime = std::chrono::hours(1));
-std::string base64url(const std::string& bytes);
+// JWTs and certificates come from tests/support/credentials.hpp.
+using danube::test::base64url;
+using danube::test::make_jwt;
+using danube::test::valid_claims;
 std::string sha256_hex(const std::string& bytes);
 
 }  // namespace danube::testkit::test

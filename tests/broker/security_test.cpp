@@ -14,29 +14,11 @@ using grpc::StatusCode;
 
 const std::string kSecret = "test-secret-that-is-long-enough";
 
-// A self-signed certificate for localhost / 127.0.0.1, made with the openssl CLI.
-struct Certificate {
-  TempDir dir;
-  std::filesystem::path cert = dir.path() / "cert.pem";
-  std::filesystem::path key = dir.path() / "key.pem";
-  std::string cert_pem;
-
-  Certificate() {
-    const std::string command =
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-        "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout '" +
-        key.string() + "' -out '" + cert.string() + "' >/dev/null 2>&1";
-    BOOST_REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "openssl could not make a cert");
-    std::ifstream in(cert);
-    std::stringstream content;
-    content << in.rdbuf();
-    cert_pem = content.str();
-  }
-};
+using Certificate = danube::test::SelfSignedCertificate;
 
 std::shared_ptr<grpc::ChannelCredentials> trusting(const Certificate& certificate) {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = certificate.cert_pem;
+  options.pem_root_certs = certificate.cert_pem();
   return grpc::SslCredentials(options);
 }
 
@@ -59,7 +41,7 @@ grpc::Status lookup_with_header(Client& client, const std::string& header_value)
 BOOST_AUTO_TEST_CASE(tls_serves_clients_that_trust_the_certificate) {
   Certificate certificate;
   auto options = fast_options();
-  options.tls = TlsOptions{certificate.cert, certificate.key};
+  options.tls = TlsOptions{certificate.cert_file(), certificate.key_file()};
   RunningBroker fixture(options);
   BOOST_TEST(fixture.broker.service_url().rfind("https://127.0.0.1:", 0) == 0U);
 
@@ -78,7 +60,7 @@ BOOST_AUTO_TEST_CASE(tls_serves_clients_that_trust_the_certificate) {
 BOOST_AUTO_TEST_CASE(plaintext_client_cannot_talk_to_a_tls_broker) {
   Certificate certificate;
   auto options = fast_options();
-  options.tls = TlsOptions{certificate.cert, certificate.key};
+  options.tls = TlsOptions{certificate.cert_file(), certificate.key_file()};
   RunningBroker fixture(options);
   Client plaintext(fixture.broker.address());
   BOOST_TEST(plaintext.lookup("/default/t").error_code() == StatusCode::UNAVAILABLE);
@@ -162,7 +144,7 @@ BOOST_AUTO_TEST_CASE(bad_tokens_are_unauthenticated_with_a_reason) {
 BOOST_AUTO_TEST_CASE(tls_and_jwt_together) {
   Certificate certificate;
   auto options = with_jwt();
-  options.tls = TlsOptions{certificate.cert, certificate.key};
+  options.tls = TlsOptions{certificate.cert_file(), certificate.key_file()};
   RunningBroker fixture(options);
   Client client(fixture.broker.address(), trusting(certificate), make_jwt(kSecret, valid_claims()));
   BOOST_TEST(client.create_producer("/default/t", "p", true).ok());

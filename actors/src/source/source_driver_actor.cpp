@@ -200,6 +200,8 @@ caf::actor spawn_source_driver(caf::actor_system& system,
         },
         [=](shutdown_atom) {
           auto& state = self->state;
+          state.stopped = true;  // a restart's scheduled polls must not reach the old router
+          state.polling = false;
           try {
             state.connector->shutdown();
           } catch (...) {

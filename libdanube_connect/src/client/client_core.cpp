@@ -26,10 +26,6 @@ std::string trim(std::string text) {
   return text.substr(first, last - first + 1);
 }
 
-bool is_retryable_code(grpc::StatusCode code) {
-  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-         code == grpc::StatusCode::RESOURCE_EXHAUSTED;
-}
 
 }  // namespace
 

@@ -86,4 +86,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 // "CreateProducer /default/t: unavailable ..." from a gRPC status.
 Error to_error(const std::string& what, const grpc::Status& status);
 
+// The codes Danube's clients retry: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED.
+inline bool is_retryable_code(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+}
+
 }  // namespace danube::client::detail

@@ -8,11 +8,6 @@
 namespace danube::client::detail {
 namespace {
 
-bool is_retryable_code(grpc::StatusCode code) {
-  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-         code == grpc::StatusCode::RESOURCE_EXHAUSTED;
-}
-
 // How long close() lets acks already issued finish before cancelling them.
 constexpr std::chrono::seconds kAckDrainOnClose{5};
 

@@ -5,14 +5,6 @@
 #include "proto_conversions.hpp"
 
 namespace danube::client::detail {
-namespace {
-
-bool is_retryable_code(grpc::StatusCode code) {
-  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-         code == grpc::StatusCode::RESOURCE_EXHAUSTED;
-}
-
-}  // namespace
 
 PartitionReader::PartitionReader(std::shared_ptr<ClientCore> client, const ConsumerOptions& options,
                                  std::string partition_topic, std::size_t index,

@@ -121,12 +121,14 @@ BOOST_FIXTURE_TEST_CASE(a_bad_or_missing_token_is_rejected_with_a_clear_error, S
 BOOST_FIXTURE_TEST_CASE(plaintext_to_a_tls_broker_fails_as_unavailable, SecureBroker) {
   auto plaintext = fast_client_options("http://" + broker->address());
   plaintext.retry.max_retries = 1;
+  plaintext.connect_timeout = 500ms;  // a TLS broker never completes a plaintext connection
   plaintext.token = danube::test::make_jwt(kSecret, danube::test::valid_claims());
   auto client = DanubeClient::create(plaintext);
   BOOST_REQUIRE(client.ok());
   auto failed = client.value().create_producer(reliable("/default/plain"));
   BOOST_REQUIRE(!failed.ok());
   BOOST_TEST((failed.error().category() == ErrorCategory::unavailable));
+  BOOST_TEST(failed.error().message().find("could not connect") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_client_options_are_reported_before_connecting) {

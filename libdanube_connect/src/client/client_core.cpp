@@ -191,13 +191,36 @@ Result<std::vector<std::string>> ClientCore::topic_partitions(const std::string&
   return std::vector<std::string>(response.partitions().begin(), response.partitions().end());
 }
 
+grpc::Status ClientCore::await_connection(grpc::Channel& channel, const std::string& url,
+                                          const std::function<bool()>& cancelled) {
+  const auto deadline = std::chrono::system_clock::now() + options_.connect_timeout;
+  for (auto state = channel.GetState(/*try_to_connect=*/true); state != GRPC_CHANNEL_READY;
+       state = channel.GetState(/*try_to_connect=*/true)) {
+    if (cancelled && cancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "closed");
+    const auto now = std::chrono::system_clock::now();
+    if (now >= deadline) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "could not connect to " + url + " within " +
+                              std::to_string(options_.connect_timeout.count()) + " ms");
+    }
+    // Short slices, so `cancelled` is noticed soon.
+    channel.WaitForStateChange(state, std::min(deadline, now + std::chrono::milliseconds(100)));
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status ClientCore::call_with_retries(
     const std::string& what, const BrokerAddress* address,
     const std::function<grpc::Status(grpc::ClientContext&)>& call) {
+  const std::string& url = address != nullptr ? address->connect_url : options_.service_url;
+  const auto target = channel(url);
   for (std::uint32_t attempt = 0;; ++attempt) {
-    grpc::ClientContext context;
-    prepare(context, address);
-    grpc::Status status = call(context);
+    grpc::Status status = await_connection(*target, url);
+    if (status.ok()) {
+      grpc::ClientContext context;
+      prepare(context, address);
+      status = call(context);
+    }
     if (status.ok() || !is_retryable_code(status.error_code()) ||
         attempt >= options_.retry.max_retries) {
       return status;

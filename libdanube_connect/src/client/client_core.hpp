@@ -49,8 +49,15 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   BrokerAddress resolve_topic(const std::string& topic);
   Result<std::vector<std::string>> topic_partitions(const std::string& topic);
 
+  // Waits up to options().connect_timeout for `channel` to be connected; UNAVAILABLE (which
+  // callers retry) naming the broker when it is not.
+  // `cancelled`, when given, is polled so a closing caller need not wait out the timeout.
+  grpc::Status await_connection(grpc::Channel& channel, const std::string& url,
+                                const std::function<bool()>& cancelled = {});
+
   // Runs a blocking call until it succeeds, fails with a non-retryable status, or the retry
-  // budget is spent. `call` gets a fresh, prepared context for every attempt.
+  // budget is spent. Each attempt first waits for a connection (connect_timeout), then gets a
+  // fresh, prepared context (request_timeout).
   grpc::Status call_with_retries(const std::string& what, const BrokerAddress* address,
                                  const std::function<grpc::Status(grpc::ClientContext&)>& call);
 

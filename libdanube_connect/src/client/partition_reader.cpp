@@ -46,6 +46,11 @@ Status PartitionReader::subscribe_once() {
   request.set_subscription_type(to_proto(options_.type));
   for (const auto& filter : options_.key_filters) request.add_key_filters(filter);
 
+  if (const grpc::Status connected =
+          client_->await_connection(*channel, address.connect_url, [this] { return stopping(); });
+      !connected.ok()) {
+    return to_error("Subscribe " + topic_, connected);
+  }
   grpc::ClientContext context;
   client_->prepare(context, &address);
   {

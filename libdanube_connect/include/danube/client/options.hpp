@@ -45,7 +45,10 @@ struct ClientOptions {
   std::string token_file;                       // read once when the client is created
   std::function<std::string()> token_supplier;  // called for every request
 
+  // How long lookups, producer creation and subscriptions wait for a broker connection per
+  // attempt before failing it as unavailable (and retrying per `retry`).
   std::chrono::milliseconds connect_timeout{10'000};
+  // The deadline of every unary call (streams have none).
   std::chrono::milliseconds request_timeout{30'000};
   std::size_t max_message_size = 4 * 1024 * 1024;
   RetryPolicy retry;

@@ -29,9 +29,8 @@ connector_actor spawn_sink(caf::actor_system& system,
                            std::unique_ptr<connect::SinkConnector> connector,
                            connect::ConnectorConfig config, RuntimeServices services) {
   auto context = make_context(std::move(config), std::move(services));
-  auto supervisor =
-      spawn_sink_supervisor(system, std::shared_ptr<connect::SinkConnector>(std::move(connector)),
-                            std::move(context));
+  auto supervisor = spawn_sink_supervisor(
+      system, std::shared_ptr<connect::SinkConnector>(std::move(connector)), std::move(context));
   return caf::actor_cast<connector_actor>(supervisor);
 }
 

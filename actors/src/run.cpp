@@ -51,10 +51,12 @@ class SignalWatcher {
       const int signal = sigtimedwait(&signals, nullptr, &wait);
       if (signal < 0) continue;
       if (++received == 1) {
-        spdlog::info("event=signal signal={} action=drain", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::info("event=signal signal={} action=drain",
+                     signal == SIGTERM ? "SIGTERM" : "SIGINT");
         caf::anon_send(runtime_, drain_atom::value);
       } else {
-        spdlog::warn("event=signal signal={} action=exit_now", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::warn("event=signal signal={} action=exit_now",
+                     signal == SIGTERM ? "SIGTERM" : "SIGINT");
         spdlog::default_logger()->flush();
         std::_Exit(kExitSecondSignal);
       }
@@ -69,7 +71,8 @@ class SignalWatcher {
 connect::ConnectorConfig load_config(const RunOptions& options) {
   if (std::getenv("CONNECTOR_CONFIG_PATH") != nullptr) {
     connect::ConfigLoader loader;
-    for (const auto& section : options.sections) loader.allow_section(section);
+    for (const auto& section : options.sections)
+      loader.allow_section(section);
     return loader.load();
   }
   return connect::ConnectorConfig::from_env();
@@ -172,8 +175,8 @@ int run_sink(std::unique_ptr<connect::SinkConnector> connector, connect::Connect
              });
 }
 
-int run_source(std::unique_ptr<connect::SourceConnector> connector,
-               connect::ConnectorConfig config, RunOptions options) {
+int run_source(std::unique_ptr<connect::SourceConnector> connector, connect::ConnectorConfig config,
+               RunOptions options) {
   return run(std::move(connector), std::move(config), options,
              [](caf::actor_system& system, auto connector, const auto& config, auto services) {
                return spawn_source(system, std::move(connector), config, std::move(services));

@@ -42,13 +42,16 @@ struct Inbox {
 };
 
 caf::actor spawn_recorder(caf::actor_system& system, std::shared_ptr<Inbox> inbox) {
-  return system.spawn([inbox](caf::event_based_actor* self) -> caf::behavior {
-    self->set_default_handler([inbox](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
-      inbox->messages.push_back(view.move_content_to_message());
-      return caf::message{};
-    });
-    return {[](caf::unit_t) {}};
-  });
+  return system.spawn(
+      [](caf::event_based_actor* self, std::shared_ptr<Inbox> inbox) -> caf::behavior {
+        self->set_default_handler(
+            [inbox](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
+              inbox->messages.push_back(view.move_content_to_message());
+              return caf::message{};
+            });
+        return {[](caf::unit_t) {}};
+      },
+      std::move(inbox));
 }
 
 ContextPtr test_context(connect::ConnectorConfig config) {
@@ -75,7 +78,8 @@ InflightRecord record(std::size_t source, std::uint64_t offset, caf::actor owner
 struct Coordinator {
   // Actors never end by themselves here; the system waits for them, so the fixture ends them.
   ~Coordinator() {
-    for (const auto& actor : actors) caf::anon_send_exit(actor, caf::exit_reason::kill);
+    for (const auto& actor : actors)
+      caf::anon_send_exit(actor, caf::exit_reason::kill);
     scheduler.run();
   }
   caf::actor keep(caf::actor actor) {
@@ -119,10 +123,10 @@ BOOST_FIXTURE_TEST_CASE(a_retryable_record_is_requeued_exactly_after_its_backoff
     return outcome;
   };
   // Record 0 fails retryably, record 1 of the same source is fine, record 2 of another source too.
-  caf::anon_send(supervisor, outcome_with({record(0, 10, consumer), record(0, 11, consumer),
-                                           record(1, 20, consumer)},
-                                          {connect::ConnectorError::retryable("busy"),
-                                           std::nullopt, std::nullopt}));
+  caf::anon_send(
+      supervisor,
+      outcome_with({record(0, 10, consumer), record(0, 11, consumer), record(1, 20, consumer)},
+                   {connect::ConnectorError::retryable("busy"), std::nullopt, std::nullopt}));
   scheduler.run();
   const auto settled = batcher_inbox->all<BatchSettled>();
   BOOST_REQUIRE_EQUAL(settled.size(), 1u);
@@ -231,23 +235,25 @@ BOOST_FIXTURE_TEST_CASE(supervision_restarts_with_growing_backoff_then_gives_up,
   // A minimal supervisor around the real SupervisionState: it fails on demand and records
   // when the restart timer fires.
   auto start = std::make_shared<caf::timespan>();
-  auto supervisor = keep(system.spawn([=](caf::event_based_actor* self) -> caf::behavior {
-    auto state = std::make_shared<SupervisionState>(context->config, "sink");
-    return {
-        [=](ConnectorFailed& failed) {
-          const auto decision = state->on_failure(*context, failed.error, failed.where);
-          if (decision == SupervisionState::Decision::restart) {
-            self->delayed_send(self, state->next_restart_delay(), restart_atom::value);
-          } else if (decision == SupervisionState::Decision::stop) {
-            state->finish(self, *context, failed.error, {});
-          }
-        },
-        [=](restart_atom) {
-          restarts->push_back(self->clock().now().time_since_epoch() - *start);
-          state->set_running(*context);
-        },
-    };
-  }));
+  auto supervisor = keep(system.spawn(
+      [=](caf::event_based_actor* self, ContextPtr context) -> caf::behavior {
+        auto state = std::make_shared<SupervisionState>(context->config, "sink");
+        return {
+            [=](ConnectorFailed& failed) {
+              const auto decision = state->on_failure(*context, failed.error, failed.where);
+              if (decision == SupervisionState::Decision::restart) {
+                self->delayed_send(self, state->next_restart_delay(), restart_atom::value);
+              } else if (decision == SupervisionState::Decision::stop) {
+                state->finish(self, *context, failed.error, {});
+              }
+            },
+            [=](restart_atom) {
+              restarts->push_back(self->clock().now().time_since_epoch() - *start);
+              state->set_running(*context);
+            },
+        };
+      },
+      context));
   auto& clock = dynamic_cast<caf::detail::test_actor_clock&>(system.clock());
   auto fail = [&] {
     *start = clock.now().time_since_epoch();

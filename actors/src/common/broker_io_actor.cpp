@@ -33,7 +33,7 @@ client::Ordering to_client(connect::Ordering ordering) {
 
 // The partitions of a topic, waiting for the topic to appear within the retry budget.
 client::Result<std::vector<std::string>> wait_for_partitions(const RuntimeContext& context,
-                                                              const std::string& topic) {
+                                                             const std::string& topic) {
   connect::Backoff backoff(context.config.retry);
   for (std::uint32_t attempt = 0;; ++attempt) {
     auto partitions = context.client.topic_partitions(topic);
@@ -74,11 +74,12 @@ SubscribeResult subscribe(const RuntimeContext& context, const SubscribeRequest&
     auto consumer = context.client.subscribe(options);
     if (!consumer) {
       result.partitions.clear();  // closes the ones already made
-      result.error = connect::ConnectorError::danube(consumer.error(), "subscribe " + partition_topic);
+      result.error =
+          connect::ConnectorError::danube(consumer.error(), "subscribe " + partition_topic);
       return result;
     }
-    result.partitions.push_back(
-        PartitionSubscription{partition_topic, std::shared_ptr<client::Consumer>(std::move(consumer).value())});
+    result.partitions.push_back(PartitionSubscription{
+        partition_topic, std::shared_ptr<client::Consumer>(std::move(consumer).value())});
   }
   return result;
 }
@@ -115,8 +116,8 @@ CreateProducerResult create_producer(const RuntimeContext& context,
   }
   auto producer = context.client.create_producer(options);
   if (!producer) {
-    result.error =
-        connect::ConnectorError::danube(producer.error(), "create producer " + request.config.topic);
+    result.error = connect::ConnectorError::danube(producer.error(),
+                                                   "create producer " + request.config.topic);
     return result;
   }
   result.producer = std::shared_ptr<client::Producer>(std::move(producer).value());
@@ -126,19 +127,21 @@ CreateProducerResult create_producer(const RuntimeContext& context,
 }  // namespace
 
 caf::actor spawn_broker_io(caf::actor_system& system, ContextPtr context) {
-  return system.spawn<caf::detached>([context](caf::event_based_actor* self) -> caf::behavior {
-    (void)self;
-    return {
-        [context](const SubscribeRequest& request) { return subscribe(*context, request); },
-        [context](const CreateProducerRequest& request) {
-          return create_producer(*context, request);
-        },
-        [](CloseRequest& request) {
-          if (request.consumer) request.consumer->close();
-          if (request.producer) request.producer->close(std::chrono::seconds(5));
-        },
-    };
-  });
+  return system.spawn<caf::detached>(
+      [](caf::event_based_actor* self, ContextPtr context) -> caf::behavior {
+        (void)self;
+        return {
+            [context](const SubscribeRequest& request) { return subscribe(*context, request); },
+            [context](const CreateProducerRequest& request) {
+              return create_producer(*context, request);
+            },
+            [](CloseRequest& request) {
+              if (request.consumer) request.consumer->close();
+              if (request.producer) request.producer->close(std::chrono::seconds(5));
+            },
+        };
+      },
+      std::move(context));
 }
 
 }  // namespace danube::runtime

@@ -64,7 +64,8 @@ client::OutgoingMessage dead_letter_message(const SourceItem& item, const std::s
   origin.topic = topic;
   origin.partition_topic = topic;
   if (item.envelope.offset) {
-    origin.offset = item.envelope.offset->partition + ":" + std::to_string(item.envelope.offset->value);
+    origin.offset =
+        item.envelope.offset->partition + ":" + std::to_string(item.envelope.offset->value);
   }
   fill_failures(origin, item.attempts, item.first_failure, item.last_failure);
 

@@ -94,60 +94,68 @@ void pump(RouterActor* self) {
     const std::uint64_t token = state.next_token++;
     client::OutgoingMessage message = item.message;  // kept for a retry
     state.in_flight.emplace(token, std::move(item));
-    state.producer->send_async(std::move(message), [me, token](client::Result<client::SendReceipt> r) {
-      if (auto target = caf::actor_cast<caf::actor>(me)) {
-        caf::anon_send(target, Published{token, r.ok(), r.ok() ? std::string() : r.error().to_string()});
-      }
-    });
+    state.producer->send_async(
+        std::move(message), [me, token](client::Result<client::SendReceipt> r) {
+          if (auto target = caf::actor_cast<caf::actor>(me)) {
+            caf::anon_send(
+                target, Published{token, r.ok(), r.ok() ? std::string() : r.error().to_string()});
+          }
+        });
   }
 }
 
 }  // namespace
 
 caf::actor spawn_dead_letter_router(caf::actor_system& system, DeadLetterRouterConfig config) {
-  return system.spawn([config = std::move(config)](RouterActor* self) mutable -> caf::behavior {
-    self->state.config = std::move(config);
-    self->state.backoff = std::make_unique<connect::Backoff>(self->state.config.context->config.retry);
-    return {
-        [=](DeadLetterRequest& request) {
-          for (auto& item : request.items) self->state.queue.push_back(std::move(item));
-          pump(self);
-        },
-        [=](create_atom) { create_producer(self); },
-        [=](close_atom) { return CloseRequest{nullptr, std::move(self->state.producer)}; },
-        [=](retry_atom) {
-          self->state.retry_armed = false;
-          pump(self);
-        },
-        [=](const Published& published) {
-          auto& state = self->state;
-          auto found = state.in_flight.find(published.token);
-          if (found == state.in_flight.end()) return;
-          DeadLetterItem item = std::move(found->second);
-          state.in_flight.erase(found);
-          const RuntimeContext& context = *state.config.context;
-          if (published.ok) {
-            state.publish_failures = 0;
-            context.counters->add(context.counters->dead_lettered);
-            context.metrics->record_dead_lettered(item.origin_topic, item.error_type);
-            self->send(item.notify, std::move(item.on_published));
-            pump(self);
-            return;
-          }
-          // Never drop a dead letter: try again after a backoff, first in line.
-          context.metrics->record_failed(item.origin_topic, connect::ErrorType::dead_letter);
-          ++state.publish_failures;
-          spdlog::warn("event=dead_letter_publish_failed topic={} error=\"{}\"",
-                       context.config.dead_letter_topic(), published.error);
-          state.queue.push_front(std::move(item));
-          if (!state.retry_armed) {
-            state.retry_armed = true;
-            self->delayed_send(self, state.backoff->delay(state.publish_failures),
-                               retry_atom::value);
-          }
-        },
-    };
-  });
+  return system.spawn(
+      [](RouterActor* self, DeadLetterRouterConfig config) -> caf::behavior {
+        self->state.config = std::move(config);
+        self->state.backoff =
+            std::make_unique<connect::Backoff>(self->state.config.context->config.retry);
+        return {
+            [=](DeadLetterRequest& request) {
+              for (auto& item : request.items)
+                self->state.queue.push_back(std::move(item));
+              pump(self);
+            },
+            [=](create_atom) { create_producer(self); },
+            [=](close_atom) {
+              return CloseRequest{nullptr, std::move(self->state.producer)};
+            },
+            [=](retry_atom) {
+              self->state.retry_armed = false;
+              pump(self);
+            },
+            [=](const Published& published) {
+              auto& state = self->state;
+              auto found = state.in_flight.find(published.token);
+              if (found == state.in_flight.end()) return;
+              DeadLetterItem item = std::move(found->second);
+              state.in_flight.erase(found);
+              const RuntimeContext& context = *state.config.context;
+              if (published.ok) {
+                state.publish_failures = 0;
+                context.counters->add(context.counters->dead_lettered);
+                context.metrics->record_dead_lettered(item.origin_topic, item.error_type);
+                self->send(item.notify, std::move(item.on_published));
+                pump(self);
+                return;
+              }
+              // Never drop a dead letter: try again after a backoff, first in line.
+              context.metrics->record_failed(item.origin_topic, connect::ErrorType::dead_letter);
+              ++state.publish_failures;
+              spdlog::warn("event=dead_letter_publish_failed topic={} error=\"{}\"",
+                           context.config.dead_letter_topic(), published.error);
+              state.queue.push_front(std::move(item));
+              if (!state.retry_armed) {
+                state.retry_armed = true;
+                self->delayed_send(self, state.backoff->delay(state.publish_failures),
+                                   retry_atom::value);
+              }
+            },
+        };
+      },
+      std::move(config));
 }
 
 }  // namespace danube::runtime

@@ -48,40 +48,46 @@ void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
 }  // namespace
 
 caf::actor spawn_health_monitor(caf::actor_system& system, HealthMonitorConfig config) {
-  return system.spawn([config = std::move(config)](HealthMonitorActor* self) mutable -> caf::behavior {
-    auto& state = self->state;
-    state.config = std::move(config);
-    state.checker = std::make_unique<connect::HealthChecker>(
-        state.config.context->config.processing.health_check_failure_threshold);
-    state.config.context->metrics->set_health(connect::HealthStatus::healthy);
-    self->send(self, connectivity_atom::value);
-    if (state.config.probe_interval.count() > 0) {
-      self->delayed_send(self, state.config.probe_interval, probe_atom::value);
-    }
-    return {
-        [=](connectivity_atom) {
-          auto& state = self->state;
-          state.config.context->health->set_connected(state.config.context->client.is_connected());
-          self->delayed_send(self, state.config.connectivity_interval, connectivity_atom::value);
-        },
-        [=](probe_atom) {
-          auto& state = self->state;
+  return system.spawn(
+      [](HealthMonitorActor* self, HealthMonitorConfig config) -> caf::behavior {
+        auto& state = self->state;
+        state.config = std::move(config);
+        state.checker = std::make_unique<connect::HealthChecker>(
+            state.config.context->config.processing.health_check_failure_threshold);
+        state.config.context->metrics->set_health(connect::HealthStatus::healthy);
+        self->send(self, connectivity_atom::value);
+        if (state.config.probe_interval.count() > 0) {
           self->delayed_send(self, state.config.probe_interval, probe_atom::value);
-          if (state.probe_running) return;  // the last one is still running: skip, don't pile up
-          state.probe_running = true;
-          self->request(state.config.worker, state.config.probe_interval, probe_atom::value)
-              .then(
-                  [=](const HealthReport& report) {
-                    self->state.probe_running = false;
-                    record(self, report.ok, report.detail);
-                  },
-                  [=](const caf::error& error) {
-                    self->state.probe_running = false;
-                    record(self, false, "health check did not answer: " + caf::to_string(error));
-                  });
-        },
-    };
-  });
+        }
+        return {
+            [=](connectivity_atom) {
+              auto& state = self->state;
+              state.config.context->health->set_connected(
+                  state.config.context->client.is_connected());
+              self->delayed_send(self, state.config.connectivity_interval,
+                                 connectivity_atom::value);
+            },
+            [=](probe_atom) {
+              auto& state = self->state;
+              self->delayed_send(self, state.config.probe_interval, probe_atom::value);
+              if (state.probe_running)
+                return;  // the last one is still running: skip, don't pile up
+              state.probe_running = true;
+              self->request(state.config.worker, state.config.probe_interval, probe_atom::value)
+                  .then(
+                      [=](const HealthReport& report) {
+                        self->state.probe_running = false;
+                        record(self, report.ok, report.detail);
+                      },
+                      [=](const caf::error& error) {
+                        self->state.probe_running = false;
+                        record(self, false,
+                               "health check did not answer: " + caf::to_string(error));
+                      });
+            },
+        };
+      },
+      std::move(config));
 }
 
 }  // namespace danube::runtime

@@ -2,6 +2,10 @@
 
 // The typed messages the runtime's actors exchange. They never leave the process, so they are
 // declared local (CAF_ALLOW_UNSAFE_MESSAGE_TYPE) instead of serializable.
+//
+// Every actor is spawned with its configuration passed as spawn arguments, never captured
+// alone: CAF 0.17 dereferences a null argument tuple when a function is spawned without
+// arguments, undefined behaviour that UBSan rightly reports.
 
 #include <caf/all.hpp>
 #include <chrono>
@@ -14,12 +18,12 @@
 #include "danube/client/message.hpp"
 #include "danube/connect/config.hpp"
 #include "danube/connect/consumer_config.hpp"
+#include "danube/connect/envelope_channel.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/error_type.hpp"
 #include "danube/connect/producer_config.hpp"
-#include "danube/connect/sink_record.hpp"
-#include "danube/connect/envelope_channel.hpp"
 #include "danube/connect/schema_registrar.hpp"
+#include "danube/connect/sink_record.hpp"
 #include "danube/connect/source_connector.hpp"
 #include "danube/connect/source_record.hpp"
 
@@ -34,12 +38,13 @@ using Clock = std::chrono::steady_clock;
 using WallClock = std::chrono::system_clock;
 
 // Atoms (at most 10 characters each).
-using pull_atom = caf::atom_constant<caf::atom("pull")>;          // pull records from a client buffer
-using flush_atom = caf::atom_constant<caf::atom("flush")>;        // batcher: linger timer fired
-using drain_all_atom = caf::atom_constant<caf::atom("drainall")>;  // flush everything now, ignore linger
-using stop_atom = caf::atom_constant<caf::atom("stop")>;          // stop intake
-using probe_atom = caf::atom_constant<caf::atom("probe")>;        // run connector.health_check()
-using tick_atom = caf::atom_constant<caf::atom("tick")>;          // periodic timer
+using pull_atom = caf::atom_constant<caf::atom("pull")>;    // pull records from a client buffer
+using flush_atom = caf::atom_constant<caf::atom("flush")>;  // batcher: linger timer fired
+using drain_all_atom =
+    caf::atom_constant<caf::atom("drainall")>;              // flush everything now, ignore linger
+using stop_atom = caf::atom_constant<caf::atom("stop")>;    // stop intake
+using probe_atom = caf::atom_constant<caf::atom("probe")>;  // run connector.health_check()
+using tick_atom = caf::atom_constant<caf::atom("tick")>;    // periodic timer
 using init_atom = caf::atom_constant<caf::atom("init")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;  // call connector.shutdown()
 using idle_atom = caf::atom_constant<caf::atom("idle")>;          // reply: nothing left in flight

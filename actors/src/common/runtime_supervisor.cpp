@@ -27,8 +27,8 @@ RuntimeSupervisor::RuntimeSupervisor(caf::event_based_actor* self, ContextPtr co
   health.probe_interval =
       std::chrono::milliseconds(context_->config.processing.health_check_interval_ms);
   actors_.health_monitor = spawn_health_monitor(self->system(), std::move(health));
-  for (const auto& actor : {actors_.connector, actors_.broker_io, actors_.dead_letter_router,
-                            actors_.health_monitor}) {
+  for (const auto& actor :
+       {actors_.connector, actors_.broker_io, actors_.dead_letter_router, actors_.health_monitor}) {
     self->monitor(actor);
   }
   self->set_down_handler([this](caf::down_msg& down) {
@@ -61,9 +61,9 @@ void RuntimeSupervisor::fail(const connect::ConnectorError& error, const std::st
 void RuntimeSupervisor::finish(std::optional<connect::ConnectorError> failure) {
   auto complete = [this, failure] {
     hooks_.tear_down();
-    supervision_.finish(self_, *context_, failure,
-                        {actors_.connector, actors_.broker_io, actors_.dead_letter_router,
-                         actors_.health_monitor});
+    supervision_.finish(
+        self_, *context_, failure,
+        {actors_.connector, actors_.broker_io, actors_.dead_letter_router, actors_.health_monitor});
   };
   auto shutdown_connector = [this, complete] {
     self_->request(actors_.connector, caf::infinite, shutdown_atom::value)

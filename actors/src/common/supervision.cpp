@@ -82,11 +82,13 @@ void SupervisionState::finish(caf::event_based_actor* self, const RuntimeContext
   context.health->set_started(false);
   context.metrics->set_health(false);
   const RuntimeStatus final_status = status(context);
-  spdlog::info("event=runtime_stopped connector={} state={} received={} processed={} "
-               "dead_lettered={} restarts={}",
-               context.config.connector_name, final_status.state, final_status.received,
-               final_status.processed, final_status.dead_lettered, final_status.restarts);
-  for (auto& waiter : drain_waiters_) waiter.deliver(final_status);
+  spdlog::info(
+      "event=runtime_stopped connector={} state={} received={} processed={} "
+      "dead_lettered={} restarts={}",
+      context.config.connector_name, final_status.state, final_status.received,
+      final_status.processed, final_status.dead_lettered, final_status.restarts);
+  for (auto& waiter : drain_waiters_)
+    waiter.deliver(final_status);
   drain_waiters_.clear();
   for (const auto& child : children) {
     if (child) self->send_exit(child, caf::exit_reason::user_shutdown);

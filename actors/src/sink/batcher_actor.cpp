@@ -99,51 +99,53 @@ void maybe_flush(BatcherActor* self) {
 }  // namespace
 
 caf::actor spawn_batcher(caf::actor_system& system, BatcherConfig config) {
-  return system.spawn([config = std::move(config)](BatcherActor* self) mutable -> caf::behavior {
-    self->state.config = std::move(config);
-    return {
-        [=](RecordBatch& batch) {
-          auto& state = self->state;
-          if (batch.drained) {
-            state.sources_with_more.erase(batch.source);
-          } else {
-            state.sources_with_more.insert(batch.source);
-          }
-          for (auto& record : batch.records) {
-            state.queues[record.source].push_back(std::move(record));
-            ++state.queued_records;
-          }
-          maybe_flush(self);
-        },
-        [=](flush_atom, std::uint64_t generation) {
-          auto& state = self->state;
-          if (generation != state.timer_generation) return;  // superseded
-          state.timer_due.reset();
-          maybe_flush(self);
-        },
-        [=](BatchSettled& settled) {
-          auto& state = self->state;
-          state.worker_busy = false;
-          state.blocked.insert(settled.blocked_sources.begin(), settled.blocked_sources.end());
-          state.timer_due.reset();
-          maybe_flush(self);
-        },
-        [=](Requeue& requeue) {
-          auto& state = self->state;
-          auto& queue = state.queues[requeue.source];
-          for (auto it = requeue.records.rbegin(); it != requeue.records.rend(); ++it) {
-            queue.push_front(std::move(*it));
-            ++state.queued_records;
-          }
-          state.blocked.erase(requeue.source);
-          maybe_flush(self);
-        },
-        [=](drain_all_atom) {
-          self->state.draining = true;
-          maybe_flush(self);
-        },
-    };
-  });
+  return system.spawn(
+      [](BatcherActor* self, BatcherConfig config) -> caf::behavior {
+        self->state.config = std::move(config);
+        return {
+            [=](RecordBatch& batch) {
+              auto& state = self->state;
+              if (batch.drained) {
+                state.sources_with_more.erase(batch.source);
+              } else {
+                state.sources_with_more.insert(batch.source);
+              }
+              for (auto& record : batch.records) {
+                state.queues[record.source].push_back(std::move(record));
+                ++state.queued_records;
+              }
+              maybe_flush(self);
+            },
+            [=](flush_atom, std::uint64_t generation) {
+              auto& state = self->state;
+              if (generation != state.timer_generation) return;  // superseded
+              state.timer_due.reset();
+              maybe_flush(self);
+            },
+            [=](BatchSettled& settled) {
+              auto& state = self->state;
+              state.worker_busy = false;
+              state.blocked.insert(settled.blocked_sources.begin(), settled.blocked_sources.end());
+              state.timer_due.reset();
+              maybe_flush(self);
+            },
+            [=](Requeue& requeue) {
+              auto& state = self->state;
+              auto& queue = state.queues[requeue.source];
+              for (auto it = requeue.records.rbegin(); it != requeue.records.rend(); ++it) {
+                queue.push_front(std::move(*it));
+                ++state.queued_records;
+              }
+              state.blocked.erase(requeue.source);
+              maybe_flush(self);
+            },
+            [=](drain_all_atom) {
+              self->state.draining = true;
+              maybe_flush(self);
+            },
+        };
+      },
+      std::move(config));
 }
 
 }  // namespace danube::runtime

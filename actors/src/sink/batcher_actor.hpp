@@ -8,11 +8,11 @@
 namespace danube::runtime {
 
 struct BatcherConfig {
-  std::size_t batch_size = 1000;        // flush at this many records
-  std::size_t batch_bytes = 8 << 20;    // ... or this many bytes
+  std::size_t batch_size = 1000;           // flush at this many records
+  std::size_t batch_bytes = 8 << 20;       // ... or this many bytes
   std::chrono::milliseconds linger{1000};  // ... or when the oldest record waited this long
-  caf::actor worker;                    // gets ProcessRequest
-  caf::actor retry_supervisor;          // gets the ProcessOutcome (via the worker)
+  caf::actor worker;                       // gets ProcessRequest
+  caf::actor retry_supervisor;             // gets the ProcessOutcome (via the worker)
 };
 
 // Collects records from the consumer actors into batches for the sink worker: one batch in

@@ -53,7 +53,8 @@ std::size_t footprint(const client::ReceivedMessage& message) {
 void notify_if_idle(ConsumerActor* self) {
   auto& state = self->state;
   if (state.intake_open || state.outstanding_records > 0 || state.acks_in_flight > 0) return;
-  for (auto& waiter : state.idle_waiters) waiter.deliver(idle_atom::value);
+  for (auto& waiter : state.idle_waiters)
+    waiter.deliver(idle_atom::value);
   state.idle_waiters.clear();
 }
 
@@ -66,8 +67,8 @@ void pull(ConsumerActor* self) {
   const std::size_t wanted =
       out_of_credit ? 0
                     : std::min(config.max_records - state.outstanding_records, config.batch_size);
-  auto messages = wanted == 0 ? std::vector<client::ReceivedMessage>{}
-                              : config.consumer->try_receive(wanted);
+  auto messages =
+      wanted == 0 ? std::vector<client::ReceivedMessage>{} : config.consumer->try_receive(wanted);
   if (messages.empty()) {
     // Nothing now: the ready callback (or an ack returning credit) calls pull again. Tell the
     // batcher, if it still expects more from us, that it need not wait.
@@ -96,14 +97,15 @@ void pull(ConsumerActor* self) {
     batch.records.push_back(std::move(record));
   }
   const auto count = batch.records.size();
-  const bool credit_left = state.outstanding_records < config.max_records &&
-                           state.outstanding_bytes < config.max_bytes;
+  const bool credit_left =
+      state.outstanding_records < config.max_records && state.outstanding_bytes < config.max_bytes;
   const bool more = count == wanted && credit_left;  // the buffer may hold more right now
   batch.drained = !more;
   state.batcher_expects_more = more;
   config.context->counters->add(config.context->counters->received, count);
   config.context->metrics->record_received(config.subscription.topic, count);
-  config.context->metrics->add_inflight(config.subscription.topic, static_cast<std::int64_t>(count));
+  config.context->metrics->add_inflight(config.subscription.topic,
+                                        static_cast<std::int64_t>(count));
   self->send(config.batcher, std::move(batch));
   if (more) self->send(self, pull_atom::value);
 }
@@ -122,8 +124,9 @@ void acknowledge(ConsumerActor* self, AckRecords& done) {
         record.message.request_id, record.message.id, [me, started](client::Status status) {
           // A client thread: hand the outcome to the actor, which may be gone by now.
           if (auto target = caf::actor_cast<caf::actor>(me)) {
-            caf::anon_send(target, AckDone{status.ok(), Clock::now() - started,
-                                           status.ok() ? std::string() : status.error().to_string()});
+            caf::anon_send(target,
+                           AckDone{status.ok(), Clock::now() - started,
+                                   status.ok() ? std::string() : status.error().to_string()});
           }
         });
   }
@@ -141,51 +144,54 @@ void acknowledge(ConsumerActor* self, AckRecords& done) {
 }  // namespace
 
 caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig config) {
-  return system.spawn([config = std::move(config)](ConsumerActor* self) mutable -> caf::behavior {
-    self->state.config = std::move(config);
-    const caf::actor_addr me = self->address();
-    self->state.config.consumer->set_ready_callback([me] {
-      if (auto target = caf::actor_cast<caf::actor>(me)) caf::anon_send(target, pull_atom::value);
-    });
-    return {
-        [=](pull_atom) { pull(self); },
-        [=](AckRecords& done) {
-          acknowledge(self, done);
-          notify_if_idle(self);
-        },
-        [=](const AckDone& done) {
-          auto& state = self->state;
-          --state.acks_in_flight;
-          const auto& topic = state.config.subscription.topic;
-          if (done.ok) {
-            state.config.context->counters->add(state.config.context->counters->acked);
-            state.config.context->metrics->record_acked(topic);
-            state.config.context->metrics->observe_ack_latency(topic, done.latency);
-          } else {
-            // The broker will redeliver the message: at-least-once, nothing lost.
-            state.config.context->metrics->record_failed(topic, connect::ErrorType::ack);
-            spdlog::warn("event=ack_failed topic={} error=\"{}\"", state.config.partition_topic,
-                         done.error);
-          }
-          notify_if_idle(self);
-        },
-        [=](close_atom) {
-          // Hands the client consumer over for closing; nothing is pulled or acked after.
-          auto& state = self->state;
-          if (state.config.consumer) state.config.consumer->set_ready_callback({});
-          return CloseRequest{std::move(state.config.consumer), nullptr};
-        },
-        [=](stop_atom) {
-          auto& state = self->state;
-          state.intake_open = false;
-          if (state.config.consumer) state.config.consumer->set_ready_callback({});
-          auto promise = self->make_response_promise();
-          state.idle_waiters.push_back(promise);
-          notify_if_idle(self);
-          return promise;
-        },
-    };
-  });
+  return system.spawn(
+      [](ConsumerActor* self, ConsumerActorConfig config) -> caf::behavior {
+        self->state.config = std::move(config);
+        const caf::actor_addr me = self->address();
+        self->state.config.consumer->set_ready_callback([me] {
+          if (auto target = caf::actor_cast<caf::actor>(me))
+            caf::anon_send(target, pull_atom::value);
+        });
+        return {
+            [=](pull_atom) { pull(self); },
+            [=](AckRecords& done) {
+              acknowledge(self, done);
+              notify_if_idle(self);
+            },
+            [=](const AckDone& done) {
+              auto& state = self->state;
+              --state.acks_in_flight;
+              const auto& topic = state.config.subscription.topic;
+              if (done.ok) {
+                state.config.context->counters->add(state.config.context->counters->acked);
+                state.config.context->metrics->record_acked(topic);
+                state.config.context->metrics->observe_ack_latency(topic, done.latency);
+              } else {
+                // The broker will redeliver the message: at-least-once, nothing lost.
+                state.config.context->metrics->record_failed(topic, connect::ErrorType::ack);
+                spdlog::warn("event=ack_failed topic={} error=\"{}\"", state.config.partition_topic,
+                             done.error);
+              }
+              notify_if_idle(self);
+            },
+            [=](close_atom) {
+              // Hands the client consumer over for closing; nothing is pulled or acked after.
+              auto& state = self->state;
+              if (state.config.consumer) state.config.consumer->set_ready_callback({});
+              return CloseRequest{std::move(state.config.consumer), nullptr};
+            },
+            [=](stop_atom) {
+              auto& state = self->state;
+              state.intake_open = false;
+              if (state.config.consumer) state.config.consumer->set_ready_callback({});
+              auto promise = self->make_response_promise();
+              state.idle_waiters.push_back(promise);
+              notify_if_idle(self);
+              return promise;
+            },
+        };
+      },
+      std::move(config));
 }
 
 }  // namespace danube::runtime

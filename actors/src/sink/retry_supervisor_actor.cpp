@@ -36,7 +36,7 @@ using RetrySupervisorActor = caf::stateful_actor<RetrySupervisorState>;
 // What one outcome asks for, gathered before anything is sent.
 struct Decisions {
   std::vector<std::pair<caf::actor, std::vector<InflightRecord>>> acks;  // per owner
-  std::map<std::size_t, std::vector<InflightRecord>> retries;           // per source, in order
+  std::map<std::size_t, std::vector<InflightRecord>> retries;            // per source, in order
   std::vector<DeadLetterItem> dead_letters;
   std::optional<ConnectorFailed> fatal;
 
@@ -129,10 +129,10 @@ Decisions decide(RetrySupervisorActor* self, ProcessOutcome& outcome) {
       continue;
     }
     if (error->is_retryable()) {
-      const auto exhausted = connect::ConnectorError(
-          connect::ErrorKind::retryable,
-          "retries exhausted after " + std::to_string(record.attempts) + " attempts: " +
-              error->message());
+      const auto exhausted =
+          connect::ConnectorError(connect::ErrorKind::retryable,
+                                  "retries exhausted after " + std::to_string(record.attempts) +
+                                      " attempts: " + error->message());
       apply_failure_policy(self, decisions, std::move(record), exhausted);
     } else {
       apply_failure_policy(self, decisions, std::move(record), *error);
@@ -143,7 +143,8 @@ Decisions decide(RetrySupervisorActor* self, ProcessOutcome& outcome) {
 
 void observe_batch(const RuntimeContext& context, const ProcessOutcome& outcome) {
   std::map<std::string_view, std::size_t> per_topic;
-  for (const auto& record : outcome.records) ++per_topic[record.topic];
+  for (const auto& record : outcome.records)
+    ++per_topic[record.topic];
   for (const auto& [topic, count] : per_topic) {
     context.metrics->observe_batch_size(topic, count);
     context.metrics->observe_processing_duration(topic, outcome.elapsed);
@@ -153,41 +154,42 @@ void observe_batch(const RuntimeContext& context, const ProcessOutcome& outcome)
 }  // namespace
 
 caf::actor spawn_retry_supervisor(caf::actor_system& system, RetrySupervisorConfig config) {
-  return system.spawn(
-      [config = std::move(config)](RetrySupervisorActor* self) mutable -> caf::behavior {
-        self->state.config = std::move(config);
-        return {
-            [=](ProcessOutcome& outcome) {
-              const auto& config = self->state.config;
-              observe_batch(*config.context, outcome);
-              Decisions decisions = decide(self, outcome);
-              for (auto& [owner, records] : decisions.acks) {
-                self->send(owner, AckRecords{std::move(records)});
-              }
-              if (!decisions.dead_letters.empty()) {
-                self->send(config.dead_letter_router,
-                           DeadLetterRequest{std::move(decisions.dead_letters)});
-              }
-              if (decisions.fatal) {
-                // The pipeline stops; unacked records are redelivered by the broker later.
-                self->send(config.supervisor, std::move(*decisions.fatal));
-                return;
-              }
-              BatchSettled settled;
-              for (auto& [source, records] : decisions.retries) {
-                settled.blocked_sources.push_back(source);
-                std::uint32_t attempts = 0;
-                for (const auto& record : records) attempts = std::max(attempts, record.attempts);
-                const auto delay = config.backoff->delay(attempts);
-                self->delayed_send(self, delay, RetryDue{outcome.batcher, source, std::move(records)});
-              }
-              self->send(outcome.batcher, std::move(settled));
-            },
-            [=](RetryDue& due) {
-              self->send(due.batcher, Requeue{due.source, std::move(due.records)});
-            },
-        };
-      });
+  return system.spawn([config =
+                           std::move(config)](RetrySupervisorActor* self) mutable -> caf::behavior {
+    self->state.config = std::move(config);
+    return {
+        [=](ProcessOutcome& outcome) {
+          const auto& config = self->state.config;
+          observe_batch(*config.context, outcome);
+          Decisions decisions = decide(self, outcome);
+          for (auto& [owner, records] : decisions.acks) {
+            self->send(owner, AckRecords{std::move(records)});
+          }
+          if (!decisions.dead_letters.empty()) {
+            self->send(config.dead_letter_router,
+                       DeadLetterRequest{std::move(decisions.dead_letters)});
+          }
+          if (decisions.fatal) {
+            // The pipeline stops; unacked records are redelivered by the broker later.
+            self->send(config.supervisor, std::move(*decisions.fatal));
+            return;
+          }
+          BatchSettled settled;
+          for (auto& [source, records] : decisions.retries) {
+            settled.blocked_sources.push_back(source);
+            std::uint32_t attempts = 0;
+            for (const auto& record : records)
+              attempts = std::max(attempts, record.attempts);
+            const auto delay = config.backoff->delay(attempts);
+            self->delayed_send(self, delay, RetryDue{outcome.batcher, source, std::move(records)});
+          }
+          self->send(outcome.batcher, std::move(settled));
+        },
+        [=](RetryDue& due) {
+          self->send(due.batcher, Requeue{due.source, std::move(due.records)});
+        },
+    };
+  });
 }
 
 }  // namespace danube::runtime

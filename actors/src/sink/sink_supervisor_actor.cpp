@@ -51,13 +51,14 @@ void spawn_consumers(
   if (state.pipeline.incarnation != incarnation) return;  // torn down meanwhile
   const auto& config = state.context->config;
   std::size_t partitions = 0;
-  for (const auto& [subscription, result] : subscriptions) partitions += result.partitions.size();
+  for (const auto& [subscription, result] : subscriptions)
+    partitions += result.partitions.size();
   partitions = std::max<std::size_t>(1, partitions);
   // Credit is split evenly, so the sum over all consumers is the configured bound.
   const std::size_t records_per_consumer =
       std::max<std::size_t>(1, config.delivery.max_inflight_records / partitions);
-  const std::size_t bytes_per_consumer =
-      std::max<std::size_t>(1, static_cast<std::size_t>(config.delivery.max_inflight_bytes) / partitions);
+  const std::size_t bytes_per_consumer = std::max<std::size_t>(
+      1, static_cast<std::size_t>(config.delivery.max_inflight_bytes) / partitions);
   std::size_t source = 0;
   for (auto& [subscription, result] : subscriptions) {
     for (auto& partition : result.partitions) {
@@ -190,22 +191,25 @@ void drain(SinkSupervisor* self) {
 caf::actor spawn_sink_supervisor(caf::actor_system& system,
                                  std::shared_ptr<connect::SinkConnector> connector,
                                  ContextPtr context) {
-  return system.spawn([connector, context](SinkSupervisor* self) -> caf::behavior {
-    auto& state = self->state;
-    state.context = context;
-    PipelineHooks hooks;
-    hooks.start = [self] { start_pipeline(self); };
-    hooks.tear_down = [self] { tear_down_pipeline(self); };
-    hooks.drain = [self] { drain(self); };
-    hooks.close_clients = [self](std::function<void()> then) {
-      close_consumers(self, std::move(then));
-    };
-    state.runtime = std::make_unique<RuntimeSupervisor>(
-        self, context, "sink", spawn_sink_worker(self->system(), connector, context),
-        std::move(hooks));
-    start_pipeline(self);
-    return state.runtime->behavior();
-  });
+  return system.spawn(
+      [](SinkSupervisor* self, std::shared_ptr<connect::SinkConnector> connector,
+         ContextPtr context) -> caf::behavior {
+        auto& state = self->state;
+        state.context = context;
+        PipelineHooks hooks;
+        hooks.start = [self] { start_pipeline(self); };
+        hooks.tear_down = [self] { tear_down_pipeline(self); };
+        hooks.drain = [self] { drain(self); };
+        hooks.close_clients = [self](std::function<void()> then) {
+          close_consumers(self, std::move(then));
+        };
+        state.runtime = std::make_unique<RuntimeSupervisor>(
+            self, context, "sink", spawn_sink_worker(self->system(), connector, context),
+            std::move(hooks));
+        start_pipeline(self);
+        return state.runtime->behavior();
+      },
+      std::move(connector), std::move(context));
 }
 
 }  // namespace danube::runtime

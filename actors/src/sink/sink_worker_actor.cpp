@@ -18,7 +18,8 @@ SinkInitResult initialize(connect::SinkConnector& connector, const RuntimeContex
       throw connect::ConnectorError::configuration(
           "consumer_configs() returned no subscriptions; a sink needs at least one");
     }
-    for (const auto& config : result.configs) connect::validate(config);
+    for (const auto& config : result.configs)
+      connect::validate(config);
   } catch (...) {
     result.error = connect::error_from_current_exception("initialize sink connector");
   }
@@ -80,9 +81,9 @@ ProcessOutcome process(connect::SinkConnector& connector, const connect::RecordD
     try {
       const connect::BatchResult result = connector.process_batch(records);
       if (result.size() != records.size()) {
-        throw connect::ConnectorError::fatal(
-            "process_batch returned " + std::to_string(result.size()) + " outcomes for " +
-            std::to_string(records.size()) + " records");
+        throw connect::ConnectorError::fatal("process_batch returned " +
+                                             std::to_string(result.size()) + " outcomes for " +
+                                             std::to_string(records.size()) + " records");
       }
       for (std::size_t k = 0; k < records.size(); ++k) {
         if (const auto* error = result.error(k)) outcome.errors[positions[k]] = *error;
@@ -90,7 +91,8 @@ ProcessOutcome process(connect::SinkConnector& connector, const connect::RecordD
       }
     } catch (...) {
       const auto error = connect::error_from_current_exception("process_batch");
-      for (const std::size_t position : positions) outcome.errors[position] = error;
+      for (const std::size_t position : positions)
+        outcome.errors[position] = error;
     }
   }
   outcome.elapsed = Clock::now() - started;
@@ -103,13 +105,13 @@ ProcessOutcome process(connect::SinkConnector& connector, const connect::RecordD
 caf::actor spawn_sink_worker(caf::actor_system& system,
                              std::shared_ptr<connect::SinkConnector> connector,
                              ContextPtr context) {
-  auto cache = context->schema_registry
-                   ? std::make_shared<connect::SchemaCache>(context->schema_registry, 256,
-                                                            context->metrics.get())
-                   : nullptr;
+  auto cache = context->schema_registry ? std::make_shared<connect::SchemaCache>(
+                                              context->schema_registry, 256, context->metrics.get())
+                                        : nullptr;
   auto decoder = std::make_shared<connect::RecordDecoder>(std::move(cache));
   return system.spawn<caf::detached>(
-      [connector, context, decoder](caf::event_based_actor* self) -> caf::behavior {
+      [](caf::event_based_actor* self, std::shared_ptr<connect::SinkConnector> connector,
+         ContextPtr context, std::shared_ptr<connect::RecordDecoder> decoder) -> caf::behavior {
         return {
             [=](init_atom) { return initialize(*connector, *context); },
             [=](ProcessRequest& request) {
@@ -135,7 +137,8 @@ caf::actor spawn_sink_worker(caf::actor_system& system,
               return caf::unit;
             },
         };
-      });
+      },
+      std::move(connector), std::move(context), std::move(decoder));
 }
 
 }  // namespace danube::runtime

@@ -17,7 +17,7 @@ struct OffsetTrackerState {
   ContextPtr context;
   caf::actor driver;
   std::map<std::string, std::map<std::uint64_t, Tracked>> partitions;  // by sequence
-  std::unordered_map<std::uint64_t, std::string> partition_of;          // sequence -> partition
+  std::unordered_map<std::uint64_t, std::string> partition_of;         // sequence -> partition
   std::map<std::string, connect::Offset> ready;  // committable, newest per partition
   bool committing = false;
   bool timer_armed = false;
@@ -35,7 +35,8 @@ void notify_if_idle(TrackerActor* self) {
       !state.partition_of.empty()) {
     return;
   }
-  for (auto& waiter : state.idle_waiters) waiter.deliver(idle_atom::value);
+  for (auto& waiter : state.idle_waiters)
+    waiter.deliver(idle_atom::value);
   state.idle_waiters.clear();
 }
 
@@ -61,7 +62,8 @@ void commit_ready(TrackerActor* self) {
   }
   state.last_commit = Clock::now();
   CommitRequest request;
-  for (auto& [partition, offset] : state.ready) request.offsets.push_back(std::move(offset));
+  for (auto& [partition, offset] : state.ready)
+    request.offsets.push_back(std::move(offset));
   state.ready.clear();
   state.committing = true;
   self->request(state.driver, caf::infinite, std::move(request))
@@ -79,49 +81,52 @@ void commit_ready(TrackerActor* self) {
 }  // namespace
 
 caf::actor spawn_offset_tracker(caf::actor_system& system, ContextPtr context, caf::actor driver) {
-  return system.spawn([context, driver](TrackerActor* self) -> caf::behavior {
-    self->state.context = context;
-    self->state.driver = driver;
-    return {
-        [=](TrackOffsets& track) {
-          auto& state = self->state;
-          for (auto& [sequence, offset] : track.items) {
-            state.partition_of.emplace(sequence, offset.partition);
-            state.partitions[offset.partition].emplace(sequence, Tracked{std::move(offset), false});
-          }
-        },
-        [=](const ItemsSettled& settled) {
-          auto& state = self->state;
-          std::set<std::string> touched;
-          for (const auto sequence : settled.sequences) {
-            auto found = state.partition_of.find(sequence);
-            if (found == state.partition_of.end()) continue;
-            state.partitions[found->second][sequence].settled = true;
-            touched.insert(found->second);
-          }
-          for (const auto& partition : touched) {
-            auto& tracked = state.partitions[partition];
-            // Advance over the settled prefix only: order per partition.
-            while (!tracked.empty() && tracked.begin()->second.settled) {
-              state.ready[partition] = tracked.begin()->second.offset;
-              state.partition_of.erase(tracked.begin()->first);
-              tracked.erase(tracked.begin());
-            }
-          }
-          commit_ready(self);
-        },
-        [=](commit_timer_atom) {
-          self->state.timer_armed = false;
-          commit_ready(self);
-        },
-        [=](stop_atom) {
-          auto promise = self->make_response_promise();
-          self->state.idle_waiters.push_back(promise);
-          commit_ready(self);  // the final commit does not wait for the interval
-          return promise;
-        },
-    };
-  });
+  return system.spawn(
+      [](TrackerActor* self, ContextPtr context, caf::actor driver) -> caf::behavior {
+        self->state.context = context;
+        self->state.driver = driver;
+        return {
+            [=](TrackOffsets& track) {
+              auto& state = self->state;
+              for (auto& [sequence, offset] : track.items) {
+                state.partition_of.emplace(sequence, offset.partition);
+                state.partitions[offset.partition].emplace(sequence,
+                                                           Tracked{std::move(offset), false});
+              }
+            },
+            [=](const ItemsSettled& settled) {
+              auto& state = self->state;
+              std::set<std::string> touched;
+              for (const auto sequence : settled.sequences) {
+                auto found = state.partition_of.find(sequence);
+                if (found == state.partition_of.end()) continue;
+                state.partitions[found->second][sequence].settled = true;
+                touched.insert(found->second);
+              }
+              for (const auto& partition : touched) {
+                auto& tracked = state.partitions[partition];
+                // Advance over the settled prefix only: order per partition.
+                while (!tracked.empty() && tracked.begin()->second.settled) {
+                  state.ready[partition] = tracked.begin()->second.offset;
+                  state.partition_of.erase(tracked.begin()->first);
+                  tracked.erase(tracked.begin());
+                }
+              }
+              commit_ready(self);
+            },
+            [=](commit_timer_atom) {
+              self->state.timer_armed = false;
+              commit_ready(self);
+            },
+            [=](stop_atom) {
+              auto promise = self->make_response_promise();
+              self->state.idle_waiters.push_back(promise);
+              commit_ready(self);  // the final commit does not wait for the interval
+              return promise;
+            },
+        };
+      },
+      std::move(context), std::move(driver));
 }
 
 }  // namespace danube::runtime

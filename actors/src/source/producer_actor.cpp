@@ -101,15 +101,14 @@ void send_pending(ProducerActor* self, std::uint64_t token) {
   if (found == state.pending.end() || !state.producer) return;
   const caf::actor_addr me = self->address();
   const auto started = Clock::now();
-  state.producer->send_async(found->second.message,
-                             [me, token, started](client::Result<client::SendReceipt> result) {
-                               if (auto target = caf::actor_cast<caf::actor>(me)) {
-                                 std::optional<client::Error> error;
-                                 if (!result) error = result.error();
-                                 caf::anon_send(target, SendDone{token, std::move(error),
-                                                                 Clock::now() - started});
-                               }
-                             });
+  state.producer->send_async(
+      found->second.message, [me, token, started](client::Result<client::SendReceipt> result) {
+        if (auto target = caf::actor_cast<caf::actor>(me)) {
+          std::optional<client::Error> error;
+          if (!result) error = result.error();
+          caf::anon_send(target, SendDone{token, std::move(error), Clock::now() - started});
+        }
+      });
 }
 
 void publish(ProducerActor* self, SourceItem item) {
@@ -122,7 +121,8 @@ void publish(ProducerActor* self, SourceItem item) {
                           ? state.config.schema->codec->encode(record)
                           : record.payload().str();
   } catch (...) {
-    const auto error = connect::error_from_current_exception("encode for " + state.config.config.topic);
+    const auto error =
+        connect::error_from_current_exception("encode for " + state.config.config.topic);
     context.counters->add(context.counters->failed);
     context.metrics->record_failed(state.config.config.topic, connect::ErrorType::serialization);
     fail_for_good(self, std::move(item), record.payload().str(), error);
@@ -141,16 +141,15 @@ void create_producer(ProducerActor* self) {
   state.creating = true;
   CreateProducerRequest request;
   request.config = state.config.config;
-  request.producer_name =
-      connect::default_producer_name(state.config.context->config.connector_name,
-                                     state.config.config.topic);
+  request.producer_name = connect::default_producer_name(
+      state.config.context->config.connector_name, state.config.config.topic);
   self->request(state.config.broker_io, caf::infinite, std::move(request))
       .then([=](CreateProducerResult& result) {
         auto& state = self->state;
         state.creating = false;
         if (result.error) {
-          const bool retryable = result.error->client_error() &&
-                                 result.error->client_error()->is_retryable();
+          const bool retryable =
+              result.error->client_error() && result.error->client_error()->is_retryable();
           ++state.create_failures;
           if (!retryable || !state.backoff->should_retry(state.create_failures - 1)) {
             self->send(state.config.supervisor, ConnectorFailed{*result.error, "create producer"});
@@ -207,28 +206,32 @@ void on_send_done(ProducerActor* self, const SendDone& done) {
 }  // namespace
 
 caf::actor spawn_producer_actor(caf::actor_system& system, ProducerActorConfig config) {
-  return system.spawn([config = std::move(config)](ProducerActor* self) mutable -> caf::behavior {
-    auto& state = self->state;
-    state.config = std::move(config);
-    state.backoff = std::make_unique<connect::Backoff>(state.config.context->config.retry);
-    create_producer(self);
-    return {
-        [=](SourceBatch& batch) {
-          auto& state = self->state;
-          for (auto& item : batch.items) {
-            if (state.producer) {
-              publish(self, std::move(item));
-            } else {
-              state.waiting.push_back(std::move(item));
-            }
-          }
-        },
-        [=](const SendDone& done) { on_send_done(self, done); },
-        [=](const ResendDue& due) { send_pending(self, due.token); },
-        [=](create_atom) { create_producer(self); },
-        [=](close_atom) { return CloseRequest{nullptr, std::move(self->state.producer)}; },
-    };
-  });
+  return system.spawn(
+      [](ProducerActor* self, ProducerActorConfig config) -> caf::behavior {
+        auto& state = self->state;
+        state.config = std::move(config);
+        state.backoff = std::make_unique<connect::Backoff>(state.config.context->config.retry);
+        create_producer(self);
+        return {
+            [=](SourceBatch& batch) {
+              auto& state = self->state;
+              for (auto& item : batch.items) {
+                if (state.producer) {
+                  publish(self, std::move(item));
+                } else {
+                  state.waiting.push_back(std::move(item));
+                }
+              }
+            },
+            [=](const SendDone& done) { on_send_done(self, done); },
+            [=](const ResendDue& due) { send_pending(self, due.token); },
+            [=](create_atom) { create_producer(self); },
+            [=](close_atom) {
+              return CloseRequest{nullptr, std::move(self->state.producer)};
+            },
+        };
+      },
+      std::move(config));
 }
 
 }  // namespace danube::runtime

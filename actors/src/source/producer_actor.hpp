@@ -14,10 +14,10 @@ struct ProducerActorConfig {
   ContextPtr context;
   connect::ProducerConfig config;
   std::optional<connect::ProducerSchema> schema;  // encodes payloads when the topic has one
-  caf::actor router;              // gets ItemsSettled
-  caf::actor broker_io;           // creates the client producer
+  caf::actor router;                              // gets ItemsSettled
+  caf::actor broker_io;                           // creates the client producer
   caf::actor dead_letter_router;
-  caf::actor supervisor;          // told about fatal failures
+  caf::actor supervisor;  // told about fatal failures
 };
 
 // Publishes the records of one topic with the client's pipelined producer (keys pick

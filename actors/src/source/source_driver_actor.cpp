@@ -45,7 +45,8 @@ SourceInitResult initialize(DriverActor* self) {
       throw connect::ConnectorError::configuration(
           "producer_configs() returned no topics; a source needs at least one");
     }
-    for (const auto& config : result.configs) connect::validate(config);
+    for (const auto& config : result.configs)
+      connect::validate(config);
     result.mode = state.connector->mode();
     const auto mappings = connect::producer_schema_mappings(context.config.schemas, result.configs);
     if (!mappings.empty()) {
@@ -53,8 +54,9 @@ SourceInitResult initialize(DriverActor* self) {
       result.schemas = registrar.register_all(mappings);
     }
     if (result.mode == connect::SourceMode::streaming) {
-      const std::size_t capacity = std::max<std::size_t>(
-          1, std::min(context.config.processing.batch_size, context.config.delivery.max_inflight_records));
+      const std::size_t capacity =
+          std::max<std::size_t>(1, std::min(context.config.processing.batch_size,
+                                            context.config.delivery.max_inflight_records));
       state.channel = connect::EnvelopeChannel::create(capacity);
       result.channel = state.channel;
     }
@@ -114,8 +116,8 @@ void start_streaming(DriverActor* self) {
   // start_streaming may run the connector's receive loop itself, so it gets its own thread;
   // this one stays free for commit(), health_check() and shutdown().
   state.stream_runner = self->system().spawn<caf::detached>(
-      [connector = state.connector, sender = state.channel->sender(),
-       supervisor = state.supervisor](caf::event_based_actor* runner) -> caf::behavior {
+      [](caf::event_based_actor* runner, std::shared_ptr<connect::SourceConnector> connector,
+         connect::SourceSender sender, caf::actor supervisor) -> caf::behavior {
         try {
           connector->start_streaming(sender);
         } catch (...) {
@@ -125,7 +127,8 @@ void start_streaming(DriverActor* self) {
         }
         runner->quit();
         return {};
-      });
+      },
+      state.connector, state.channel->sender(), state.supervisor);
 }
 
 }  // namespace
@@ -133,87 +136,92 @@ void start_streaming(DriverActor* self) {
 caf::actor spawn_source_driver(caf::actor_system& system,
                                std::shared_ptr<connect::SourceConnector> connector,
                                ContextPtr context, caf::actor supervisor) {
-  return system.spawn<caf::detached>([=](DriverActor* self) -> caf::behavior {
-    auto& state = self->state;
-    state.connector = connector;
-    state.context = context;
-    state.supervisor = supervisor;
-    state.poll_backoff = std::make_unique<connect::Backoff>(context->config.retry);
-    return {
-        [=](init_atom) {
-          auto& state = self->state;
-          state.stopped = false;
-          state.outstanding = 0;
-          return initialize(self);
-        },
-        [=](poll_atom, caf::actor router) {
-          auto& state = self->state;
-          state.router = std::move(router);
-          if (state.channel) {
-            start_streaming(self);
-          } else {
-            state.polling = true;
-            schedule_poll(self, std::chrono::milliseconds(0));
-          }
-        },
-        [=](poll_atom) { poll_once(self); },
-        [=](const Credit& credit) {
-          auto& state = self->state;
-          state.outstanding -= std::min(state.outstanding, credit.records);
-          if (state.polling && !state.poll_scheduled) schedule_poll(self, std::chrono::milliseconds(0));
-        },
-        [=](const CommitRequest& request) {
-          auto& state = self->state;
-          const RuntimeContext& context = *state.context;
-          try {
-            state.connector->commit(request.offsets);
-          } catch (...) {
-            // The records are in Danube; a connector that cannot acknowledge upstream will see
-            // them again after a restart at worst.
-            context.metrics->record_failed("", connect::ErrorType::commit);
-            spdlog::warn("event=commit_failed error=\"{}\"",
-                         connect::error_from_current_exception("commit").what());
-          }
-          try {
-            state.offset_store->commit(request.offsets);
-            context.counters->add(context.counters->committed, request.offsets.size());
-          } catch (...) {
-            spdlog::error("event=offset_store_failed error=\"{}\"",
-                          connect::error_from_current_exception("save offsets").what());
-          }
-          return caf::unit;
-        },
-        [=](probe_atom) {
-          try {
-            self->state.connector->health_check();
-            return HealthReport{true, {}};
-          } catch (...) {
-            return HealthReport{false, connect::error_from_current_exception("health_check").what()};
-          }
-        },
-        [=](stop_atom) {
-          auto& state = self->state;
-          state.stopped = true;
-          state.polling = false;
-          if (state.channel) state.channel->close();
-          return caf::unit;
-        },
-        [=](shutdown_atom) {
-          auto& state = self->state;
-          state.stopped = true;  // a restart's scheduled polls must not reach the old router
-          state.polling = false;
-          try {
-            state.connector->shutdown();
-          } catch (...) {
-            spdlog::warn("event=connector_shutdown_failed error=\"{}\"",
-                         connect::error_from_current_exception("shutdown").what());
-          }
-          if (state.channel) state.channel->close();
-          state.channel.reset();
-          return caf::unit;
-        },
-    };
-  });
+  return system.spawn<caf::detached>(
+      [](DriverActor* self, std::shared_ptr<connect::SourceConnector> connector, ContextPtr context,
+         caf::actor supervisor) -> caf::behavior {
+        auto& state = self->state;
+        state.connector = connector;
+        state.context = context;
+        state.supervisor = supervisor;
+        state.poll_backoff = std::make_unique<connect::Backoff>(context->config.retry);
+        return {
+            [=](init_atom) {
+              auto& state = self->state;
+              state.stopped = false;
+              state.outstanding = 0;
+              return initialize(self);
+            },
+            [=](poll_atom, caf::actor router) {
+              auto& state = self->state;
+              state.router = std::move(router);
+              if (state.channel) {
+                start_streaming(self);
+              } else {
+                state.polling = true;
+                schedule_poll(self, std::chrono::milliseconds(0));
+              }
+            },
+            [=](poll_atom) { poll_once(self); },
+            [=](const Credit& credit) {
+              auto& state = self->state;
+              state.outstanding -= std::min(state.outstanding, credit.records);
+              if (state.polling && !state.poll_scheduled)
+                schedule_poll(self, std::chrono::milliseconds(0));
+            },
+            [=](const CommitRequest& request) {
+              auto& state = self->state;
+              const RuntimeContext& context = *state.context;
+              try {
+                state.connector->commit(request.offsets);
+              } catch (...) {
+                // The records are in Danube; a connector that cannot acknowledge upstream will see
+                // them again after a restart at worst.
+                context.metrics->record_failed("", connect::ErrorType::commit);
+                spdlog::warn("event=commit_failed error=\"{}\"",
+                             connect::error_from_current_exception("commit").what());
+              }
+              try {
+                state.offset_store->commit(request.offsets);
+                context.counters->add(context.counters->committed, request.offsets.size());
+              } catch (...) {
+                spdlog::error("event=offset_store_failed error=\"{}\"",
+                              connect::error_from_current_exception("save offsets").what());
+              }
+              return caf::unit;
+            },
+            [=](probe_atom) {
+              try {
+                self->state.connector->health_check();
+                return HealthReport{true, {}};
+              } catch (...) {
+                return HealthReport{false,
+                                    connect::error_from_current_exception("health_check").what()};
+              }
+            },
+            [=](stop_atom) {
+              auto& state = self->state;
+              state.stopped = true;
+              state.polling = false;
+              if (state.channel) state.channel->close();
+              return caf::unit;
+            },
+            [=](shutdown_atom) {
+              auto& state = self->state;
+              state.stopped = true;  // a restart's scheduled polls must not reach the old router
+              state.polling = false;
+              try {
+                state.connector->shutdown();
+              } catch (...) {
+                spdlog::warn("event=connector_shutdown_failed error=\"{}\"",
+                             connect::error_from_current_exception("shutdown").what());
+              }
+              if (state.channel) state.channel->close();
+              state.channel.reset();
+              return caf::unit;
+            },
+        };
+      },
+      std::move(connector), std::move(context), std::move(supervisor));
 }
 
 }  // namespace danube::runtime

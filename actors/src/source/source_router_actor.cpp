@@ -129,77 +129,83 @@ void notify_if_idle(RouterActor* self) {
   auto& state = self->state;
   if (!state.stopping || state.outstanding > 0) return;
   if (state.config.channel && state.config.channel->size() > 0) return;
-  for (auto& waiter : state.idle_waiters) waiter.deliver(idle_atom::value);
+  for (auto& waiter : state.idle_waiters)
+    waiter.deliver(idle_atom::value);
   state.idle_waiters.clear();
 }
 
 }  // namespace
 
 caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig config) {
-  return system.spawn([config = std::move(config)](RouterActor* self) mutable -> caf::behavior {
-    self->state.config = std::move(config);
-    if (const auto& channel = self->state.config.channel) {
-      const caf::actor_addr me = self->address();
-      channel->set_readable_callback([me] {
-        if (auto target = caf::actor_cast<caf::actor>(me)) {
-          caf::anon_send(target, readable_atom::value);
+  return system.spawn(
+      [](RouterActor* self, SourceRouterConfig config) -> caf::behavior {
+        self->state.config = std::move(config);
+        if (const auto& channel = self->state.config.channel) {
+          const caf::actor_addr me = self->address();
+          channel->set_readable_callback([me] {
+            if (auto target = caf::actor_cast<caf::actor>(me)) {
+              caf::anon_send(target, readable_atom::value);
+            }
+          });
         }
-      });
-    }
-    self->set_down_handler([=](caf::down_msg& down) {
-      if (down.reason == caf::exit_reason::user_shutdown || down.reason == caf::exit_reason::normal) {
-        return;
-      }
-      self->send(self->state.config.supervisor,
-                 ConnectorFailed{connect::ConnectorError::fatal("a producer actor stopped: " +
-                                                                self->system().render(down.reason)),
-                                 "producer"});
-    });
-    return {
-        [=](Envelopes& envelopes) { route(self, std::move(envelopes.envelopes)); },
-        [=](readable_atom) { drain_channel(self); },
-        [=](ItemsSettled& settled) {
-          auto& state = self->state;
-          const std::size_t count = settled.sequences.size();
-          state.outstanding -= std::min(state.outstanding, count);
-          self->send(state.config.offset_tracker, std::move(settled));
-          if (!state.config.channel) self->send(state.config.driver, Credit{count});
-          drain_channel(self);
-          notify_if_idle(self);
-        },
-        [=](stop_atom) {
-          auto& state = self->state;
-          state.stopping = true;
-          auto promise = self->make_response_promise();
-          state.idle_waiters.push_back(promise);
-          drain_channel(self);  // what the source already sent is published, not dropped
-          notify_if_idle(self);
-          return promise;
-        },
-        [=](close_atom) {
-          // Every producer flushes and closes its client producer (on broker I/O); the answer
-          // comes once all have.
-          auto& state = self->state;
-          auto promise = self->make_response_promise();
-          auto remaining = std::make_shared<std::size_t>(state.producers.size());
-          if (*remaining == 0) promise.deliver(caf::unit);
-          for (auto& [topic, producer] : state.producers) {
-            auto done = [=]() mutable {
-              if (--*remaining == 0) promise.deliver(caf::unit);
-            };
-            self->request(producer, std::chrono::seconds(10), close_atom::value)
-                .then(
-                    [=](CloseRequest& request) mutable {
-                      self->request(self->state.config.broker_io, caf::infinite, std::move(request))
-                          .then([=]() mutable { done(); },
-                                [=](const caf::error&) mutable { done(); });
-                    },
-                    [=](const caf::error&) mutable { done(); });
+        self->set_down_handler([=](caf::down_msg& down) {
+          if (down.reason == caf::exit_reason::user_shutdown ||
+              down.reason == caf::exit_reason::normal) {
+            return;
           }
-          return promise;
-        },
-    };
-  });
+          self->send(
+              self->state.config.supervisor,
+              ConnectorFailed{connect::ConnectorError::fatal("a producer actor stopped: " +
+                                                             self->system().render(down.reason)),
+                              "producer"});
+        });
+        return {
+            [=](Envelopes& envelopes) { route(self, std::move(envelopes.envelopes)); },
+            [=](readable_atom) { drain_channel(self); },
+            [=](ItemsSettled& settled) {
+              auto& state = self->state;
+              const std::size_t count = settled.sequences.size();
+              state.outstanding -= std::min(state.outstanding, count);
+              self->send(state.config.offset_tracker, std::move(settled));
+              if (!state.config.channel) self->send(state.config.driver, Credit{count});
+              drain_channel(self);
+              notify_if_idle(self);
+            },
+            [=](stop_atom) {
+              auto& state = self->state;
+              state.stopping = true;
+              auto promise = self->make_response_promise();
+              state.idle_waiters.push_back(promise);
+              drain_channel(self);  // what the source already sent is published, not dropped
+              notify_if_idle(self);
+              return promise;
+            },
+            [=](close_atom) {
+              // Every producer flushes and closes its client producer (on broker I/O); the answer
+              // comes once all have.
+              auto& state = self->state;
+              auto promise = self->make_response_promise();
+              auto remaining = std::make_shared<std::size_t>(state.producers.size());
+              if (*remaining == 0) promise.deliver(caf::unit);
+              for (auto& [topic, producer] : state.producers) {
+                auto done = [=]() mutable {
+                  if (--*remaining == 0) promise.deliver(caf::unit);
+                };
+                self->request(producer, std::chrono::seconds(10), close_atom::value)
+                    .then(
+                        [=](CloseRequest& request) mutable {
+                          self->request(self->state.config.broker_io, caf::infinite,
+                                        std::move(request))
+                              .then([=]() mutable { done(); },
+                                    [=](const caf::error&) mutable { done(); });
+                        },
+                        [=](const caf::error&) mutable { done(); });
+              }
+              return promise;
+            },
+        };
+      },
+      std::move(config));
 }
 
 }  // namespace danube::runtime

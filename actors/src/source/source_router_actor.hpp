@@ -15,9 +15,9 @@ namespace danube::runtime {
 
 struct SourceRouterConfig {
   ContextPtr context;
-  std::vector<connect::ProducerConfig> producers;           // the first is the default topic
-  std::map<std::string, connect::ProducerSchema> schemas;   // by topic
-  std::shared_ptr<connect::EnvelopeChannel> channel;        // streaming sources
+  std::vector<connect::ProducerConfig> producers;          // the first is the default topic
+  std::map<std::string, connect::ProducerSchema> schemas;  // by topic
+  std::shared_ptr<connect::EnvelopeChannel> channel;       // streaming sources
   caf::actor driver;
   caf::actor offset_tracker;
   caf::actor broker_io;

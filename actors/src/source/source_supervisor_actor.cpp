@@ -52,7 +52,8 @@ void start_pipeline(SourceSupervisor* self) {
           return;
         }
         const RuntimeActors& actors = state.runtime->actors();
-        state.pipeline.tracker = spawn_offset_tracker(self->system(), state.context, actors.connector);
+        state.pipeline.tracker =
+            spawn_offset_tracker(self->system(), state.context, actors.connector);
         SourceRouterConfig router;
         router.context = state.context;
         router.producers = std::move(result.configs);
@@ -111,23 +112,26 @@ void drain(SourceSupervisor* self) {
 caf::actor spawn_source_supervisor(caf::actor_system& system,
                                    std::shared_ptr<connect::SourceConnector> connector,
                                    ContextPtr context) {
-  return system.spawn([connector, context](SourceSupervisor* self) -> caf::behavior {
-    auto& state = self->state;
-    state.context = context;
-    PipelineHooks hooks;
-    hooks.start = [self] { start_pipeline(self); };
-    hooks.tear_down = [self] { tear_down_pipeline(self); };
-    hooks.drain = [self] { drain(self); };
-    hooks.close_clients = [self](std::function<void()> then) {
-      close_producers(self, std::move(then));
-    };
-    auto driver = spawn_source_driver(self->system(), connector, context,
-                                      caf::actor_cast<caf::actor>(self));
-    state.runtime = std::make_unique<RuntimeSupervisor>(self, context, "source", std::move(driver),
-                                                        std::move(hooks));
-    start_pipeline(self);
-    return state.runtime->behavior();
-  });
+  return system.spawn(
+      [](SourceSupervisor* self, std::shared_ptr<connect::SourceConnector> connector,
+         ContextPtr context) -> caf::behavior {
+        auto& state = self->state;
+        state.context = context;
+        PipelineHooks hooks;
+        hooks.start = [self] { start_pipeline(self); };
+        hooks.tear_down = [self] { tear_down_pipeline(self); };
+        hooks.drain = [self] { drain(self); };
+        hooks.close_clients = [self](std::function<void()> then) {
+          close_producers(self, std::move(then));
+        };
+        auto driver = spawn_source_driver(self->system(), connector, context,
+                                          caf::actor_cast<caf::actor>(self));
+        state.runtime = std::make_unique<RuntimeSupervisor>(self, context, "source",
+                                                            std::move(driver), std::move(hooks));
+        start_pipeline(self);
+        return state.runtime->behavior();
+      },
+      std::move(connector), std::move(context));
 }
 
 }  // namespace danube::runtime

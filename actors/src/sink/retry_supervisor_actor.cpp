@@ -154,42 +154,44 @@ void observe_batch(const RuntimeContext& context, const ProcessOutcome& outcome)
 }  // namespace
 
 caf::actor spawn_retry_supervisor(caf::actor_system& system, RetrySupervisorConfig config) {
-  return system.spawn([config =
-                           std::move(config)](RetrySupervisorActor* self) mutable -> caf::behavior {
-    self->state.config = std::move(config);
-    return {
-        [=](ProcessOutcome& outcome) {
-          const auto& config = self->state.config;
-          observe_batch(*config.context, outcome);
-          Decisions decisions = decide(self, outcome);
-          for (auto& [owner, records] : decisions.acks) {
-            self->send(owner, AckRecords{std::move(records)});
-          }
-          if (!decisions.dead_letters.empty()) {
-            self->send(config.dead_letter_router,
-                       DeadLetterRequest{std::move(decisions.dead_letters)});
-          }
-          if (decisions.fatal) {
-            // The pipeline stops; unacked records are redelivered by the broker later.
-            self->send(config.supervisor, std::move(*decisions.fatal));
-            return;
-          }
-          BatchSettled settled;
-          for (auto& [source, records] : decisions.retries) {
-            settled.blocked_sources.push_back(source);
-            std::uint32_t attempts = 0;
-            for (const auto& record : records)
-              attempts = std::max(attempts, record.attempts);
-            const auto delay = config.backoff->delay(attempts);
-            self->delayed_send(self, delay, RetryDue{outcome.batcher, source, std::move(records)});
-          }
-          self->send(outcome.batcher, std::move(settled));
-        },
-        [=](RetryDue& due) {
-          self->send(due.batcher, Requeue{due.source, std::move(due.records)});
-        },
-    };
-  });
+  return system.spawn(
+      [](RetrySupervisorActor* self, RetrySupervisorConfig config) -> caf::behavior {
+        self->state.config = std::move(config);
+        return {
+            [=](ProcessOutcome& outcome) {
+              const auto& config = self->state.config;
+              observe_batch(*config.context, outcome);
+              Decisions decisions = decide(self, outcome);
+              for (auto& [owner, records] : decisions.acks) {
+                self->send(owner, AckRecords{std::move(records)});
+              }
+              if (!decisions.dead_letters.empty()) {
+                self->send(config.dead_letter_router,
+                           DeadLetterRequest{std::move(decisions.dead_letters)});
+              }
+              if (decisions.fatal) {
+                // The pipeline stops; unacked records are redelivered by the broker later.
+                self->send(config.supervisor, std::move(*decisions.fatal));
+                return;
+              }
+              BatchSettled settled;
+              for (auto& [source, records] : decisions.retries) {
+                settled.blocked_sources.push_back(source);
+                std::uint32_t attempts = 0;
+                for (const auto& record : records)
+                  attempts = std::max(attempts, record.attempts);
+                const auto delay = config.backoff->delay(attempts);
+                self->delayed_send(self, delay,
+                                   RetryDue{outcome.batcher, source, std::move(records)});
+              }
+              self->send(outcome.batcher, std::move(settled));
+            },
+            [=](RetryDue& due) {
+              self->send(due.batcher, Requeue{due.source, std::move(due.records)});
+            },
+        };
+      },
+      std::move(config));
 }
 
 }  // namespace danube::runtime

@@ -3,17 +3,19 @@
 // Shared pieces of the runtime tests: an embedded broker, a client to produce test data, an
 // actor system, configs with fast timers, and a recording sink connector whose behaviour per
 // record the test decides.
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 #include <condition_variable>
 #include <filesystem>
-#include <thread>
-#include <unistd.h>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "danube/client/client.hpp"
@@ -54,8 +56,8 @@ inline caf::actor_system_config& system_config() {
 }
 
 // What the recording sink does with one record, decided by the test.
-using Verdict = std::function<std::optional<connect::ConnectorError>(const connect::SinkRecord&,
-                                                                     int attempt)>;
+using Verdict =
+    std::function<std::optional<connect::ConnectorError>(const connect::SinkRecord&, int attempt)>;
 
 // A sink that records every record it processed successfully, in processing order, and lets
 // tests wait until a condition on what it saw holds.
@@ -132,17 +134,20 @@ inline connect::ConsumerConfig subscription(const std::string& topic, const std:
 }
 
 // Produces `count` messages "<prefix><i>" with attribute i, keyed by i % keys when keys > 0.
-inline void produce(client::DanubeClient& client, const std::string& topic, int count,
-                    const std::string& prefix, std::size_t partitions = 0, int keys = 0,
-                    bool reliable = true) {
+// Returns what went wrong, if anything, without Boost.Test assertions, which are not
+// thread-safe: a test that produces from a thread of its own checks the result after joining.
+inline std::optional<std::string> try_produce(client::DanubeClient& client,
+                                              const std::string& topic, int count,
+                                              const std::string& prefix, std::size_t partitions = 0,
+                                              int keys = 0, bool reliable = true) {
   client::ProducerOptions options;
   options.topic = topic;
   options.name = "test-producer-" + prefix;
   options.partitions = partitions;
-  options.dispatch = reliable ? client::DispatchStrategy::reliable
-                              : client::DispatchStrategy::non_reliable;
+  options.dispatch =
+      reliable ? client::DispatchStrategy::reliable : client::DispatchStrategy::non_reliable;
   auto producer = client.create_producer(options);
-  BOOST_REQUIRE(producer.ok());
+  if (!producer.ok()) return "create_producer failed: " + producer.error().message();
   for (int i = 0; i < count; ++i) {
     client::OutgoingMessage message;
     message.payload = prefix + std::to_string(i);
@@ -150,8 +155,19 @@ inline void produce(client::DanubeClient& client, const std::string& topic, int 
     if (keys > 0) message.key = "key-" + std::to_string(i % keys);
     producer.value()->send_async(std::move(message), {});
   }
-  BOOST_REQUIRE(producer.value()->flush(std::chrono::seconds(60)));
-  BOOST_REQUIRE_EQUAL(producer.value()->stats().sent, static_cast<std::uint64_t>(count));
+  if (!producer.value()->flush(std::chrono::seconds(60))) return "flush timed out";
+  const auto sent = producer.value()->stats().sent;
+  if (sent != static_cast<std::uint64_t>(count)) {
+    return "sent " + std::to_string(sent) + " of " + std::to_string(count);
+  }
+  return std::nullopt;
+}
+
+inline void produce(client::DanubeClient& client, const std::string& topic, int count,
+                    const std::string& prefix, std::size_t partitions = 0, int keys = 0,
+                    bool reliable = true) {
+  const auto failure = try_produce(client, topic, count, prefix, partitions, keys, reliable);
+  BOOST_REQUIRE_MESSAGE(!failure, failure.value_or(""));
 }
 
 // Polls `status()` until its received count equals `expected` (runtime state offers no event
@@ -182,10 +198,9 @@ inline RuntimeStatus drain(caf::actor_system& system, const connector_actor& run
   caf::scoped_actor self{system};
   RuntimeStatus status;
   self->request(runtime, caf::infinite, drain_atom::value)
-      .receive([&](const RuntimeStatus& result) { status = result; },
-               [&](const caf::error& error) {
-                 BOOST_FAIL("drain failed: " << system.render(error));
-               });
+      .receive(
+          [&](const RuntimeStatus& result) { status = result; },
+          [&](const caf::error& error) { BOOST_FAIL("drain failed: " << system.render(error)); });
   self->wait_for(runtime);
   return status;
 }

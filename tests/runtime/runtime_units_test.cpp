@@ -236,7 +236,7 @@ BOOST_FIXTURE_TEST_CASE(supervision_restarts_with_growing_backoff_then_gives_up,
   // when the restart timer fires.
   auto start = std::make_shared<caf::timespan>();
   auto supervisor = keep(system.spawn(
-      [=](caf::event_based_actor* self, ContextPtr context) -> caf::behavior {
+      [=](RuntimeActor* self, ContextPtr context) -> caf::behavior {
         auto state = std::make_shared<SupervisionState>(context->config, "sink");
         return {
             [=](ConnectorFailed& failed) {

@@ -21,7 +21,8 @@ std::vector<std::string> read_lines(const std::filesystem::path& file) {
   std::vector<std::string> lines;
   std::ifstream in(file);
   std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
+  while (std::getline(in, line))
+    lines.push_back(line);
   return lines;
 }
 
@@ -58,7 +59,8 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_busy_sink_run_loses_nothing_and_duplicates
   TempDirectory dir;
   const auto output = dir.path / "processed.txt";
   write_file(dir.path / "sink.toml", sink_config(broker.service_url(), output));
-  const std::vector<std::string> env = {"CONNECTOR_CONFIG_PATH=" + (dir.path / "sink.toml").string()};
+  const std::vector<std::string> env = {"CONNECTOR_CONFIG_PATH=" +
+                                        (dir.path / "sink.toml").string()};
 
   auto first = std::make_unique<ChildProcess>(std::vector<std::string>{SIMPLE_SINK_PATH}, env);
   BOOST_REQUIRE(broker.wait_until(
@@ -70,7 +72,9 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_busy_sink_run_loses_nothing_and_duplicates
   client::ClientOptions options;
   options.service_url = broker.service_url();
   auto client = client::DanubeClient::create(options).value();
-  std::thread producer([&] { produce(client, "/default/busy", 20000, "busy-"); });
+  std::optional<std::string> produce_failure;
+  std::thread producer(
+      [&] { produce_failure = try_produce(client, "/default/busy", 20000, "busy-"); });
 
   BOOST_REQUIRE(wait_for_lines(output, 2000));
   first->signal(SIGTERM);
@@ -78,6 +82,7 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_busy_sink_run_loses_nothing_and_duplicates
   const auto after_first = read_lines(output).size();
   BOOST_TEST_MESSAGE("first run processed " << after_first << " records before draining");
   producer.join();
+  BOOST_REQUIRE_MESSAGE(!produce_failure, produce_failure.value_or(""));
 
   // The second run gets exactly the rest: unacked messages come back, acked ones never do.
   ChildProcess second(std::vector<std::string>{SIMPLE_SINK_PATH}, env);
@@ -110,7 +115,9 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_busy_source_run_resumes_without_gaps_or_re
              "danube_service_url = \"" + broker.service_url() + "\"\n" +
                  "connector_name = \"signal-source\"\n"
                  "[processing]\nmetrics_port = 0\npoll_interval_ms = 5\n"
-                 "[offsets]\nstate_dir = \"" + (dir.path / "state").string() + "\"\n"
+                 "[offsets]\nstate_dir = \"" +
+                 (dir.path / "state").string() +
+                 "\"\n"
                  "[simple_source]\ntopic = \"/default/generated\"\nmessage_count = 15000\n"
                  "batch_size = 100\ninterval_ms = 5\n");
   const std::vector<std::string> env = {"CONNECTOR_CONFIG_PATH=" +

@@ -8,6 +8,7 @@
 #include "danube/client/producer.hpp"
 #include "danube/connect/backoff.hpp"
 #include "messages.hpp"
+#include "runtime_actor.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -128,7 +129,7 @@ CreateProducerResult create_producer(const RuntimeContext& context,
 
 caf::actor spawn_broker_io(caf::actor_system& system, ContextPtr context) {
   return system.spawn<caf::detached>(
-      [](caf::event_based_actor* self, ContextPtr context) -> caf::behavior {
+      [](RuntimeActor* self, ContextPtr context) -> caf::behavior {
         (void)self;
         return {
             [context](const SubscribeRequest& request) { return subscribe(*context, request); },

@@ -8,6 +8,7 @@
 #include "danube/client/producer.hpp"
 #include "danube/connect/backoff.hpp"
 #include "messages.hpp"
+#include "runtime_actor.hpp"
 
 namespace danube::runtime::dead_letter_detail {
 
@@ -52,7 +53,7 @@ struct DeadLetterRouterState {
   static inline const char* name = "danube-dead-letter-router";
 };
 
-using RouterActor = caf::stateful_actor<DeadLetterRouterState>;
+using RouterActor = RuntimeStatefulActor<DeadLetterRouterState>;
 
 void create_producer(RouterActor* self) {
   auto& state = self->state;

@@ -4,6 +4,7 @@
 
 #include "danube/connect/health_checker.hpp"
 #include "messages.hpp"
+#include "runtime_actor.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -18,7 +19,7 @@ struct HealthMonitorState {
   static inline const char* name = "danube-health-monitor";
 };
 
-using HealthMonitorActor = caf::stateful_actor<HealthMonitorState>;
+using HealthMonitorActor = RuntimeStatefulActor<HealthMonitorState>;
 
 void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
   auto& state = self->state;

@@ -10,8 +10,8 @@
 
 namespace danube::runtime {
 
-RuntimeSupervisor::RuntimeSupervisor(caf::event_based_actor* self, ContextPtr context,
-                                     std::string kind, caf::actor connector, PipelineHooks hooks)
+RuntimeSupervisor::RuntimeSupervisor(RuntimeActor* self, ContextPtr context, std::string kind,
+                                     caf::actor connector, PipelineHooks hooks)
     : self_(self),
       context_(std::move(context)),
       supervision_(context_->config, std::move(kind)),

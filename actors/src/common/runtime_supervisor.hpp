@@ -36,8 +36,8 @@ class RuntimeSupervisor {
  public:
   // `connector` is the sink worker or source driver, already spawned. `self` monitors every
   // long-lived actor: an unexpected exit counts as a failure.
-  RuntimeSupervisor(caf::event_based_actor* self, ContextPtr context, std::string kind,
-                    caf::actor connector, PipelineHooks hooks);
+  RuntimeSupervisor(RuntimeActor* self, ContextPtr context, std::string kind, caf::actor connector,
+                    PipelineHooks hooks);
 
   // The handlers of ConnectorFailed, restart_atom, status_atom, drain_atom and timeout_atom.
   caf::behavior behavior();
@@ -49,7 +49,7 @@ class RuntimeSupervisor {
   const RuntimeActors& actors() const { return actors_; }
 
  private:
-  caf::event_based_actor* self_;
+  RuntimeActor* self_;
   ContextPtr context_;
   SupervisionState supervision_;
   RuntimeActors actors_;

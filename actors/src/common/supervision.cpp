@@ -56,7 +56,7 @@ std::chrono::milliseconds SupervisionState::next_restart_delay() {
   return delay;
 }
 
-bool SupervisionState::begin_drain(caf::event_based_actor* self, const RuntimeContext& context,
+bool SupervisionState::begin_drain(RuntimeActor* self, const RuntimeContext& context,
                                    caf::response_promise promise) {
   if (finished_) {
     promise.deliver(status(context));
@@ -73,7 +73,7 @@ bool SupervisionState::begin_drain(caf::event_based_actor* self, const RuntimeCo
   return true;
 }
 
-void SupervisionState::finish(caf::event_based_actor* self, const RuntimeContext& context,
+void SupervisionState::finish(RuntimeActor* self, const RuntimeContext& context,
                               const std::optional<connect::ConnectorError>& failure,
                               const std::vector<caf::actor>& children) {
   if (finished_) return;

@@ -10,6 +10,7 @@
 #include "danube/connect/backoff.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/runtime/runtime_status.hpp"
+#include "runtime_actor.hpp"
 #include "runtime_context.hpp"
 
 namespace danube::runtime {
@@ -38,12 +39,12 @@ class SupervisionState {
   // Registers a drain request. Returns true when it starts the drain (the first request):
   // then the caller drains and the [shutdown] timeout is armed (timeout_atom to `self`).
   // After the end, requests are answered at once.
-  bool begin_drain(caf::event_based_actor* self, const RuntimeContext& context,
+  bool begin_drain(RuntimeActor* self, const RuntimeContext& context,
                    caf::response_promise promise);
 
   // Answers every drain request, stops the children, and quits: normally, or with an error
   // exit reason carrying `failure`.
-  void finish(caf::event_based_actor* self, const RuntimeContext& context,
+  void finish(RuntimeActor* self, const RuntimeContext& context,
               const std::optional<connect::ConnectorError>& failure,
               const std::vector<caf::actor>& children);
 

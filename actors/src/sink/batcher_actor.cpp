@@ -5,6 +5,7 @@
 #include <set>
 
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -24,7 +25,7 @@ struct BatcherState {
   static inline const char* name = "danube-batcher";
 };
 
-using BatcherActor = caf::stateful_actor<BatcherState>;
+using BatcherActor = RuntimeStatefulActor<BatcherState>;
 
 // The arrival time of the oldest record that could be batched now.
 std::optional<Clock::time_point> oldest_ready(const BatcherState& state) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 #include "danube/client/consumer.hpp"
 
 namespace danube::runtime::consumer_detail {
@@ -44,7 +45,7 @@ struct ConsumerActorState {
   static inline const char* name = "danube-consumer";
 };
 
-using ConsumerActor = caf::stateful_actor<ConsumerActorState>;
+using ConsumerActor = RuntimeStatefulActor<ConsumerActorState>;
 
 std::size_t footprint(const client::ReceivedMessage& message) {
   return message.payload.size() + message.id.topic_name.size() + 128;

@@ -7,6 +7,7 @@
 
 #include "../common/dead_letter.hpp"
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 
 namespace danube::runtime::retry_detail {
 
@@ -31,7 +32,7 @@ struct RetrySupervisorState {
   static inline const char* name = "danube-retry-supervisor";
 };
 
-using RetrySupervisorActor = caf::stateful_actor<RetrySupervisorState>;
+using RetrySupervisorActor = RuntimeStatefulActor<RetrySupervisorState>;
 
 // What one outcome asks for, gathered before anything is sent.
 struct Decisions {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 #include "../common/runtime_supervisor.hpp"
 #include "batcher_actor.hpp"
 #include "consumer_actor.hpp"
@@ -29,7 +30,7 @@ struct SinkSupervisorState {
   static inline const char* name = "danube-sink-supervisor";
 };
 
-using SinkSupervisor = caf::stateful_actor<SinkSupervisorState>;
+using SinkSupervisor = RuntimeStatefulActor<SinkSupervisorState>;
 
 // Stops the pipeline's actors; their records are unacked and come back from the broker.
 void tear_down_pipeline(SinkSupervisor* self) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 #include "danube/connect/record_decoder.hpp"
 #include "danube/connect/schema_cache.hpp"
 
@@ -110,8 +111,8 @@ caf::actor spawn_sink_worker(caf::actor_system& system,
                                         : nullptr;
   auto decoder = std::make_shared<connect::RecordDecoder>(std::move(cache));
   return system.spawn<caf::detached>(
-      [](caf::event_based_actor* self, std::shared_ptr<connect::SinkConnector> connector,
-         ContextPtr context, std::shared_ptr<connect::RecordDecoder> decoder) -> caf::behavior {
+      [](RuntimeActor* self, std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
+         std::shared_ptr<connect::RecordDecoder> decoder) -> caf::behavior {
         return {
             [=](init_atom) { return initialize(*connector, *context); },
             [=](ProcessRequest& request) {

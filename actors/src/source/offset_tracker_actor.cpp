@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -27,7 +28,7 @@ struct OffsetTrackerState {
   static inline const char* name = "danube-offset-tracker";
 };
 
-using TrackerActor = caf::stateful_actor<OffsetTrackerState>;
+using TrackerActor = RuntimeStatefulActor<OffsetTrackerState>;
 
 void notify_if_idle(TrackerActor* self) {
   auto& state = self->state;

@@ -7,6 +7,7 @@
 
 #include "../common/dead_letter.hpp"
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 #include "danube/client/producer.hpp"
 #include "danube/connect/backoff.hpp"
 #include "danube/connect/schema_codec.hpp"
@@ -60,7 +61,7 @@ struct ProducerActorState {
   static inline const char* name = "danube-producer";
 };
 
-using ProducerActor = caf::stateful_actor<ProducerActorState>;
+using ProducerActor = RuntimeStatefulActor<ProducerActorState>;
 
 void settle(ProducerActor* self, std::uint64_t sequence) {
   self->send(self->state.config.router, ItemsSettled{{sequence}});

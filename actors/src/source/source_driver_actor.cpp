@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 #include "danube/connect/backoff.hpp"
 #include "danube/connect/offset_store.hpp"
 
@@ -27,7 +28,7 @@ struct SourceDriverState {
   static inline const char* name = "danube-source-driver";
 };
 
-using DriverActor = caf::stateful_actor<SourceDriverState>;
+using DriverActor = RuntimeStatefulActor<SourceDriverState>;
 
 SourceInitResult initialize(DriverActor* self) {
   auto& state = self->state;
@@ -116,7 +117,7 @@ void start_streaming(DriverActor* self) {
   // start_streaming may run the connector's receive loop itself, so it gets its own thread;
   // this one stays free for commit(), health_check() and shutdown().
   state.stream_runner = self->system().spawn<caf::detached>(
-      [](caf::event_based_actor* runner, std::shared_ptr<connect::SourceConnector> connector,
+      [](RuntimeActor* runner, std::shared_ptr<connect::SourceConnector> connector,
          connect::SourceSender sender, caf::actor supervisor) -> caf::behavior {
         try {
           connector->start_streaming(sender);

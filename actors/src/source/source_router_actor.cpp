@@ -4,6 +4,7 @@
 
 #include "../common/dead_letter.hpp"
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 #include "producer_actor.hpp"
 
 namespace danube::runtime {
@@ -28,7 +29,7 @@ struct SourceRouterState {
   static inline const char* name = "danube-source-router";
 };
 
-using RouterActor = caf::stateful_actor<SourceRouterState>;
+using RouterActor = RuntimeStatefulActor<SourceRouterState>;
 
 const connect::ProducerConfig* producer_config(const SourceRouterConfig& config,
                                                const std::string& topic) {

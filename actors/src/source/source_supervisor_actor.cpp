@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/messages.hpp"
+#include "../common/runtime_actor.hpp"
 #include "../common/runtime_supervisor.hpp"
 #include "offset_tracker_actor.hpp"
 #include "source_driver_actor.hpp"
@@ -27,7 +28,7 @@ struct SourceSupervisorState {
   static inline const char* name = "danube-source-supervisor";
 };
 
-using SourceSupervisor = caf::stateful_actor<SourceSupervisorState>;
+using SourceSupervisor = RuntimeStatefulActor<SourceSupervisorState>;
 
 void tear_down_pipeline(SourceSupervisor* self) {
   auto& pipeline = self->state.pipeline;

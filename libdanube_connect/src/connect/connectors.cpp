@@ -38,13 +38,14 @@ std::string_view to_string(SourceMode mode) {
 }
 
 std::vector<SourceEnvelope> SourceConnector::poll() {
-  throw ConnectorError::configuration("poll() not implemented for this source connector");
+  throw ConnectorError::configuration(
+      "this source connector runs in polling mode but does not override poll()");
 }
 
 void SourceConnector::start_streaming(SourceSender sender) {
   (void)sender;
   throw ConnectorError::configuration(
-      "start_streaming() not implemented for this source connector");
+      "this source connector runs in streaming mode but does not override start_streaming()");
 }
 
 }  // namespace danube::connect

@@ -451,17 +451,29 @@ std::optional<BrokerCore::StreamTarget> BrokerCore::stream_target(std::uint64_t 
   return StreamTarget{std::move(subscription), topic->stats(), topic->reliable()};
 }
 
-Status BrokerCore::ack(const danube::AckRequest& request, danube::AckResponse* response) {
-  const auto topic = find_topic(request.msg_id().topic_name());
-  if (!topic) {
+Status BrokerCore::find_acked_subscription(const std::string& topic_name,
+                                           const std::string& subscription_name,
+                                           std::string_view verb, std::shared_ptr<Topic>* topic,
+                                           std::shared_ptr<Subscription>* subscription) const {
+  *topic = find_topic(topic_name);
+  if (!*topic) {
     return Status(StatusCode::INTERNAL,
-                  "topic '" + request.msg_id().topic_name() + "' not found for ack");
+                  "topic '" + topic_name + "' not found for " + std::string(verb));
   }
-  const auto subscription = topic->find_subscription(request.subscription_name());
-  if (!subscription) {
-    return Status(StatusCode::INTERNAL, "subscription '" + request.subscription_name() +
-                                            "' not found on topic '" + topic->name() + "'");
+  *subscription = (*topic)->find_subscription(subscription_name);
+  if (!*subscription) {
+    return Status(StatusCode::INTERNAL, "subscription '" + subscription_name +
+                                            "' not found on topic '" + topic_name + "'");
   }
+  return Status::OK;
+}
+
+Status BrokerCore::ack(const danube::AckRequest& request, danube::AckResponse* response) {
+  std::shared_ptr<Topic> topic;
+  std::shared_ptr<Subscription> subscription;
+  const auto found = find_acked_subscription(
+      request.msg_id().topic_name(), request.subscription_name(), "ack", &topic, &subscription);
+  if (!found.ok()) return found;
   // Non-reliable dispatchers ignore acks, as Danube's do.
   if (topic->reliable() && subscription->ack(request.msg_id().topic_offset())) topic->trim_log();
   response->set_request_id(request.request_id());
@@ -469,16 +481,11 @@ Status BrokerCore::ack(const danube::AckRequest& request, danube::AckResponse* r
 }
 
 Status BrokerCore::nack(const danube::NackRequest& request, danube::NackResponse* response) {
-  const auto topic = find_topic(request.msg_id().topic_name());
-  if (!topic) {
-    return Status(StatusCode::INTERNAL,
-                  "topic '" + request.msg_id().topic_name() + "' not found for nack");
-  }
-  const auto subscription = topic->find_subscription(request.subscription_name());
-  if (!subscription) {
-    return Status(StatusCode::INTERNAL, "subscription '" + request.subscription_name() +
-                                            "' not found on topic '" + topic->name() + "'");
-  }
+  std::shared_ptr<Topic> topic;
+  std::shared_ptr<Subscription> subscription;
+  const auto found = find_acked_subscription(
+      request.msg_id().topic_name(), request.subscription_name(), "nack", &topic, &subscription);
+  if (!found.ok()) return found;
   if (topic->reliable()) {
     subscription->nack(request.msg_id().topic_offset(),
                        request.has_delay_ms() ? std::optional(request.delay_ms()) : std::nullopt,

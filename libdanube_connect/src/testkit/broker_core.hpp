@@ -12,6 +12,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "change_signal.hpp"
@@ -99,6 +100,12 @@ class BrokerCore {
   };
 
   std::shared_ptr<Topic> find_topic(const std::string& name) const;
+  // The topic and subscription an ack or nack names; INTERNAL, as Danube answers, when either
+  // is unknown.
+  grpc::Status find_acked_subscription(const std::string& topic_name,
+                                       const std::string& subscription_name, std::string_view verb,
+                                       std::shared_ptr<Topic>* topic,
+                                       std::shared_ptr<Subscription>* subscription) const;
   bool namespace_exists(const std::string& name) const;
   // Creates the topic (the caller checked name and namespace). ALREADY_EXISTS when the
   // partitioned/non-partitioned rule forbids it; returns the existing topic when it exists.

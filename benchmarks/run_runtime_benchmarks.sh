@@ -4,14 +4,17 @@
 #
 #   benchmarks/run_runtime_benchmarks.sh                     # 100000 messages, window 10
 #   COUNT=200000 MAX_UNACKED=1000 benchmarks/run_runtime_benchmarks.sh
+#   SCHEDULER=stealing benchmarks/run_runtime_benchmarks.sh  # CAF's default scheduler policy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${COUNT:-100000}
 max_unacked=${MAX_UNACKED:-10}
+scheduler=${SCHEDULER:-sharing}
 scripts/setup.sh >/dev/null
 cmake --preset release >/dev/null
 cmake --build --preset release -j2 --target danube-runtime-bench >/dev/null
 build/release/benchmarks/danube-runtime-bench --count "$count" --max-unacked "$max_unacked" \
+  --scheduler-policy "$scheduler" \
   | python3 -c '
 import json, sys
 rows = {r["mode"]: r for r in (json.loads(l) for l in sys.stdin if l.strip())}

@@ -3,6 +3,7 @@
 // as a ratio.
 //
 //   danube-runtime-bench [--count N] [--partitions P] [--max-unacked W] [--size BYTES]
+//                        [--scheduler-policy sharing|stealing]
 //
 // sink:   a producer publishes N messages; a sink runtime (spawn_sink) receives, processes
 //         (counts) and acks them. Latency: publish time to process time.
@@ -38,12 +39,17 @@ struct Settings {
   std::size_t partitions = 4;
   std::uint32_t max_unacked = 10;
   std::size_t size = 100;
+  bool work_stealing = false;  // --scheduler-policy stealing; sharing is what run_sink uses
 };
 
 Settings parse(int argc, char** argv) {
   Settings settings;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--scheduler-policy") {
+      settings.work_stealing = std::string(argv[i + 1]) == "stealing";
+      continue;
+    }
     const auto value = std::stoul(argv[i + 1]);
     if (flag == "--count") settings.count = value;
     else if (flag == "--partitions") settings.partitions = value;
@@ -269,12 +275,15 @@ int main(int argc, char** argv) {
   client::ClientOptions client_options;
   client_options.service_url = broker.service_url();
   const auto client = client::DanubeClient::create(client_options).value();
-  std::fprintf(stderr, "embedded broker %s, max_unacked=%u, %zu partitions, %zu x %zu B\n",
+  std::fprintf(stderr,
+               "embedded broker %s, max_unacked=%u, %zu partitions, %zu x %zu B, scheduler %s\n",
                broker.service_url().c_str(), settings.max_unacked, settings.partitions,
-               settings.count, settings.size);
+               settings.count, settings.size, settings.work_stealing ? "stealing" : "sharing");
   caf::actor_system_config config;
   config.set("scheduler.max-threads", 2);
   config.set("logger.verbosity", caf::atom("quiet"));
+  config.set("scheduler.policy",
+             settings.work_stealing ? caf::atom("stealing") : caf::atom("sharing"));
   caf::actor_system system{config};
   bench_client(broker, client, settings);
   bench_sink(system, broker, client, settings);

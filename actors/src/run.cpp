@@ -122,6 +122,9 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   caf::actor_system_config system_config;
   system_config.set("scheduler.max-threads", std::max(1, options.scheduler_threads));
   system_config.set("logger.verbosity", caf::atom("quiet"));
+  system_config.set("scheduler.policy", options.scheduler_policy == SchedulerPolicy::sharing
+                                            ? caf::atom("sharing")
+                                            : caf::atom("stealing"));
   caf::error exit_reason;
   {
     caf::actor_system system{system_config};

@@ -5,11 +5,15 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <thread>
 
+#include "common/supervision.hpp"
 #include "danube/connect/config_error.hpp"
 #include "danube/connect/config_loader.hpp"
 #include "danube/connect/http_server.hpp"
@@ -19,11 +23,76 @@
 namespace danube::runtime {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// Ends the process when the shutdown budget is spent, whatever still runs (a connector call
+// that never returns, a teardown that waits for a broker): the last guarantee behind
+// [shutdown] timeout_ms. Armed by the first signal and again when the runtime has stopped;
+// the earliest deadline wins.
+class ShutdownWatchdog {
+ public:
+  ShutdownWatchdog() : thread_([this] { watch(); }) {}
+  ~ShutdownWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  ShutdownWatchdog(const ShutdownWatchdog&) = delete;
+  ShutdownWatchdog& operator=(const ShutdownWatchdog&) = delete;
+
+  void arm(Clock::time_point deadline, std::string waiting_for) {
+    {
+      std::lock_guard lock(mutex_);
+      if (deadline_ && *deadline_ <= deadline) {
+        waiting_for_ = std::move(waiting_for);
+        return;
+      }
+      deadline_ = deadline;
+      waiting_for_ = std::move(waiting_for);
+    }
+    wake_.notify_all();
+  }
+  void waiting_for(std::string what) {
+    std::lock_guard lock(mutex_);
+    waiting_for_ = std::move(what);
+  }
+
+ private:
+  void watch() {
+    std::unique_lock lock(mutex_);
+    while (!done_) {
+      if (!deadline_) {
+        wake_.wait(lock);
+        continue;
+      }
+      if (wake_.wait_until(lock, *deadline_, [this] { return done_; })) return;
+      if (Clock::now() < *deadline_) continue;  // re-armed earlier or spurious
+      spdlog::error("event=shutdown_budget_exceeded action=exit code={} waiting_for=\"{}\"",
+                    kExitDrainIncomplete, waiting_for_);
+      spdlog::default_logger()->flush();
+      std::_Exit(kExitDrainIncomplete);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::optional<Clock::time_point> deadline_;
+  std::string waiting_for_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts after the members it reads
+};
+
 // Waits for SIGTERM/SIGINT on a thread of its own (the signals are blocked everywhere else):
-// the first one drains the runtime, a second one ends the process at once.
+// the first one drains the runtime and arms the watchdog with the shutdown budget, a second
+// one ends the process at once.
 class SignalWatcher {
  public:
-  explicit SignalWatcher(connector_actor runtime) : runtime_(std::move(runtime)) {
+  SignalWatcher(connector_actor runtime, ShutdownWatchdog& watchdog,
+                std::chrono::milliseconds budget)
+      : runtime_(std::move(runtime)), watchdog_(watchdog), budget_(budget) {
     thread_ = std::thread([this] { watch(); });
   }
   ~SignalWatcher() {
@@ -53,6 +122,7 @@ class SignalWatcher {
       if (++received == 1) {
         spdlog::info("event=signal signal={} action=drain",
                      signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        watchdog_.arm(Clock::now() + budget_, "the drain");
         caf::anon_send(runtime_, drain_atom::value);
       } else {
         spdlog::warn("event=signal signal={} action=exit_now",
@@ -64,9 +134,20 @@ class SignalWatcher {
   }
 
   connector_actor runtime_;
+  ShutdownWatchdog& watchdog_;
+  const std::chrono::milliseconds budget_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// The exit code for the runtime's exit reason: a configuration error keeps its code 2 even
+// when the connector's initialize() found it inside the actors.
+int exit_code_for(const caf::error& reason) {
+  if (!reason) return kExitClean;
+  if (failure_kind(reason) == connect::ErrorKind::configuration) return kExitConfigError;
+  if (is_drain_incomplete(reason)) return kExitDrainIncomplete;
+  return kExitFailed;
+}
 
 connect::ConnectorConfig load_config(const RunOptions& options) {
   if (std::getenv("CONNECTOR_CONFIG_PATH") != nullptr) {
@@ -125,7 +206,11 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   system_config.set("scheduler.policy", options.scheduler_policy == SchedulerPolicy::sharing
                                             ? caf::atom("sharing")
                                             : caf::atom("stealing"));
+  system_config.add_error_category(runtime_error_category(), render_runtime_error);
+  const std::chrono::milliseconds budget(config.shutdown.timeout_ms);
+  ShutdownWatchdog watchdog;
   caf::error exit_reason;
+  std::string rendered_reason;
   {
     caf::actor_system system{system_config};
     connector_actor runtime;
@@ -134,15 +219,24 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
     } catch (const connect::ConnectorError& error) {
       return config_error(error);
     }
-    SignalWatcher watcher(runtime);
+    SignalWatcher watcher(runtime, watchdog, budget);
     caf::scoped_actor self{system};
     self->monitor(runtime);
     self->receive([&](const caf::down_msg& down) { exit_reason = down.reason; });
+    rendered_reason = system.render(exit_reason);
+    // What is left: actors still finishing (a connector call, broker I/O) and the system's
+    // own teardown. It gets a budget of its own when no signal started one.
+    watchdog.arm(Clock::now() + budget, "the actor system to stop");
   }
+  watchdog.waiting_for("the HTTP server to stop");
   if (http) http->stop();
-  if (exit_reason) {
-    spdlog::error("event=exit code={} reason=\"{}\"", kExitFailed, caf::to_string(exit_reason));
-    return kExitFailed;
+  const int code = exit_code_for(exit_reason);
+  if (code != kExitClean) {
+    spdlog::error("event=exit code={} reason=\"{}\"", code, rendered_reason);
+    if (code == kExitConfigError && exit_reason.context().match_elements<std::string>()) {
+      std::cerr << exit_reason.context().get_as<std::string>(0) << std::endl;
+    }
+    return code;
   }
   spdlog::info("event=exit code={}", kExitClean);
   return kExitClean;

@@ -240,7 +240,9 @@ BOOST_FIXTURE_TEST_CASE(supervision_restarts_with_growing_backoff_then_gives_up,
         auto state = std::make_shared<SupervisionState>(context->config, "sink");
         return {
             [=](ConnectorFailed& failed) {
-              const auto decision = state->on_failure(*context, failed.error, failed.where);
+              const auto decision = state->on_failure(*context, failed.error, failed.where,
+                                                      FailureOrigin::connector,
+                                                      self->clock().now());
               if (decision == SupervisionState::Decision::restart) {
                 self->delayed_send(self, state->next_restart_delay(), restart_atom::value);
               } else if (decision == SupervisionState::Decision::stop) {
@@ -249,6 +251,7 @@ BOOST_FIXTURE_TEST_CASE(supervision_restarts_with_growing_backoff_then_gives_up,
             },
             [=](restart_atom) {
               restarts->push_back(self->clock().now().time_since_epoch() - *start);
+              state->set_starting(*context);
               state->set_running(*context);
             },
         };

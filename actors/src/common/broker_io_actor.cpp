@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "danube/client/consumer.hpp"
 #include "danube/client/producer.hpp"
@@ -32,12 +33,26 @@ client::Ordering to_client(connect::Ordering ordering) {
                                                : client::Ordering::relaxed;
 }
 
+client::Error stopped(const std::string& what) {
+  return client::Error(client::ErrorCategory::cancelled, 0, what + ": the pipeline stopped");
+}
+
+// Sleeps for `delay` unless `stop` is requested first; false when stopped.
+bool pause(std::chrono::milliseconds delay, const std::stop_token& stop) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mutex);
+  return !wake.wait_for(lock, stop, delay, [] { return false; });
+}
+
 // The partitions of a topic, waiting for the topic to appear within the retry budget.
 client::Result<std::vector<std::string>> wait_for_partitions(const RuntimeContext& context,
-                                                             const std::string& topic) {
+                                                             const std::string& topic,
+                                                             const std::stop_token& stop) {
   connect::Backoff backoff(context.config.retry);
   for (std::uint32_t attempt = 0;; ++attempt) {
-    auto partitions = context.client.topic_partitions(topic);
+    auto partitions = context.client.topic_partitions(topic, stop);
+    if (stop.stop_requested()) return stopped("subscribe " + topic);
     if (partitions && !partitions.value().empty()) return partitions;
     if (!partitions && !partitions.error().is_retryable()) return partitions;
     // The topic is missing or the broker is briefly unavailable: wait within the budget.
@@ -49,14 +64,14 @@ client::Result<std::vector<std::string>> wait_for_partitions(const RuntimeContex
     const auto delay = backoff.delay(attempt + 1);
     spdlog::info("event=waiting_for_topic topic={} attempt={} delay_ms={}", topic, attempt + 1,
                  delay.count());
-    std::this_thread::sleep_for(delay);
+    if (!pause(delay, stop)) return stopped("subscribe " + topic);
   }
 }
 
 SubscribeResult subscribe(const RuntimeContext& context, const SubscribeRequest& request) {
   SubscribeResult result;
   const connect::ConsumerConfig& config = request.config;
-  auto partitions = wait_for_partitions(context, config.topic);
+  auto partitions = wait_for_partitions(context, config.topic, request.stop);
   if (!partitions) {
     result.error = connect::ConnectorError::danube(partitions.error(), "subscribe " + config.topic);
     return result;
@@ -72,7 +87,7 @@ SubscribeResult subscribe(const RuntimeContext& context, const SubscribeRequest&
     options.buffer_max_messages = std::clamp<std::size_t>(delivery.max_inflight_records, 1, 1000);
     options.buffer_max_bytes =
         std::max<std::size_t>(1 << 20, static_cast<std::size_t>(delivery.max_inflight_bytes / 4));
-    auto consumer = context.client.subscribe(options);
+    auto consumer = context.client.subscribe(options, request.stop);
     if (!consumer) {
       result.partitions.clear();  // closes the ones already made
       result.error =
@@ -115,7 +130,7 @@ CreateProducerResult create_producer(const RuntimeContext& context,
     }
     options.schema = reference;
   }
-  auto producer = context.client.create_producer(options);
+  auto producer = context.client.create_producer(options, request.stop);
   if (!producer) {
     result.error = connect::ConnectorError::danube(producer.error(),
                                                    "create producer " + request.config.topic);
@@ -123,6 +138,28 @@ CreateProducerResult create_producer(const RuntimeContext& context,
   }
   result.producer = std::shared_ptr<client::Producer>(std::move(producer).value());
   return result;
+}
+
+// What is left of a close's budget; zero still closes (cancelling what is pending).
+std::chrono::milliseconds remaining(Clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+}
+
+void close_clients(CloseRequest& request) {
+  if (request.consumer) {
+    request.consumer->close(remaining(request.deadline));
+    request.consumer.reset();
+  }
+  if (request.producer) {
+    const auto unsent = request.producer->pending();
+    request.producer->close(remaining(request.deadline));
+    if (unsent > 0) {
+      spdlog::info("event=producer_closed topic={} pending_at_close={}", request.producer->topic(),
+                   unsent);
+    }
+    request.producer.reset();
+  }
 }
 
 }  // namespace
@@ -136,10 +173,7 @@ caf::actor spawn_broker_io(caf::actor_system& system, ContextPtr context) {
             [context](const CreateProducerRequest& request) {
               return create_producer(*context, request);
             },
-            [](CloseRequest& request) {
-              if (request.consumer) request.consumer->close();
-              if (request.producer) request.producer->close(std::chrono::seconds(5));
-            },
+            [](CloseRequest& request) { close_clients(request); },
         };
       },
       std::move(context));

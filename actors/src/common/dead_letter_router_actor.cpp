@@ -63,23 +63,30 @@ void create_producer(RouterActor* self) {
   CreateProducerRequest request;
   request.config = connect::ProducerConfig(context.config.dead_letter_topic(), 0, true);
   request.producer_name = context.config.connector_name + "-dlq";
+  request.stop = state.config.stop;
+  auto retry_later = [self](const std::string& error) {
+    auto& state = self->state;
+    state.creating = false;
+    ++state.create_failures;
+    const auto delay = state.backoff->delay(state.create_failures);
+    spdlog::error("event=dead_letter_producer_failed topic={} retry_in_ms={} error=\"{}\"",
+                  state.config.context->config.dead_letter_topic(), delay.count(), error);
+    self->delayed_send(self, delay, create_atom::value);
+  };
   self->request(state.config.broker_io, caf::infinite, std::move(request))
-      .then([=](CreateProducerResult& result) {
-        auto& state = self->state;
-        state.creating = false;
-        if (result.error) {
-          ++state.create_failures;
-          const auto delay = state.backoff->delay(state.create_failures);
-          spdlog::error("event=dead_letter_producer_failed topic={} retry_in_ms={} error=\"{}\"",
-                        state.config.context->config.dead_letter_topic(), delay.count(),
-                        result.error->what());
-          self->delayed_send(self, delay, create_atom::value);
-          return;
-        }
-        state.create_failures = 0;
-        state.producer = std::move(result.producer);
-        self->send(self, retry_atom::value);
-      });
+      .then(
+          [=](CreateProducerResult& result) {
+            auto& state = self->state;
+            if (result.error) {
+              retry_later(result.error->what());
+              return;
+            }
+            state.creating = false;
+            state.create_failures = 0;
+            state.producer = std::move(result.producer);
+            self->send(self, retry_atom::value);
+          },
+          [=](const caf::error& error) { retry_later(self->system().render(error)); });
 }
 
 void pump(RouterActor* self) {

@@ -2,6 +2,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <stop_token>
 
 #include "runtime_context.hpp"
 
@@ -10,6 +11,7 @@ namespace danube::runtime {
 struct DeadLetterRouterConfig {
   ContextPtr context;
   caf::actor broker_io;  // creates the dead-letter producer on first use
+  std::stop_token stop;  // ends a producer creation that waits for the broker when the runtime ends
 };
 
 // Publishes failed records to the dead-letter topic ([dead_letter] topic) and, once the broker

@@ -25,6 +25,7 @@ void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
   auto& state = self->state;
   const RuntimeContext& context = *state.config.context;
   if (ok) {
+    state.reported_failure = false;
     state.checker->record_success();
     context.health->set_status(connect::HealthStatus::healthy);
     context.metrics->set_health(connect::HealthStatus::healthy);
@@ -36,6 +37,7 @@ void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
   spdlog::warn("event=health_check_failed consecutive={} threshold={} detail=\"{}\"",
                state.checker->consecutive_failures(), state.checker->failure_threshold(), detail);
   if (status == connect::HealthStatus::unhealthy && !state.reported_failure) {
+    // Reported once per crossing; a success or a new pipeline incarnation re-arms it.
     state.reported_failure = true;
     self->send(state.config.supervisor,
                ConnectorFailed{connect::ConnectorError::fatal(
@@ -81,10 +83,26 @@ caf::actor spawn_health_monitor(caf::actor_system& system, HealthMonitorConfig c
                         record(self, report.ok, report.detail);
                       },
                       [=](const caf::error& error) {
-                        self->state.probe_running = false;
+                        auto& state = self->state;
+                        state.probe_running = false;
+                        const auto busy = state.config.activity ? state.config.activity->busy_for()
+                                                                : std::nullopt;
+                        if (error == caf::sec::request_timeout && busy) {
+                          spdlog::info(
+                              "event=health_probe_deferred reason=connector_busy "
+                              "busy_ms={}",
+                              busy->count());
+                          return;
+                        }
                         record(self, false,
                                "health check did not answer: " + caf::to_string(error));
                       });
+            },
+            [=](reset_atom) {
+              auto& state = self->state;
+              state.reported_failure = false;
+              state.checker = std::make_unique<connect::HealthChecker>(
+                  state.config.context->config.processing.health_check_failure_threshold);
             },
         };
       },

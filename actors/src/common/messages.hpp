@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using readable_atom = caf::atom_constant<caf::atom("readable")>;  // an envelope channel has data
 using close_atom = caf::atom_constant<caf::atom("close")>;
+using reset_atom = caf::atom_constant<caf::atom("reset")>;  // health monitor: a new pipeline runs
 
 // How far a failed record got before it failed: a dead-letter attribute.
 enum class FailureStage { decode, process, publish };
@@ -134,10 +136,13 @@ struct DeadLetterRequest {
   std::vector<DeadLetterItem> items;
 };
 
-// Anything -> supervisor: the connector (or the pipeline) failed fatally.
+// Anything -> supervisor: the connector (or the pipeline) failed fatally. Pipeline actors
+// stamp their incarnation, so a failure reported by a pipeline that was already torn down (a
+// message still in flight) is not taken for a failure of its successor.
 struct ConnectorFailed {
   connect::ConnectorError error;
   std::string where;
+  std::uint64_t incarnation = 0;  // 0: not tied to one pipeline incarnation
 };
 
 // worker -> supervisor: what initialize() and consumer_configs() gave.
@@ -152,9 +157,12 @@ struct HealthReport {
   std::string detail;
 };
 
-// Broker I/O requests (blocking client calls run on a detached actor).
+// Broker I/O requests (blocking client calls run on a detached actor). `stop` ends a
+// subscription or producer creation that waits for the broker when its pipeline is torn down
+// or the runtime ends, so broker I/O is free again for the closing steps.
 struct SubscribeRequest {
   connect::ConsumerConfig config;
+  std::stop_token stop;
 };
 struct PartitionSubscription {
   std::string partition_topic;
@@ -167,14 +175,19 @@ struct SubscribeResult {
 struct CreateProducerRequest {
   connect::ProducerConfig config;  // its schema, when set, is stamped on every message
   std::string producer_name;
+  std::stop_token stop;
 };
 struct CreateProducerResult {
   std::shared_ptr<client::Producer> producer;
   std::optional<connect::ConnectorError> error;
 };
+// Closing flushes acks or pending sends until `deadline` at the latest; the shutdown budget
+// sets it when the runtime ends, the default bounds a close during a restart.
+inline constexpr std::chrono::seconds kDefaultCloseBudget{5};
 struct CloseRequest {
   std::shared_ptr<client::Consumer> consumer;
   std::shared_ptr<client::Producer> producer;
+  Clock::time_point deadline = Clock::now() + kDefaultCloseBudget;
 };
 
 // Source side.

@@ -1,10 +1,14 @@
 #pragma once
 
 #include <caf/all.hpp>
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 
+#include "connector_activity.hpp"
 #include "danube/connect/error.hpp"
 #include "runtime_context.hpp"
 #include "supervision.hpp"
@@ -21,39 +25,82 @@ struct RuntimeActors {
 
 // What sink and source supervisors do differently; the rest is RuntimeSupervisor's.
 struct PipelineHooks {
-  std::function<void()> start;      // build a pipeline incarnation
-  std::function<void()> tear_down;  // stop the pipeline's actors at once
-  // Stop intake and finish what is in flight, then call RuntimeSupervisor::finish.
+  // Builds pipeline incarnation `incarnation`; its actors stamp their failures with it, and
+  // the hook calls RuntimeSupervisor::pipeline_running once the pipeline runs.
+  std::function<void(std::uint64_t incarnation)> start;
+  // Stops the pipeline's actors at once; what they did not finish comes back (the broker
+  // redelivers unacked records, the source polls uncommitted ones again).
+  std::function<void()> tear_down;
+  // Stops intake and finishes what is in flight, then calls RuntimeSupervisor::finish.
   std::function<void()> drain;
-  // Close the pipeline's broker clients (flushing them), then call the argument.
-  std::function<void(std::function<void()>)> close_clients;
+  // Closes the pipeline's broker clients (flushing them until `deadline`), then calls `then`.
+  std::function<void(std::chrono::steady_clock::time_point deadline, std::function<void()> then)>
+      close_clients;
+  // Whether `actor` belongs to the current pipeline incarnation.
+  std::function<bool(const caf::actor_addr& actor)> owns;
+  // Spawns the connector's actor (sink worker or source driver), again after it died.
+  std::function<caf::actor(std::shared_ptr<ConnectorActivity> activity)> spawn_connector;
 };
 
-// The life of a runtime's root actor, shared by sinks and sources: spawning the long-lived
-// actors, failures (restart with backoff or stop), drains with their timeout, status replies,
-// and an orderly end (clients closed and flushed, connector shut down, children stopped).
+// The life of a runtime's root actor, shared by sinks and sources:
+// - it spawns and monitors the long-lived actors (connector, broker I/O, dead-letter router,
+//   health monitor) and respawns any that dies, then rebuilds the pipeline, with backoff;
+// - failures restart the pipeline or stop the runtime (SupervisionState decides);
+// - drains and failures end in an orderly way within one shutdown budget
+//   ([shutdown] timeout_ms): intake stops and in-flight work finishes until 60 % of it, broker
+//   clients are closed by 75 %, the connector's shutdown() has until 90 %; a step that overruns
+//   is abandoned, named in the log, and makes the exit reason say the drain was incomplete.
+//   The run helpers end the process at 100 % whatever still runs.
 class RuntimeSupervisor {
  public:
-  // `connector` is the sink worker or source driver, already spawned. `self` monitors every
-  // long-lived actor: an unexpected exit counts as a failure.
-  RuntimeSupervisor(RuntimeActor* self, ContextPtr context, std::string kind, caf::actor connector,
-                    PipelineHooks hooks);
+  using Clock = std::chrono::steady_clock;
+
+  RuntimeSupervisor(RuntimeActor* self, ContextPtr context, std::string kind, PipelineHooks hooks);
 
   // The handlers of ConnectorFailed, restart_atom, status_atom, drain_atom and timeout_atom.
   caf::behavior behavior();
 
-  void fail(const connect::ConnectorError& error, const std::string& where);
+  void start();  // builds the first pipeline incarnation
+  void fail(const connect::ConnectorError& error, const std::string& where,
+            std::uint64_t incarnation = 0, FailureOrigin origin = FailureOrigin::connector);
+  void pipeline_running(std::uint64_t incarnation);
+  // The orderly end: close the clients, shut the connector down, stop the children, quit.
   void finish(std::optional<connect::ConnectorError> failure);
 
+  std::uint64_t incarnation() const { return incarnation_; }
+  bool is_current(std::uint64_t incarnation) const;
+  // Ends broker I/O waits (subscribe, producer creation) of the current incarnation when it is
+  // torn down, or of the whole runtime when it ends.
+  std::stop_token pipeline_stop() const { return pipeline_stop_.get_token(); }
+  std::stop_token runtime_stop() const { return runtime_stop_.get_token(); }
   SupervisionState& supervision() { return supervision_; }
   const RuntimeActors& actors() const { return actors_; }
 
  private:
+  enum class Child { connector, broker_io, dead_letter_router, health_monitor };
+
+  void spawn_missing_children();
+  std::optional<Child> child_at(const caf::actor_addr& address) const;
+  void on_down(const caf::down_msg& down);
+  void restart_later();
+  void begin_shutdown_budget();
+  Clock::time_point budget_mark(double fraction) const;
+  // The remaining time until `deadline`, at least 1 ms (a CAF request needs a positive timeout).
+  static std::chrono::milliseconds until(Clock::time_point deadline);
+  std::vector<caf::actor> children() const;
+
   RuntimeActor* self_;
   ContextPtr context_;
   SupervisionState supervision_;
   RuntimeActors actors_;
+  std::array<bool, 4> child_down_{};
   PipelineHooks hooks_;
+  std::shared_ptr<ConnectorActivity> activity_ = std::make_shared<ConnectorActivity>();
+  std::uint64_t incarnation_ = 0;
+  std::stop_source pipeline_stop_;
+  std::stop_source runtime_stop_;
+  std::optional<Clock::time_point> shutdown_started_;
+  bool finishing_ = false;
 };
 
 }  // namespace danube::runtime

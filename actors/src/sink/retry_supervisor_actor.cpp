@@ -89,8 +89,10 @@ void apply_failure_policy(RetrySupervisorActor* self, Decisions& decisions, Infl
       decisions.ack(std::move(record));
       break;
     case connect::DeadLetterPolicy::fail:
-      decisions.fatal = ConnectorFailed{error, "record " + record.message.id.topic_name + "@" +
-                                                   std::to_string(record.message.id.topic_offset)};
+      decisions.fatal = ConnectorFailed{error,
+                                        "record " + record.message.id.topic_name + "@" +
+                                            std::to_string(record.message.id.topic_offset),
+                                        self->state.config.incarnation};
       break;
   }
 }
@@ -118,7 +120,7 @@ Decisions decide(RetrySupervisorActor* self, ProcessOutcome& outcome) {
                                                      ? connect::ErrorType::decode
                                                      : connect::error_type_of(*error));
     if (is_fatal_kind(error->kind())) {
-      decisions.fatal = ConnectorFailed{*error, "process_batch"};
+      decisions.fatal = ConnectorFailed{*error, "process_batch", self->state.config.incarnation};
       continue;
     }
     const bool retry = error->is_retryable() && backoff.should_retry(record.attempts);

@@ -13,7 +13,8 @@ struct RetrySupervisorConfig {
   ContextPtr context;
   std::shared_ptr<connect::Backoff> backoff;  // [retry]: delays and max_retries
   caf::actor dead_letter_router;
-  caf::actor supervisor;  // told about fatal failures
+  caf::actor supervisor;          // told about fatal failures
+  std::uint64_t incarnation = 0;  // stamped on them
 };
 
 // Decides the fate of every record of a processed batch:

@@ -25,14 +25,19 @@ struct SinkSupervisorState {
   ContextPtr context;
   std::unique_ptr<RuntimeSupervisor> runtime;
   Pipeline pipeline;
-  std::uint64_t next_incarnation = 1;
 
   static inline const char* name = "danube-sink-supervisor";
 };
 
 using SinkSupervisor = RuntimeStatefulActor<SinkSupervisorState>;
 
-// Stops the pipeline's actors; their records are unacked and come back from the broker.
+bool is_current(SinkSupervisor* self, std::uint64_t incarnation) {
+  return self->state.pipeline.incarnation == incarnation &&
+         self->state.runtime->is_current(incarnation);
+}
+
+// Stops the pipeline's actors; their records are unacked and come back from the broker. Each
+// consumer actor hands its client consumer to broker I/O for closing as it ends.
 void tear_down_pipeline(SinkSupervisor* self) {
   auto& pipeline = self->state.pipeline;
   for (auto& consumer : pipeline.consumers) {
@@ -45,11 +50,30 @@ void tear_down_pipeline(SinkSupervisor* self) {
   pipeline = Pipeline{};
 }
 
+bool owns(SinkSupervisor* self, const caf::actor_addr& actor) {
+  const auto& pipeline = self->state.pipeline;
+  if (actor == pipeline.batcher.address() || actor == pipeline.retry_supervisor.address()) {
+    return true;
+  }
+  for (const auto& consumer : pipeline.consumers) {
+    if (actor == consumer.address()) return true;
+  }
+  return false;
+}
+
+// Subscriptions made for an incarnation that is gone: closing them blocks, so broker I/O does it.
+void discard(SinkSupervisor* self, SubscribeResult& result) {
+  for (auto& partition : result.partitions) {
+    self->send(self->state.runtime->actors().broker_io,
+               CloseRequest{std::move(partition.consumer), nullptr});
+  }
+  result.partitions.clear();
+}
+
 void spawn_consumers(
     SinkSupervisor* self, std::uint64_t incarnation,
     std::vector<std::pair<connect::ConsumerConfig, SubscribeResult>> subscriptions) {
   auto& state = self->state;
-  if (state.pipeline.incarnation != incarnation) return;  // torn down meanwhile
   const auto& config = state.context->config;
   std::size_t partitions = 0;
   for (const auto& [subscription, result] : subscriptions)
@@ -83,7 +107,7 @@ void spawn_consumers(
     }
   }
   state.pipeline.running = true;
-  state.runtime->supervision().set_running(*state.context);
+  state.runtime->pipeline_running(incarnation);
 }
 
 void subscribe_all(SinkSupervisor* self, std::uint64_t incarnation,
@@ -92,25 +116,41 @@ void subscribe_all(SinkSupervisor* self, std::uint64_t incarnation,
       std::make_shared<std::vector<std::pair<connect::ConsumerConfig, SubscribeResult>>>();
   auto remaining = std::make_shared<std::size_t>(configs.size());
   for (auto& config : configs) {
-    self->request(self->state.runtime->actors().broker_io, caf::infinite, SubscribeRequest{config})
-        .then([=](SubscribeResult& result) {
-          if (self->state.pipeline.incarnation != incarnation) return;
-          if (result.error) {
-            self->state.runtime->fail(*result.error, "subscribe " + config.topic);
-            return;
-          }
-          results->emplace_back(config, std::move(result));
-          if (--*remaining == 0) spawn_consumers(self, incarnation, std::move(*results));
-        });
+    self->request(self->state.runtime->actors().broker_io, caf::infinite,
+                  SubscribeRequest{config, self->state.runtime->pipeline_stop()})
+        .then(
+            [=](SubscribeResult& result) {
+              if (!is_current(self, incarnation)) {
+                discard(self, result);
+                return;
+              }
+              if (result.error) {
+                for (auto& [done_config, done] : *results)
+                  discard(self, done);
+                results->clear();
+                self->state.runtime->fail(*result.error, "subscribe " + config.topic, incarnation);
+                return;
+              }
+              results->emplace_back(config, std::move(result));
+              if (--*remaining == 0) spawn_consumers(self, incarnation, std::move(*results));
+            },
+            [=](const caf::error& error) {
+              if (!is_current(self, incarnation)) return;
+              for (auto& [done_config, done] : *results)
+                discard(self, done);
+              results->clear();
+              self->state.runtime->fail(
+                  connect::ConnectorError::fatal("subscribe " + config.topic + ": " +
+                                                 self->system().render(error)),
+                  "subscribe " + config.topic, incarnation);
+            });
   }
 }
 
-void start_pipeline(SinkSupervisor* self) {
+void start_pipeline(SinkSupervisor* self, std::uint64_t incarnation) {
   auto& state = self->state;
-  const std::uint64_t incarnation = state.next_incarnation++;
   state.pipeline = Pipeline{};
   state.pipeline.incarnation = incarnation;
-  state.runtime->supervision().set_starting(*state.context);
   const RuntimeActors& actors = state.runtime->actors();
 
   const auto& config = state.context->config;
@@ -119,6 +159,7 @@ void start_pipeline(SinkSupervisor* self) {
   retry.backoff = std::make_shared<connect::Backoff>(config.retry);
   retry.dead_letter_router = actors.dead_letter_router;
   retry.supervisor = caf::actor_cast<caf::actor>(self);
+  retry.incarnation = incarnation;
   state.pipeline.retry_supervisor = spawn_retry_supervisor(self->system(), std::move(retry));
 
   BatcherConfig batcher;
@@ -132,37 +173,58 @@ void start_pipeline(SinkSupervisor* self) {
   self->monitor(state.pipeline.retry_supervisor);
 
   self->request(actors.connector, caf::infinite, init_atom::value)
-      .then([=](SinkInitResult& result) {
-        if (self->state.pipeline.incarnation != incarnation) return;
-        if (result.error) {
-          self->state.runtime->fail(*result.error, "initialize");
-          return;
-        }
-        subscribe_all(self, incarnation, std::move(result.configs));
-      });
+      .then(
+          [=](SinkInitResult& result) {
+            if (!is_current(self, incarnation)) return;
+            if (result.error) {
+              self->state.runtime->fail(*result.error, "initialize", incarnation);
+              return;
+            }
+            subscribe_all(self, incarnation, std::move(result.configs));
+          },
+          [=](const caf::error& error) {
+            if (!is_current(self, incarnation)) return;
+            self->state.runtime->fail(
+                connect::ConnectorError::fatal("initialize: " + self->system().render(error)),
+                "initialize", incarnation);
+          });
 }
 
-// Closes every client consumer of the pipeline (reader threads end, pending acks are flushed),
-// then calls `then`.
-void close_consumers(SinkSupervisor* self, std::function<void()> then) {
+// Hands every client consumer of the pipeline to broker I/O (which closes it, flushing acks
+// until `deadline`), then calls `then`.
+void close_consumers(SinkSupervisor* self, std::chrono::steady_clock::time_point deadline,
+                     std::function<void()> then) {
   auto& consumers = self->state.pipeline.consumers;
   if (consumers.empty()) {
     then();
     return;
   }
+  auto timeout = [deadline] {
+    return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()),
+                    std::chrono::milliseconds(1));
+  };
   auto remaining = std::make_shared<std::size_t>(consumers.size());
   auto done = [remaining, then] {
     if (--*remaining == 0) then();
   };
+  auto failed = [self, done](const caf::error& error) {
+    if (error != caf::sec::request_receiver_down) {
+      spdlog::error("event=shutdown_step_failed step=close_consumer error=\"{}\"",
+                    self->system().render(error));
+      self->state.runtime->supervision().mark_incomplete("close_consumer");
+    }
+    done();
+  };
   for (auto& consumer : consumers) {
-    self->request(consumer, std::chrono::seconds(10), close_atom::value)
+    self->request(consumer, timeout(), close_atom::value)
         .then(
             [=](CloseRequest& request) {
-              self->request(self->state.runtime->actors().broker_io, caf::infinite,
-                            std::move(request))
-                  .then([=] { done(); }, [=](const caf::error&) { done(); });
+              request.deadline = deadline;
+              self->request(self->state.runtime->actors().broker_io, timeout(), std::move(request))
+                  .then([=] { done(); }, failed);
             },
-            [=](const caf::error&) { done(); });
+            failed);
   }
 }
 
@@ -198,16 +260,21 @@ caf::actor spawn_sink_supervisor(caf::actor_system& system,
         auto& state = self->state;
         state.context = context;
         PipelineHooks hooks;
-        hooks.start = [self] { start_pipeline(self); };
+        hooks.start = [self](std::uint64_t incarnation) { start_pipeline(self, incarnation); };
         hooks.tear_down = [self] { tear_down_pipeline(self); };
         hooks.drain = [self] { drain(self); };
-        hooks.close_clients = [self](std::function<void()> then) {
-          close_consumers(self, std::move(then));
+        hooks.close_clients = [self](std::chrono::steady_clock::time_point deadline,
+                                     std::function<void()> then) {
+          close_consumers(self, deadline, std::move(then));
         };
-        state.runtime = std::make_unique<RuntimeSupervisor>(
-            self, context, "sink", spawn_sink_worker(self->system(), connector, context),
-            std::move(hooks));
-        start_pipeline(self);
+        hooks.owns = [self](const caf::actor_addr& actor) { return owns(self, actor); };
+        hooks.spawn_connector = [self, connector,
+                                 context](std::shared_ptr<ConnectorActivity> activity) {
+          return spawn_sink_worker(self->system(), connector, context, std::move(activity));
+        };
+        state.runtime =
+            std::make_unique<RuntimeSupervisor>(self, context, "sink", std::move(hooks));
+        state.runtime->start();
         return state.runtime->behavior();
       },
       std::move(connector), std::move(context));

@@ -53,7 +53,14 @@ std::optional<connect::ConnectorError> decode(InflightRecord& inflight,
     // Keep the bytes for the dead-letter topic even though the record did not decode.
     message.payload = builder.current_payload().str();
     inflight.stage = FailureStage::decode;
-    return connect::error_from_current_exception("decode " + message.id.topic_name);
+    auto error = connect::error_from_current_exception("decode " + message.id.topic_name);
+    // A schema registry that is briefly unreachable is no fault of the record: retry it
+    // instead of dead-lettering it. A registry that answers (unknown schema id) is final.
+    const auto& client_error = error.client_error();
+    if (client_error && client_error->is_retryable()) {
+      return connect::ConnectorError::retryable(error.message()).with_cause(error.what());
+    }
+    return error;
   }
 }
 
@@ -104,20 +111,29 @@ ProcessOutcome process(connect::SinkConnector& connector, const connect::RecordD
 }  // namespace
 
 caf::actor spawn_sink_worker(caf::actor_system& system,
-                             std::shared_ptr<connect::SinkConnector> connector,
-                             ContextPtr context) {
+                             std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
+                             std::shared_ptr<ConnectorActivity> activity) {
   auto cache = context->schema_registry ? std::make_shared<connect::SchemaCache>(
                                               context->schema_registry, 256, context->metrics.get())
                                         : nullptr;
   auto decoder = std::make_shared<connect::RecordDecoder>(std::move(cache));
   return system.spawn<caf::detached>(
       [](RuntimeActor* self, std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
-         std::shared_ptr<connect::RecordDecoder> decoder) -> caf::behavior {
+         std::shared_ptr<connect::RecordDecoder> decoder,
+         std::shared_ptr<ConnectorActivity> activity) -> caf::behavior {
         return {
-            [=](init_atom) { return initialize(*connector, *context); },
+            [=](init_atom) {
+              const ConnectorActivity::Call call(*activity);
+              return initialize(*connector, *context);
+            },
             [=](ProcessRequest& request) {
               caf::actor outcome_to = request.outcome_to;
-              self->send(outcome_to, process(*connector, *decoder, request));
+              ProcessOutcome outcome;
+              {
+                const ConnectorActivity::Call call(*activity);
+                outcome = process(*connector, *decoder, request);
+              }
+              self->send(outcome_to, std::move(outcome));
             },
             [=](probe_atom) {
               try {
@@ -129,6 +145,7 @@ caf::actor spawn_sink_worker(caf::actor_system& system,
               }
             },
             [=](shutdown_atom) {
+              const ConnectorActivity::Call call(*activity);
               try {
                 connector->shutdown();
               } catch (...) {
@@ -139,7 +156,7 @@ caf::actor spawn_sink_worker(caf::actor_system& system,
             },
         };
       },
-      std::move(connector), std::move(context), std::move(decoder));
+      std::move(connector), std::move(context), std::move(decoder), std::move(activity));
 }
 
 }  // namespace danube::runtime

@@ -4,6 +4,7 @@
 #include <caf/fwd.hpp>
 #include <memory>
 
+#include "../common/connector_activity.hpp"
 #include "../common/runtime_context.hpp"
 #include "danube/connect/sink_connector.hpp"
 
@@ -17,7 +18,9 @@ namespace danube::runtime {
 //   ProcessRequest   -> ProcessOutcome, sent to the request's outcome_to
 //   (probe_atom)     -> HealthReport
 //   (shutdown_atom)  -> done
+// `activity` is marked busy during every connector call but health_check().
 caf::actor spawn_sink_worker(caf::actor_system& system,
-                             std::shared_ptr<connect::SinkConnector> connector, ContextPtr context);
+                             std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
+                             std::shared_ptr<ConnectorActivity> activity);
 
 }  // namespace danube::runtime

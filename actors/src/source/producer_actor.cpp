@@ -91,7 +91,8 @@ void fail_for_good(ProducerActor* self, SourceItem item, const std::string& payl
       settle(self, item.sequence);
       break;
     case connect::DeadLetterPolicy::fail:
-      self->send(state.config.supervisor, ConnectorFailed{error, "publish to " + topic});
+      self->send(state.config.supervisor,
+                 ConnectorFailed{error, "publish to " + topic, state.config.incarnation});
       break;
   }
 }
@@ -144,30 +145,42 @@ void create_producer(ProducerActor* self) {
   request.config = state.config.config;
   request.producer_name = connect::default_producer_name(
       state.config.context->config.connector_name, state.config.config.topic);
+  request.stop = state.config.stop;
   self->request(state.config.broker_io, caf::infinite, std::move(request))
-      .then([=](CreateProducerResult& result) {
-        auto& state = self->state;
-        state.creating = false;
-        if (result.error) {
-          const bool retryable =
-              result.error->client_error() && result.error->client_error()->is_retryable();
-          ++state.create_failures;
-          if (!retryable || !state.backoff->should_retry(state.create_failures - 1)) {
-            self->send(state.config.supervisor, ConnectorFailed{*result.error, "create producer"});
-            return;
-          }
-          self->delayed_send(self, state.backoff->delay(state.create_failures), create_atom::value);
-          return;
-        }
-        state.producer = std::move(result.producer);
-        spdlog::info("event=producer_ready topic={} partitions={} reliable={}",
-                     state.config.config.topic, state.config.config.partitions,
-                     state.config.config.reliable_dispatch);
-        while (!state.waiting.empty()) {
-          publish(self, std::move(state.waiting.front()));
-          state.waiting.pop_front();
-        }
-      });
+      .then(
+          [=](CreateProducerResult& result) {
+            auto& state = self->state;
+            state.creating = false;
+            if (result.error) {
+              const bool retryable =
+                  result.error->client_error() && result.error->client_error()->is_retryable();
+              ++state.create_failures;
+              if (!retryable || !state.backoff->should_retry(state.create_failures - 1)) {
+                self->send(
+                    state.config.supervisor,
+                    ConnectorFailed{*result.error, "create producer", state.config.incarnation});
+                return;
+              }
+              self->delayed_send(self, state.backoff->delay(state.create_failures),
+                                 create_atom::value);
+              return;
+            }
+            state.producer = std::move(result.producer);
+            spdlog::info("event=producer_ready topic={} partitions={} reliable={}",
+                         state.config.config.topic, state.config.config.partitions,
+                         state.config.config.reliable_dispatch);
+            while (!state.waiting.empty()) {
+              publish(self, std::move(state.waiting.front()));
+              state.waiting.pop_front();
+            }
+          },
+          [=](const caf::error& error) {
+            // Broker I/O is gone (the runtime respawns it and rebuilds the pipeline).
+            self->send(self->state.config.supervisor,
+                       ConnectorFailed{connect::ConnectorError::fatal("create producer: " +
+                                                                      self->system().render(error)),
+                                       "create producer", self->state.config.incarnation});
+          });
 }
 
 void on_send_done(ProducerActor* self, const SendDone& done) {

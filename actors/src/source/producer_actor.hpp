@@ -3,6 +3,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <optional>
+#include <stop_token>
 
 #include "../common/runtime_context.hpp"
 #include "danube/connect/producer_config.hpp"
@@ -17,7 +18,9 @@ struct ProducerActorConfig {
   caf::actor router;                              // gets ItemsSettled
   caf::actor broker_io;                           // creates the client producer
   caf::actor dead_letter_router;
-  caf::actor supervisor;  // told about fatal failures
+  caf::actor supervisor;          // told about fatal failures
+  std::uint64_t incarnation = 0;  // stamped on them
+  std::stop_token stop;           // ends a producer creation when the pipeline ends
 };
 
 // Publishes the records of one topic with the client's pipelined producer (keys pick

@@ -15,6 +15,8 @@ struct SourceDriverState {
   ContextPtr context;
   caf::actor supervisor;
   caf::actor router;
+  std::shared_ptr<ConnectorActivity> activity;
+  std::uint64_t incarnation = 0;  // of the pipeline being fed
   std::optional<connect::FileOffsetStore> offset_store;
   std::unique_ptr<connect::Backoff> poll_backoff;
   std::uint32_t poll_failures = 0;
@@ -40,6 +42,7 @@ SourceInitResult initialize(DriverActor* self) {
     const auto resume = state.offset_store->load();
     spdlog::info("event=source_initialize connector={} resume_offsets={} store={}",
                  context.config.connector_name, resume.size(), state.offset_store->file().string());
+    const ConnectorActivity::Call call(*state.activity);
     state.connector->initialize(context.config, resume);
     result.configs = state.connector->producer_configs();
     if (result.configs.empty()) {
@@ -86,13 +89,14 @@ void poll_once(DriverActor* self) {
   if (state.outstanding >= context.config.delivery.max_inflight_records) return;  // Credit resumes
   std::vector<connect::SourceEnvelope> envelopes;
   try {
+    const ConnectorActivity::Call call(*state.activity);
     envelopes = state.connector->poll();
     state.poll_failures = 0;
   } catch (...) {
     const auto error = connect::error_from_current_exception("poll");
     context.metrics->record_failed("", connect::ErrorType::poll);
     if (!error.is_retryable()) {
-      self->send(state.supervisor, ConnectorFailed{error, "poll"});
+      self->send(state.supervisor, ConnectorFailed{error, "poll", state.incarnation});
       state.polling = false;
       return;
     }
@@ -118,32 +122,35 @@ void start_streaming(DriverActor* self) {
   // this one stays free for commit(), health_check() and shutdown().
   state.stream_runner = self->system().spawn<caf::detached>(
       [](RuntimeActor* runner, std::shared_ptr<connect::SourceConnector> connector,
-         connect::SourceSender sender, caf::actor supervisor) -> caf::behavior {
+         connect::SourceSender sender, caf::actor supervisor,
+         std::uint64_t incarnation) -> caf::behavior {
         try {
           connector->start_streaming(sender);
         } catch (...) {
           caf::anon_send(supervisor,
                          ConnectorFailed{connect::error_from_current_exception("start_streaming"),
-                                         "start_streaming"});
+                                         "start_streaming", incarnation});
         }
         runner->quit();
         return {};
       },
-      state.connector, state.channel->sender(), state.supervisor);
+      state.connector, state.channel->sender(), state.supervisor, state.incarnation);
 }
 
 }  // namespace
 
 caf::actor spawn_source_driver(caf::actor_system& system,
                                std::shared_ptr<connect::SourceConnector> connector,
-                               ContextPtr context, caf::actor supervisor) {
+                               ContextPtr context, caf::actor supervisor,
+                               std::shared_ptr<ConnectorActivity> activity) {
   return system.spawn<caf::detached>(
       [](DriverActor* self, std::shared_ptr<connect::SourceConnector> connector, ContextPtr context,
-         caf::actor supervisor) -> caf::behavior {
+         caf::actor supervisor, std::shared_ptr<ConnectorActivity> activity) -> caf::behavior {
         auto& state = self->state;
         state.connector = connector;
         state.context = context;
         state.supervisor = supervisor;
+        state.activity = std::move(activity);
         state.poll_backoff = std::make_unique<connect::Backoff>(context->config.retry);
         return {
             [=](init_atom) {
@@ -152,9 +159,10 @@ caf::actor spawn_source_driver(caf::actor_system& system,
               state.outstanding = 0;
               return initialize(self);
             },
-            [=](poll_atom, caf::actor router) {
+            [=](poll_atom, caf::actor router, std::uint64_t incarnation) {
               auto& state = self->state;
               state.router = std::move(router);
+              state.incarnation = incarnation;
               if (state.channel) {
                 start_streaming(self);
               } else {
@@ -173,6 +181,7 @@ caf::actor spawn_source_driver(caf::actor_system& system,
               auto& state = self->state;
               const RuntimeContext& context = *state.context;
               try {
+                const ConnectorActivity::Call call(*state.activity);
                 state.connector->commit(request.offsets);
               } catch (...) {
                 // The records are in Danube; a connector that cannot acknowledge upstream will see
@@ -211,6 +220,7 @@ caf::actor spawn_source_driver(caf::actor_system& system,
               state.stopped = true;  // a restart's scheduled polls must not reach the old router
               state.polling = false;
               try {
+                const ConnectorActivity::Call call(*state.activity);
                 state.connector->shutdown();
               } catch (...) {
                 spdlog::warn("event=connector_shutdown_failed error=\"{}\"",
@@ -222,7 +232,7 @@ caf::actor spawn_source_driver(caf::actor_system& system,
             },
         };
       },
-      std::move(connector), std::move(context), std::move(supervisor));
+      std::move(connector), std::move(context), std::move(supervisor), std::move(activity));
 }
 
 }  // namespace danube::runtime

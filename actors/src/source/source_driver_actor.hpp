@@ -4,6 +4,7 @@
 #include <caf/fwd.hpp>
 #include <memory>
 
+#include "../common/connector_activity.hpp"
 #include "../common/runtime_context.hpp"
 #include "danube/connect/source_connector.hpp"
 
@@ -18,14 +19,17 @@ namespace danube::runtime {
 // It commits offsets (connector.commit, then the offset store) when the tracker asks.
 //
 //   (init_atom)            -> SourceInitResult
-//   (poll_atom, router)    start polling into `router`
+//   (poll_atom, router, incarnation)  start polling into `router`; failures are stamped with
+//                          the pipeline incarnation
 //   Credit                 records left the pipeline
 //   CommitRequest          -> done
 //   (probe_atom)           -> HealthReport
 //   (stop_atom)            -> done: no more poll(), the streaming channel closed
 //   (shutdown_atom)        -> done: connector.shutdown()
+// `activity` is marked busy during every connector call but health_check().
 caf::actor spawn_source_driver(caf::actor_system& system,
                                std::shared_ptr<connect::SourceConnector> connector,
-                               ContextPtr context, caf::actor supervisor);
+                               ContextPtr context, caf::actor supervisor,
+                               std::shared_ptr<ConnectorActivity> activity);
 
 }  // namespace danube::runtime

@@ -54,6 +54,8 @@ caf::actor producer_for(RouterActor* self, const connect::ProducerConfig& config
   producer.broker_io = state.config.broker_io;
   producer.dead_letter_router = state.config.dead_letter_router;
   producer.supervisor = state.config.supervisor;
+  producer.incarnation = state.config.incarnation;
+  producer.stop = state.config.stop;
   auto actor = spawn_producer_actor(self->system(), std::move(producer));
   self->monitor(actor);
   state.producers.emplace(config.topic, actor);
@@ -82,7 +84,8 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
       context.counters->add(context.counters->failed);
       context.metrics->record_failed(topic, connect::ErrorType::invalid_data);
       if (context.config.dead_letter.policy == connect::DeadLetterPolicy::fail) {
-        self->send(state.config.supervisor, ConnectorFailed{error, "route"});
+        self->send(state.config.supervisor,
+                   ConnectorFailed{error, "route", state.config.incarnation});
         continue;
       }
       if (context.config.dead_letter.policy == connect::DeadLetterPolicy::skip) {
@@ -158,7 +161,7 @@ caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig con
               self->state.config.supervisor,
               ConnectorFailed{connect::ConnectorError::fatal("a producer actor stopped: " +
                                                              self->system().render(down.reason)),
-                              "producer"});
+                              "producer", self->state.config.incarnation});
         });
         return {
             [=](Envelopes& envelopes) { route(self, std::move(envelopes.envelopes)); },
@@ -181,22 +184,27 @@ caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig con
               notify_if_idle(self);
               return promise;
             },
-            [=](close_atom) {
-              // Every producer flushes and closes its client producer (on broker I/O); the answer
-              // comes once all have.
+            [=](close_atom, Clock::time_point deadline) {
+              // Every producer flushes and closes its client producer (on broker I/O) until
+              // `deadline`; the answer comes once all have.
               auto& state = self->state;
               auto promise = self->make_response_promise();
               auto remaining = std::make_shared<std::size_t>(state.producers.size());
               if (*remaining == 0) promise.deliver(caf::unit);
+              const auto timeout = [deadline] {
+                return std::max(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+                    std::chrono::milliseconds(1));
+              };
               for (auto& [topic, producer] : state.producers) {
                 auto done = [=]() mutable {
                   if (--*remaining == 0) promise.deliver(caf::unit);
                 };
-                self->request(producer, std::chrono::seconds(10), close_atom::value)
+                self->request(producer, timeout(), close_atom::value)
                     .then(
                         [=](CloseRequest& request) mutable {
-                          self->request(self->state.config.broker_io, caf::infinite,
-                                        std::move(request))
+                          request.deadline = deadline;
+                          self->request(self->state.config.broker_io, timeout(), std::move(request))
                               .then([=]() mutable { done(); },
                                     [=](const caf::error&) mutable { done(); });
                         },

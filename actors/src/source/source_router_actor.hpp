@@ -4,6 +4,7 @@
 #include <caf/fwd.hpp>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <vector>
 
 #include "../common/runtime_context.hpp"
@@ -23,6 +24,8 @@ struct SourceRouterConfig {
   caf::actor broker_io;
   caf::actor dead_letter_router;
   caf::actor supervisor;
+  std::uint64_t incarnation = 0;  // stamped on the failures it and its producers report
+  std::stop_token stop;           // ends its producers' creations when the pipeline ends
 };
 
 // Routes each source record to the producer actor of its topic, spawning producers on first
@@ -35,6 +38,8 @@ struct SourceRouterConfig {
 //   readable_atom    the streaming channel has envelopes
 //   ItemsSettled     from producer actors and the dead-letter router
 //   (stop_atom)      -> idle_atom once nothing is in flight and the channel is drained
+//   (close_atom, deadline) -> done once every producer's client is closed (on broker I/O),
+//                    flushing until `deadline`
 caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig config);
 
 }  // namespace danube::runtime

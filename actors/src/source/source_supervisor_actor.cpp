@@ -23,12 +23,16 @@ struct SourceSupervisorState {
   ContextPtr context;
   std::unique_ptr<RuntimeSupervisor> runtime;
   SourcePipeline pipeline;
-  std::uint64_t next_incarnation = 1;
 
   static inline const char* name = "danube-source-supervisor";
 };
 
 using SourceSupervisor = RuntimeStatefulActor<SourceSupervisorState>;
+
+bool is_current(SourceSupervisor* self, std::uint64_t incarnation) {
+  return self->state.pipeline.incarnation == incarnation &&
+         self->state.runtime->is_current(incarnation);
+}
 
 void tear_down_pipeline(SourceSupervisor* self) {
   auto& pipeline = self->state.pipeline;
@@ -37,56 +41,82 @@ void tear_down_pipeline(SourceSupervisor* self) {
   pipeline = SourcePipeline{};
 }
 
-void start_pipeline(SourceSupervisor* self) {
-  auto& state = self->state;
-  const std::uint64_t incarnation = state.next_incarnation++;
-  state.pipeline = SourcePipeline{};
-  state.pipeline.incarnation = incarnation;
-  state.runtime->supervision().set_starting(*state.context);
-  const RuntimeActors& actors = state.runtime->actors();
-  self->request(actors.connector, caf::infinite, init_atom::value)
-      .then([=](SourceInitResult& result) {
-        auto& state = self->state;
-        if (state.pipeline.incarnation != incarnation) return;
-        if (result.error) {
-          state.runtime->fail(*result.error, "initialize");
-          return;
-        }
-        const RuntimeActors& actors = state.runtime->actors();
-        state.pipeline.tracker =
-            spawn_offset_tracker(self->system(), state.context, actors.connector);
-        SourceRouterConfig router;
-        router.context = state.context;
-        router.producers = std::move(result.configs);
-        router.schemas = std::move(result.schemas);
-        router.channel = result.channel;
-        router.driver = actors.connector;
-        router.offset_tracker = state.pipeline.tracker;
-        router.broker_io = actors.broker_io;
-        router.dead_letter_router = actors.dead_letter_router;
-        router.supervisor = caf::actor_cast<caf::actor>(self);
-        state.pipeline.router = spawn_source_router(self->system(), std::move(router));
-        self->monitor(state.pipeline.router);
-        self->monitor(state.pipeline.tracker);
-        self->send(actors.connector, poll_atom::value, state.pipeline.router);
-        state.pipeline.running = true;
-        spdlog::info("event=source_started connector={} mode={}",
-                     state.context->config.connector_name, connect::to_string(result.mode));
-        state.runtime->supervision().set_running(*state.context);
-      });
+bool owns(SourceSupervisor* self, const caf::actor_addr& actor) {
+  const auto& pipeline = self->state.pipeline;
+  return actor == pipeline.router.address() || actor == pipeline.tracker.address();
 }
 
-// The router's producer actors flush and close their client producers, then `then` runs.
-void close_producers(SourceSupervisor* self, std::function<void()> then) {
+void start_pipeline(SourceSupervisor* self, std::uint64_t incarnation) {
+  auto& state = self->state;
+  state.pipeline = SourcePipeline{};
+  state.pipeline.incarnation = incarnation;
+  const RuntimeActors& actors = state.runtime->actors();
+  self->request(actors.connector, caf::infinite, init_atom::value)
+      .then(
+          [=](SourceInitResult& result) {
+            auto& state = self->state;
+            if (!is_current(self, incarnation)) return;
+            if (result.error) {
+              state.runtime->fail(*result.error, "initialize", incarnation);
+              return;
+            }
+            const RuntimeActors& actors = state.runtime->actors();
+            state.pipeline.tracker =
+                spawn_offset_tracker(self->system(), state.context, actors.connector);
+            SourceRouterConfig router;
+            router.context = state.context;
+            router.producers = std::move(result.configs);
+            router.schemas = std::move(result.schemas);
+            router.channel = result.channel;
+            router.driver = actors.connector;
+            router.offset_tracker = state.pipeline.tracker;
+            router.broker_io = actors.broker_io;
+            router.dead_letter_router = actors.dead_letter_router;
+            router.supervisor = caf::actor_cast<caf::actor>(self);
+            router.incarnation = incarnation;
+            router.stop = state.runtime->pipeline_stop();
+            state.pipeline.router = spawn_source_router(self->system(), std::move(router));
+            self->monitor(state.pipeline.router);
+            self->monitor(state.pipeline.tracker);
+            self->send(actors.connector, poll_atom::value, state.pipeline.router, incarnation);
+            state.pipeline.running = true;
+            spdlog::info("event=source_started connector={} mode={}",
+                         state.context->config.connector_name, connect::to_string(result.mode));
+            state.runtime->pipeline_running(incarnation);
+          },
+          [=](const caf::error& error) {
+            if (!is_current(self, incarnation)) return;
+            self->state.runtime->fail(
+                connect::ConnectorError::fatal("initialize: " + self->system().render(error)),
+                "initialize", incarnation);
+          });
+}
+
+// The router's producer actors flush and close their client producers until `deadline`, then
+// `then` runs.
+void close_producers(SourceSupervisor* self, std::chrono::steady_clock::time_point deadline,
+                     std::function<void()> then) {
   if (!self->state.pipeline.router) {
     then();
     return;
   }
-  self->request(self->state.pipeline.router, std::chrono::seconds(30), close_atom::value)
-      .then([then] { then(); }, [then](const caf::error&) { then(); });
+  const auto timeout = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    deadline - std::chrono::steady_clock::now()),
+                                std::chrono::milliseconds(1));
+  self->request(self->state.pipeline.router, timeout, close_atom::value, deadline)
+      .then([then] { then(); },
+            [self, then](const caf::error& error) {
+              if (error != caf::sec::request_receiver_down) {
+                spdlog::error("event=shutdown_step_failed step=close_producers error=\"{}\"",
+                              self->system().render(error));
+                self->state.runtime->supervision().mark_incomplete("close_producers");
+              }
+              then();
+            });
 }
 
-// Intake first, then everything already handed over is published, then committed.
+// Intake first, then everything already handed over is published, then committed. Each step
+// waits as long as it takes: the drain timer of the shutdown budget ends the wait.
 void drain(SourceSupervisor* self) {
   auto& state = self->state;
   if (!state.pipeline.running) {
@@ -95,17 +125,34 @@ void drain(SourceSupervisor* self) {
   }
   const std::uint64_t incarnation = state.pipeline.incarnation;
   auto still_current = [=] { return self->state.pipeline.incarnation == incarnation; };
-  self->request(state.runtime->actors().connector, caf::infinite, stop_atom::value).then([=] {
-    if (!still_current()) return;
-    self->request(self->state.pipeline.router, caf::infinite, stop_atom::value)
-        .then([=](idle_atom) {
-          if (!still_current()) return;
-          self->request(self->state.pipeline.tracker, caf::infinite, stop_atom::value)
-              .then([=](idle_atom) {
-                if (still_current()) self->state.runtime->finish(std::nullopt);
-              });
-        });
-  });
+  // A step whose actor is gone cannot finish the drain: end with what was done.
+  auto give_up = [=](const char* step) {
+    return [=](const caf::error& error) {
+      if (!still_current()) return;
+      spdlog::error("event=shutdown_step_failed step={} error=\"{}\"", step,
+                    self->system().render(error));
+      self->state.runtime->supervision().mark_incomplete(step);
+      self->state.runtime->finish(std::nullopt);
+    };
+  };
+  self->request(state.runtime->actors().connector, caf::infinite, stop_atom::value)
+      .then(
+          [=] {
+            if (!still_current()) return;
+            self->request(self->state.pipeline.router, caf::infinite, stop_atom::value)
+                .then(
+                    [=](idle_atom) {
+                      if (!still_current()) return;
+                      self->request(self->state.pipeline.tracker, caf::infinite, stop_atom::value)
+                          .then(
+                              [=](idle_atom) {
+                                if (still_current()) self->state.runtime->finish(std::nullopt);
+                              },
+                              give_up("commit_offsets"));
+                    },
+                    give_up("publish_in_flight"));
+          },
+          give_up("stop_intake"));
 }
 
 }  // namespace
@@ -119,17 +166,22 @@ caf::actor spawn_source_supervisor(caf::actor_system& system,
         auto& state = self->state;
         state.context = context;
         PipelineHooks hooks;
-        hooks.start = [self] { start_pipeline(self); };
+        hooks.start = [self](std::uint64_t incarnation) { start_pipeline(self, incarnation); };
         hooks.tear_down = [self] { tear_down_pipeline(self); };
         hooks.drain = [self] { drain(self); };
-        hooks.close_clients = [self](std::function<void()> then) {
-          close_producers(self, std::move(then));
+        hooks.close_clients = [self](std::chrono::steady_clock::time_point deadline,
+                                     std::function<void()> then) {
+          close_producers(self, deadline, std::move(then));
         };
-        auto driver = spawn_source_driver(self->system(), connector, context,
-                                          caf::actor_cast<caf::actor>(self));
-        state.runtime = std::make_unique<RuntimeSupervisor>(self, context, "source",
-                                                            std::move(driver), std::move(hooks));
-        start_pipeline(self);
+        hooks.owns = [self](const caf::actor_addr& actor) { return owns(self, actor); };
+        hooks.spawn_connector = [self, connector,
+                                 context](std::shared_ptr<ConnectorActivity> activity) {
+          return spawn_source_driver(self->system(), connector, context,
+                                     caf::actor_cast<caf::actor>(self), std::move(activity));
+        };
+        state.runtime =
+            std::make_unique<RuntimeSupervisor>(self, context, "source", std::move(hooks));
+        state.runtime->start();
         return state.runtime->behavior();
       },
       std::move(connector), std::move(context));

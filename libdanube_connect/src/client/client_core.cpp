@@ -6,6 +6,8 @@
 #include <sstream>
 #include <thread>
 
+#include "release_guard.hpp"
+
 namespace danube::client::detail {
 namespace {
 
@@ -26,8 +28,15 @@ std::string trim(std::string text) {
   return text.substr(first, last - first + 1);
 }
 
-
 }  // namespace
+
+Connection::Connection(std::shared_ptr<grpc::Channel> channel_in)
+    : channel(std::move(channel_in)),
+      producer(channel),
+      consumer(channel),
+      discovery(channel),
+      health(channel),
+      schema_registry(channel) {}
 
 Error to_error(const std::string& what, const grpc::Status& status) {
   return Error::from_grpc_status(static_cast<int>(status.error_code()),
@@ -82,13 +91,15 @@ Result<std::shared_ptr<ClientCore>> ClientCore::create(ClientOptions options) {
     tls_credentials = grpc::SslCredentials(ssl);
   }
   if (token_sources > 0 && !tls_credentials) {
-    spdlog::warn("component=danube_client event=plaintext_token service_url={} "
-                 "note=\"the token is sent without TLS\"",
-                 options.service_url);
+    spdlog::warn(
+        "component=danube_client event=plaintext_token service_url={} "
+        "note=\"the token is sent without TLS\"",
+        options.service_url);
   }
-  return std::shared_ptr<ClientCore>(new ClientCore(std::move(options), std::move(url).value(),
-                                                    std::move(tls_credentials),
-                                                    std::move(file_token)));
+  return std::shared_ptr<ClientCore>(
+      new ClientCore(std::move(options), std::move(url).value(), std::move(tls_credentials),
+                     std::move(file_token)),
+      CoreDeleter<ClientCore>{});
 }
 
 ClientCore::ClientCore(ClientOptions options, ServiceUrl service_url,
@@ -106,13 +117,13 @@ BrokerAddress ClientCore::service_address() const {
   return BrokerAddress{options_.service_url, options_.service_url, false};
 }
 
-std::shared_ptr<grpc::Channel> ClientCore::channel(const std::string& url) {
+std::shared_ptr<Connection> ClientCore::connection(const std::string& url) {
   auto parsed = parse_service_url(url);
   // Broker URLs come from the broker itself; fall back to the service URL if one is unusable.
   const ServiceUrl target = parsed ? parsed.value() : service_url_;
-  std::lock_guard lock(channels_mutex_);
-  auto& channel = channels_[target.target];
-  if (!channel) {
+  std::lock_guard lock(connections_mutex_);
+  auto& connection = connections_[target.target];
+  if (!connection) {
     grpc::ChannelArguments args;
     const int max_size = static_cast<int>(options_.max_message_size) + 64 * 1024;
     args.SetMaxReceiveMessageSize(max_size);
@@ -124,12 +135,14 @@ std::shared_ptr<grpc::Channel> ClientCore::channel(const std::string& url) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
     const bool tls = tls_credentials_ || target.tls;
-    auto credentials = tls ? (tls_credentials_ ? tls_credentials_
-                                               : grpc::SslCredentials(grpc::SslCredentialsOptions{}))
-                           : grpc::InsecureChannelCredentials();
-    channel = grpc::CreateCustomChannel(target.target, credentials, args);
+    auto credentials =
+        tls ? (tls_credentials_ ? tls_credentials_
+                                : grpc::SslCredentials(grpc::SslCredentialsOptions{}))
+            : grpc::InsecureChannelCredentials();
+    connection =
+        std::make_shared<Connection>(grpc::CreateCustomChannel(target.target, credentials, args));
   }
-  return channel;
+  return connection;
 }
 
 std::string ClientCore::current_token() const {
@@ -148,55 +161,63 @@ void ClientCore::prepare(grpc::ClientContext& context, const BrokerAddress* addr
   }
 }
 
-Result<BrokerAddress> ClientCore::lookup_topic(const std::string& topic) {
-  auto stub = danube::Discovery::NewStub(service_channel());
+Result<BrokerAddress> ClientCore::lookup_topic(const std::string& topic,
+                                               const Cancellation* cancel) {
   danube::TopicLookupRequest request;
   request.set_request_id(next_request_id());
   request.set_topic(topic);
   danube::TopicLookupResponse response;
-  const grpc::Status status =
-      call_with_retries("TopicLookup " + topic, nullptr, [&](grpc::ClientContext& context) {
-        return stub->TopicLookup(&context, request, &response);
-      });
+  const grpc::Status status = call_with_retries(
+      "TopicLookup " + topic, nullptr,
+      [&](grpc::ClientContext& context, Connection& connection) {
+        return connection.discovery.TopicLookup(&context, request, &response);
+      },
+      cancel);
   if (!status.ok()) return to_error("TopicLookup " + topic, status);
   if (response.response_type() == danube::TopicLookupResponse::Failed) {
-    return Error(ErrorCategory::internal, 0, "TopicLookup " + topic + ": the broker answered Failed");
+    return Error(ErrorCategory::internal, 0,
+                 "TopicLookup " + topic + ": the broker answered Failed");
   }
   BrokerAddress address;
-  address.connect_url = response.connect_url().empty() ? options_.service_url : response.connect_url();
+  address.connect_url =
+      response.connect_url().empty() ? options_.service_url : response.connect_url();
   address.broker_url = response.broker_url().empty() ? address.connect_url : response.broker_url();
   address.proxy = response.proxy() && address.broker_url != address.connect_url;
   return address;
 }
 
-BrokerAddress ClientCore::resolve_topic(const std::string& topic) {
-  auto address = lookup_topic(topic);
+BrokerAddress ClientCore::resolve_topic(const std::string& topic, const Cancellation* cancel) {
+  auto address = lookup_topic(topic, cancel);
   if (address) return address.value();
   spdlog::debug("component=danube_client event=lookup_fallback topic={} error=\"{}\"", topic,
                 address.error().to_string());
   return service_address();
 }
 
-Result<std::vector<std::string>> ClientCore::topic_partitions(const std::string& topic) {
-  auto stub = danube::Discovery::NewStub(service_channel());
+Result<std::vector<std::string>> ClientCore::topic_partitions(const std::string& topic,
+                                                              const Cancellation* cancel) {
   danube::TopicLookupRequest request;
   request.set_request_id(next_request_id());
   request.set_topic(topic);
   danube::TopicPartitionsResponse response;
-  const grpc::Status status =
-      call_with_retries("TopicPartitions " + topic, nullptr, [&](grpc::ClientContext& context) {
-        return stub->TopicPartitions(&context, request, &response);
-      });
+  const grpc::Status status = call_with_retries(
+      "TopicPartitions " + topic, nullptr,
+      [&](grpc::ClientContext& context, Connection& connection) {
+        return connection.discovery.TopicPartitions(&context, request, &response);
+      },
+      cancel);
   if (!status.ok()) return to_error("TopicPartitions " + topic, status);
   return std::vector<std::string>(response.partitions().begin(), response.partitions().end());
 }
 
 grpc::Status ClientCore::await_connection(grpc::Channel& channel, const std::string& url,
-                                          const std::function<bool()>& cancelled) {
+                                          const Cancellation* cancel) {
   const auto deadline = std::chrono::system_clock::now() + options_.connect_timeout;
   for (auto state = channel.GetState(/*try_to_connect=*/true); state != GRPC_CHANNEL_READY;
        state = channel.GetState(/*try_to_connect=*/true)) {
-    if (cancelled && cancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "closed");
+    if (cancel != nullptr && cancel->cancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "closed");
+    }
     const auto now = std::chrono::system_clock::now();
     if (now >= deadline) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -211,34 +232,41 @@ grpc::Status ClientCore::await_connection(grpc::Channel& channel, const std::str
 
 grpc::Status ClientCore::call_with_retries(
     const std::string& what, const BrokerAddress* address,
-    const std::function<grpc::Status(grpc::ClientContext&)>& call) {
+    const std::function<grpc::Status(grpc::ClientContext&, Connection&)>& call,
+    const Cancellation* cancel) {
   const std::string& url = address != nullptr ? address->connect_url : options_.service_url;
-  const auto target = channel(url);
+  const auto target = connection(url);
   for (std::uint32_t attempt = 0;; ++attempt) {
-    grpc::Status status = await_connection(*target, url);
+    grpc::Status status = await_connection(*target->channel, url, cancel);
     if (status.ok()) {
       grpc::ClientContext context;
       prepare(context, address);
-      status = call(context);
+      const Cancellation::Tracked tracked(cancel, context);
+      status = call(context, *target);
     }
     if (status.ok() || !is_retryable_code(status.error_code()) ||
         attempt >= options_.retry.max_retries) {
       return status;
     }
     const auto delay = backoff_.delay(attempt + 1);
-    spdlog::debug("component=danube_client event=retry call=\"{}\" attempt={} delay_ms={} error=\"{}\"",
-                  what, attempt + 1, delay.count(), status.error_message());
-    std::this_thread::sleep_for(delay);
+    spdlog::debug(
+        "component=danube_client event=retry call=\"{}\" attempt={} delay_ms={} error=\"{}\"", what,
+        attempt + 1, delay.count(), status.error_message());
+    if (cancel != nullptr) {
+      if (!cancel->sleep_for(delay)) return grpc::Status(grpc::StatusCode::CANCELLED, "closed");
+    } else {
+      std::this_thread::sleep_for(delay);
+    }
   }
 }
 
 bool ClientCore::is_connected() {
-  return service_channel()->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY;
+  return service_connection()->channel->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY;
 }
 
 bool ClientCore::wait_for_connection(std::chrono::milliseconds timeout) {
-  auto channel = service_channel();
-  return channel->WaitForConnected(std::chrono::system_clock::now() + timeout);
+  auto connection = service_connection();
+  return connection->channel->WaitForConnected(std::chrono::system_clock::now() + timeout);
 }
 
 }  // namespace danube::client::detail

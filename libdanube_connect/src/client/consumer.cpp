@@ -1,16 +1,25 @@
 #include "danube/client/consumer.hpp"
 
 #include "consumer_core.hpp"
+#include "release_guard.hpp"
 
 namespace danube::client {
 
 Consumer::Consumer(std::shared_ptr<detail::ConsumerCore> core) : core_(std::move(core)) {}
 
-Consumer::~Consumer() { core_->close(); }
+Consumer::~Consumer() {
+  close();
+}
 
-const std::string& Consumer::topic() const { return core_->options().topic; }
-const std::string& Consumer::subscription() const { return core_->options().subscription; }
-std::vector<std::string> Consumer::partitions() const { return core_->partitions(); }
+const std::string& Consumer::topic() const {
+  return core_->options().topic;
+}
+const std::string& Consumer::subscription() const {
+  return core_->options().subscription;
+}
+std::vector<std::string> Consumer::partitions() const {
+  return core_->partitions();
+}
 
 std::vector<ReceivedMessage> Consumer::receive(std::size_t max_messages,
                                                std::chrono::milliseconds wait) {
@@ -46,8 +55,19 @@ void Consumer::nack_async(std::uint64_t request_id, const MessageId& id,
   core_->acknowledge(false, request_id, id, delay, std::move(reason), std::move(callback));
 }
 
-bool Consumer::flush_acks(std::chrono::milliseconds timeout) { return core_->flush_acks(timeout); }
-ConsumerStats Consumer::stats() const { return core_->stats(); }
-void Consumer::close() { core_->close(); }
+bool Consumer::flush_acks(std::chrono::milliseconds timeout) {
+  return core_->flush_acks(timeout);
+}
+ConsumerStats Consumer::stats() const {
+  return core_->stats();
+}
+void Consumer::close(std::chrono::milliseconds ack_drain) {
+  if (!detail::release_restricted()) {
+    core_->close(ack_drain);
+    return;
+  }
+  detail::ClientCore& client = core_->owning_client();
+  client.control().post([core = core_, ack_drain] { core->close(ack_drain); });
+}
 
 }  // namespace danube::client

@@ -4,12 +4,17 @@
 
 #include "danube/common/topic_name.hpp"
 #include "proto_conversions.hpp"
+#include "release_guard.hpp"
 
 namespace danube::client::detail {
 namespace {
 
-// How long close() lets acks already issued finish before cancelling them.
-constexpr std::chrono::seconds kAckDrainOnClose{5};
+// How long a consumer closed by its destructor lets acks already issued finish.
+constexpr std::chrono::seconds kAckDrainOnRelease{5};
+
+Error closed_error() {
+  return Error(ErrorCategory::cancelled, 0, "the consumer is closed");
+}
 
 }  // namespace
 
@@ -20,9 +25,9 @@ struct ConsumerCore::AckCall {
   AckCallback callback;
   std::size_t reader = 0;
   std::uint32_t attempts = 0;
+  bool finished = false;  // failed by close() while waiting for a retry
   std::unique_ptr<grpc::ClientContext> context;
-  std::unique_ptr<danube::ConsumerService::Stub> stub;
-  PartitionEndpoint endpoint;
+  PartitionEndpoint endpoint;  // holds the connection whose stub runs the call
   danube::AckResponse ack_response;
   danube::NackResponse nack_response;
 };
@@ -32,10 +37,13 @@ ConsumerCore::ConsumerCore(std::shared_ptr<ClientCore> client, ConsumerOptions o
       options_(std::move(options)),
       buffer_(options_.buffer_max_messages, options_.buffer_max_bytes) {}
 
-ConsumerCore::~ConsumerCore() { close(); }
+ConsumerCore::~ConsumerCore() {
+  close(kAckDrainOnRelease);
+}
 
 Result<std::shared_ptr<ConsumerCore>> ConsumerCore::create(std::shared_ptr<ClientCore> client,
-                                                           ConsumerOptions options) {
+                                                           ConsumerOptions options,
+                                                           std::stop_token stop) {
   std::string why;
   if (!parse_topic_name(options.topic, &why)) {
     return Error(ErrorCategory::invalid_argument, 0,
@@ -48,34 +56,53 @@ Result<std::shared_ptr<ConsumerCore>> ConsumerCore::create(std::shared_ptr<Clien
   if (options.max_in_flight_acks == 0) {
     return Error(ErrorCategory::invalid_argument, 0, "max_in_flight_acks must be at least 1");
   }
-  auto partitions = client->topic_partitions(options.topic);
+  Result<std::vector<std::string>> partitions = std::vector<std::string>{};
+  {
+    Cancellation lookup;
+    const std::stop_callback on_stop(stop, [&lookup] { lookup.cancel(); });
+    partitions = client->topic_partitions(options.topic, &lookup);
+  }
   if (!partitions) return partitions.error();
   if (partitions.value().empty()) {
     return Error(ErrorCategory::not_found, 0,
                  "no topic or partitions found for '" + options.topic + "'");
   }
 
-  std::shared_ptr<ConsumerCore> core(new ConsumerCore(std::move(client), std::move(options)));
+  std::shared_ptr<ConsumerCore> core(new ConsumerCore(std::move(client), std::move(options)),
+                                     CoreDeleter<ConsumerCore>{});
   for (std::size_t i = 0; i < partitions.value().size(); ++i) {
     const std::string& topic = partitions.value()[i];
-    core->readers_.push_back(std::make_unique<PartitionReader>(
-        core->client_, core->options_, topic, i, core->buffer_, core->counters_));
+    core->readers_.push_back(std::make_unique<PartitionReader>(core->client_, core->options_, topic,
+                                                               i, core->buffer_, core->counters_));
     core->reader_by_topic_[topic] = i;
   }
-  for (auto& reader : core->readers_) {
-    if (auto status = reader->subscribe(); !status) {
-      core->close();
-      return status.error();
+  {
+    // Stopping the creation stops the readers, which are still idle: their subscribe() returns.
+    const std::stop_callback on_stop(stop, [&core] {
+      for (auto& reader : core->readers_)
+        reader->stop();
+    });
+    for (auto& reader : core->readers_) {
+      if (auto status = reader->subscribe(); !status) {
+        core->close(std::chrono::milliseconds(0));
+        return status.error();
+      }
+    }
+    if (stop.stop_requested()) {
+      core->close(std::chrono::milliseconds(0));
+      return Error(ErrorCategory::cancelled, 0, "subscribe " + core->options_.topic + ": stopped");
     }
   }
-  for (auto& reader : core->readers_) reader->start();
+  for (auto& reader : core->readers_)
+    reader->start();
   core->schedule_health_check();
   return core;
 }
 
 std::vector<std::string> ConsumerCore::partitions() const {
   std::vector<std::string> topics;
-  for (const auto& reader : readers_) topics.push_back(reader->topic());
+  for (const auto& reader : readers_)
+    topics.push_back(reader->topic());
   return topics;
 }
 
@@ -109,16 +136,13 @@ void ConsumerCore::acknowledge(bool positive, std::uint64_t request_id, const Me
   std::vector<std::shared_ptr<AckCall>> startable;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) {
-      startable.clear();
-    } else {
+    if (!closed_) {
       queued_acks_.push_back(std::move(call));
       startable = take_startable_locked();
-      call = nullptr;
     }
   }
   if (call) {
-    if (call->callback) call->callback(Error(ErrorCategory::cancelled, 0, "the consumer is closed"));
+    if (call->callback) call->callback(closed_error());
     return;
   }
   start_calls(std::move(startable));
@@ -139,23 +163,37 @@ std::vector<std::shared_ptr<ConsumerCore::AckCall>> ConsumerCore::take_startable
 }
 
 void ConsumerCore::start_calls(std::vector<std::shared_ptr<AckCall>> calls) {
-  for (const auto& call : calls) start_call(call);
+  for (const auto& call : calls)
+    start_call(call);
 }
 
 void ConsumerCore::start_call(const std::shared_ptr<AckCall>& call) {
   // The endpoint is read per attempt: after a resubscription acks go to the new consumer.
   call->endpoint = readers_[call->reader]->endpoint();
-  call->stub = danube::ConsumerService::NewStub(call->endpoint.channel);
   client_->prepare(*call->context, &call->endpoint.address);
-  auto done = [self = shared_from_this(), call](grpc::Status status) {
+  // The handler owns the core and the call only while it runs (see the class comment).
+  auto done = [self = shared_from_this(), call = call](grpc::Status status) mutable {
+    const ReleaseRestriction restriction;
     self->on_call_done(call, status);
+    call.reset();
+    self.reset();
   };
+  auto& stub = *call->endpoint.connection->consumer.async();
   if (call->positive) {
-    call->stub->async()->Ack(call->context.get(), &call->ack, &call->ack_response, std::move(done));
+    stub.Ack(call->context.get(), &call->ack, &call->ack_response, std::move(done));
   } else {
-    call->stub->async()->Nack(call->context.get(), &call->nack, &call->nack_response,
-                              std::move(done));
+    stub.Nack(call->context.get(), &call->nack, &call->nack_response, std::move(done));
   }
+}
+
+void ConsumerCore::retry_call(const std::shared_ptr<AckCall>& call) {
+  {
+    std::lock_guard lock(mutex_);
+    if (waiting_for_retry_.erase(call) == 0 || call->finished) return;  // failed by close()
+    call->context = std::make_unique<grpc::ClientContext>();
+    active_calls_.insert(call->context.get());
+  }
+  start_call(call);
 }
 
 void ConsumerCore::on_call_done(const std::shared_ptr<AckCall>& call, const grpc::Status& status) {
@@ -166,18 +204,11 @@ void ConsumerCore::on_call_done(const std::shared_ptr<AckCall>& call, const grpc
     if (!status.ok() && is_retryable_code(status.error_code()) && !closed_ &&
         call->attempts < client_->options().retry.max_retries) {
       ++call->attempts;
+      waiting_for_retry_.insert(call);
       const auto delay = client_->backoff().delay(call->attempts);
       std::weak_ptr<ConsumerCore> weak = weak_from_this();
       client_->timers().post_after(delay, [weak, call] {
-        auto self = weak.lock();
-        if (!self) return;
-        {
-          std::lock_guard lock(self->mutex_);
-          call->context = std::make_unique<grpc::ClientContext>();
-          if (self->closed_) call->context->TryCancel();
-          self->active_calls_.insert(call->context.get());
-        }
-        self->start_call(call);
+        if (auto self = weak.lock()) self->retry_call(call);
       });
       return;
     }
@@ -191,13 +222,13 @@ void ConsumerCore::on_call_done(const std::shared_ptr<AckCall>& call, const grpc
     counters_.ack_failures.fetch_add(1, std::memory_order_relaxed);
   }
   start_calls(std::move(startable));
-  if (call->callback) {
+  if (AckCallback callback = std::move(call->callback)) {
     if (status.ok()) {
-      call->callback(Done{});
+      callback(Done{});
     } else {
-      const std::string& topic = call->positive ? call->ack.msg_id().topic_name()
-                                                : call->nack.msg_id().topic_name();
-      call->callback(to_error(std::string(call->positive ? "Ack " : "Nack ") + topic, status));
+      const std::string& topic =
+          call->positive ? call->ack.msg_id().topic_name() : call->nack.msg_id().topic_name();
+      callback(to_error(std::string(call->positive ? "Ack " : "Nack ") + topic, status));
     }
   }
   {
@@ -227,27 +258,39 @@ ConsumerStats ConsumerCore::stats() const {
   return stats;
 }
 
-void ConsumerCore::close() {
+void ConsumerCore::close(std::chrono::milliseconds ack_drain) {
   {
     std::lock_guard lock(mutex_);
     if (closing_) return;
     closing_ = true;
   }
   buffer_.close();
-  for (auto& reader : readers_) reader->stop();
-  flush_acks(kAckDrainOnClose);
-  std::deque<std::shared_ptr<AckCall>> abandoned;
+  for (auto& reader : readers_)
+    reader->stop();
+  if (ack_drain.count() > 0) flush_acks(ack_drain);
+  std::vector<std::shared_ptr<AckCall>> abandoned;
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    std::swap(abandoned, queued_acks_);
-    for (grpc::ClientContext* context : active_calls_) context->TryCancel();
+    abandoned.assign(queued_acks_.begin(), queued_acks_.end());
+    queued_acks_.clear();
+    // Calls waiting for a retry timer hold no gRPC call: fail them here, not when the timer fires.
+    for (const auto& call : waiting_for_retry_) {
+      call->finished = true;
+      --acks_in_flight_;
+      abandoned.push_back(call);
+    }
+    waiting_for_retry_.clear();
+    for (grpc::ClientContext* context : active_calls_)
+      context->TryCancel();
   }
   for (auto& call : abandoned) {
-    if (call->callback) call->callback(Error(ErrorCategory::cancelled, 0, "the consumer is closed"));
+    if (AckCallback callback = std::move(call->callback)) callback(closed_error());
   }
+  // Cancelled calls complete promptly; their handlers (and health probes) use this object.
   std::unique_lock lock(mutex_);
-  acks_changed_.wait(lock, [&] { return acks_in_flight_ == 0 && calls_settling_ == 0; });
+  acks_changed_.wait(
+      lock, [&] { return acks_in_flight_ == 0 && calls_settling_ == 0 && probes_running_ == 0; });
 }
 
 void ConsumerCore::schedule_health_check() {
@@ -260,37 +303,53 @@ void ConsumerCore::schedule_health_check() {
 }
 
 void ConsumerCore::run_health_check() {
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;
-  }
   struct Probe {
     grpc::ClientContext context;
     danube::HealthCheckRequest request;
     danube::HealthCheckResponse response;
-    std::unique_ptr<danube::HealthCheck::Stub> stub;
+    PartitionEndpoint endpoint;
     std::size_t reader = 0;
   };
-  for (std::size_t i = 0; i < readers_.size(); ++i) {
-    const PartitionEndpoint endpoint = readers_[i]->endpoint();
-    if (!endpoint.channel) continue;
-    auto probe = std::make_shared<Probe>();
-    probe->reader = i;
-    probe->request.set_request_id(client_->next_request_id());
-    probe->request.set_client(danube::HealthCheckRequest::Consumer);
-    probe->request.set_id(endpoint.consumer_id);
-    probe->stub = danube::HealthCheck::NewStub(endpoint.channel);
-    client_->prepare(probe->context, &endpoint.address);
-    probe->stub->async()->HealthCheck(
-        &probe->context, &probe->request, &probe->response,
-        [self = shared_from_this(), probe](grpc::Status status) {
-          if (!status.ok() || probe->response.status() != danube::HealthCheckResponse::CLOSE) return;
-          PartitionReader& reader = *self->readers_[probe->reader];
-          if (reader.endpoint().consumer_id != probe->request.id()) return;  // already renewed
-          spdlog::info("component=danube_consumer event=health_close topic={} consumer_id={}",
-                       reader.topic(), probe->request.id());
-          reader.request_resubscribe();
-        });
+  std::vector<std::shared_ptr<Probe>> probes;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    for (std::size_t i = 0; i < readers_.size(); ++i) {
+      auto probe = std::make_shared<Probe>();
+      probe->endpoint = readers_[i]->endpoint();
+      if (!probe->endpoint.connection) continue;
+      probe->reader = i;
+      probe->request.set_request_id(client_->next_request_id());
+      probe->request.set_client(danube::HealthCheckRequest::Consumer);
+      probe->request.set_id(probe->endpoint.consumer_id);
+      client_->prepare(probe->context, &probe->endpoint.address);
+      active_calls_.insert(&probe->context);
+      ++probes_running_;
+      probes.push_back(std::move(probe));
+    }
+  }
+  for (const auto& probe : probes) {
+    auto done = [self = shared_from_this(), probe = probe](grpc::Status status) mutable {
+      const ReleaseRestriction restriction;
+      const bool renew =
+          status.ok() && probe->response.status() == danube::HealthCheckResponse::CLOSE;
+      PartitionReader& reader = *self->readers_[probe->reader];
+      if (renew && reader.endpoint().consumer_id == probe->request.id()) {
+        spdlog::info("component=danube_consumer event=health_close topic={} consumer_id={}",
+                     reader.topic(), probe->request.id());
+        reader.request_resubscribe();
+      }
+      {
+        std::lock_guard lock(self->mutex_);
+        self->active_calls_.erase(&probe->context);
+        --self->probes_running_;
+      }
+      self->acks_changed_.notify_all();
+      probe.reset();
+      self.reset();
+    };
+    probe->endpoint.connection->health.async()->HealthCheck(&probe->context, &probe->request,
+                                                            &probe->response, std::move(done));
   }
   schedule_health_check();
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "proto_conversions.hpp"
+#include "release_guard.hpp"
 
 namespace danube::client::detail {
 
@@ -16,27 +17,18 @@ PartitionReader::PartitionReader(std::shared_ptr<ClientCore> client, const Consu
       buffer_(buffer),
       counters_(counters) {}
 
-PartitionReader::~PartitionReader() { stop(); }
+PartitionReader::~PartitionReader() {
+  stop();
+}
 
 PartitionEndpoint PartitionReader::endpoint() const {
   std::lock_guard lock(mutex_);
   return endpoint_;
 }
 
-bool PartitionReader::stopping() const {
-  std::lock_guard lock(mutex_);
-  return stopping_;
-}
-
-bool PartitionReader::pause(std::chrono::milliseconds delay) {
-  std::unique_lock lock(mutex_);
-  return !stop_signal_.wait_for(lock, delay, [&] { return stopping_; });
-}
-
 Status PartitionReader::subscribe_once() {
-  const BrokerAddress address = client_->resolve_topic(topic_);
-  auto channel = client_->channel(address.connect_url);
-  std::shared_ptr<danube::ConsumerService::Stub> stub = danube::ConsumerService::NewStub(channel);
+  const BrokerAddress address = client_->resolve_topic(topic_, &stop_);
+  auto connection = client_->connection(address.connect_url);
 
   danube::ConsumerRequest request;
   request.set_request_id(client_->next_request_id());
@@ -44,29 +36,29 @@ Status PartitionReader::subscribe_once() {
   request.set_consumer_name(options_.consumer_name);
   request.set_subscription(options_.subscription);
   request.set_subscription_type(to_proto(options_.type));
-  for (const auto& filter : options_.key_filters) request.add_key_filters(filter);
+  for (const auto& filter : options_.key_filters)
+    request.add_key_filters(filter);
 
   if (const grpc::Status connected =
-          client_->await_connection(*channel, address.connect_url, [this] { return stopping(); });
+          client_->await_connection(*connection->channel, address.connect_url, &stop_);
       !connected.ok()) {
     return to_error("Subscribe " + topic_, connected);
   }
   grpc::ClientContext context;
   client_->prepare(context, &address);
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return Error(ErrorCategory::cancelled, 0, "consumer closed");
-    active_context_ = &context;
-  }
   danube::ConsumerResponse response;
-  const grpc::Status status = stub->Subscribe(&context, request, &response);
-  std::lock_guard lock(mutex_);
-  active_context_ = nullptr;
+  grpc::Status status;
+  {
+    const Cancellation::Tracked tracked(&stop_, context);
+    status = connection->consumer.Subscribe(&context, request, &response);
+  }
+  if (stopping()) return Error(ErrorCategory::cancelled, 0, "consumer closed");
   if (!status.ok()) return to_error("Subscribe " + topic_, status);
-  endpoint_ = PartitionEndpoint{response.consumer_id(), address, std::move(channel)};
-  stub_ = std::move(stub);
-  spdlog::debug("component=danube_consumer event=subscribed topic={} subscription={} consumer_id={}",
-                topic_, options_.subscription, response.consumer_id());
+  std::lock_guard lock(mutex_);
+  endpoint_ = PartitionEndpoint{response.consumer_id(), address, std::move(connection)};
+  spdlog::debug(
+      "component=danube_consumer event=subscribed topic={} subscription={} consumer_id={}", topic_,
+      options_.subscription, response.consumer_id());
   return Done{};
 }
 
@@ -75,27 +67,33 @@ Status PartitionReader::subscribe() {
   for (std::uint32_t attempt = 0;; ++attempt) {
     Status status = subscribe_once();
     if (status || !status.error().is_retryable() || attempt >= policy.max_retries) return status;
-    if (!pause(client_->backoff().delay(attempt + 1))) {
+    if (!stop_.sleep_for(client_->backoff().delay(attempt + 1))) {
       return Error(ErrorCategory::cancelled, 0, "consumer closed");
     }
   }
 }
 
-void PartitionReader::start() { thread_ = std::thread([this] { run(); }); }
+void PartitionReader::start() {
+  thread_ = std::thread([this] {
+    // This thread may run the application's ready callback; whatever it releases that owns
+    // channels or joins this thread must be released elsewhere.
+    const ReleaseRestriction restriction;
+    run();
+  });
+}
 
 void PartitionReader::request_resubscribe() {
   std::lock_guard lock(mutex_);
   resubscribe_requested_ = true;
-  if (active_context_ != nullptr) active_context_->TryCancel();
+  if (stream_context_ != nullptr) stream_context_->TryCancel();
 }
 
 void PartitionReader::stop() {
+  stop_.cancel();
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
-    if (active_context_ != nullptr) active_context_->TryCancel();
+    if (stream_context_ != nullptr) stream_context_->TryCancel();
   }
-  stop_signal_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -110,29 +108,27 @@ void PartitionReader::run() {
         ++failures;
         spdlog::warn("component=danube_consumer event=resubscribe_failed topic={} error=\"{}\"",
                      topic_, status.error().to_string());
-        if (!pause(client_->backoff().delay(failures))) break;
+        if (!stop_.sleep_for(client_->backoff().delay(failures))) break;
         continue;
       }
       counters_.resubscribes.fetch_add(1, std::memory_order_relaxed);
       needs_subscribe = false;
     }
 
-    std::shared_ptr<danube::ConsumerService::Stub> stub;
     PartitionEndpoint endpoint;
     grpc::ClientContext context;
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) break;
-      stub = stub_;
+      if (stopping()) break;
       endpoint = endpoint_;
-      active_context_ = &context;
+      stream_context_ = &context;
     }
     // A stream has no deadline: it lives as long as the subscription.
     client_->prepare(context, &endpoint.address, std::chrono::milliseconds(0));
     danube::ReceiveRequest request;
     request.set_request_id(client_->next_request_id());
     request.set_consumer_id(endpoint.consumer_id);
-    auto reader = stub->ReceiveMessages(&context, request);
+    auto reader = endpoint.connection->consumer.ReceiveMessages(&context, request);
 
     bool received_any = false;
     danube::StreamMessage message;
@@ -154,8 +150,8 @@ void PartitionReader::run() {
     bool resubscribe = false;
     {
       std::lock_guard lock(mutex_);
-      active_context_ = nullptr;
-      if (stopping_) break;
+      stream_context_ = nullptr;
+      if (stopping()) break;
       resubscribe = resubscribe_requested_;
       resubscribe_requested_ = false;
     }
@@ -183,7 +179,7 @@ void PartitionReader::run() {
     } else if (failures > client_->options().retry.max_retries) {
       needs_subscribe = true;
     }
-    if (!received_any && !pause(client_->backoff().delay(failures))) break;
+    if (!received_any && !stop_.sleep_for(client_->backoff().delay(failures))) break;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "cancellation.hpp"
 #include "client_core.hpp"
 #include "consumer_counters.hpp"
 #include "danube/DanubeApi.grpc.pb.h"
@@ -21,13 +22,15 @@ namespace danube::client::detail {
 struct PartitionEndpoint {
   std::uint64_t consumer_id = 0;
   BrokerAddress address;
-  std::shared_ptr<grpc::Channel> channel;
+  std::shared_ptr<Connection> connection;  // null until subscribed
 };
 
 // Owns one partition's subscription and the thread that reads its ReceiveMessages stream
 // into the consumer's buffer. A stream that ends is reopened; when the broker no longer knows
 // the consumer (restart, CLOSE, NOT_FOUND) or the retry budget runs out, it subscribes again.
 // The blocking gRPC reads happen on this thread only, never on an application or actor thread.
+// stop() cancels whatever the thread waits for (connection, subscribe, lookup, backoff), so it
+// returns promptly even while the broker is unreachable.
 class PartitionReader {
  public:
   PartitionReader(std::shared_ptr<ClientCore> client, const ConsumerOptions& options,
@@ -42,7 +45,7 @@ class PartitionReader {
   Status subscribe();
   void start();
   void request_resubscribe();  // the broker said CLOSE: subscribe again on the reader thread
-  void stop();                 // cancels the stream and joins the thread; idempotent
+  void stop();                 // cancels the thread's work and joins it; idempotent
 
   const std::string& topic() const { return topic_; }
   PartitionEndpoint endpoint() const;
@@ -50,10 +53,7 @@ class PartitionReader {
  private:
   Status subscribe_once();
   void run();
-  void read_stream();
-  // Waits `delay` unless stopped first; false when stopped.
-  bool pause(std::chrono::milliseconds delay);
-  bool stopping() const;
+  bool stopping() const { return stop_.cancelled(); }
 
   std::shared_ptr<ClientCore> client_;
   const ConsumerOptions& options_;
@@ -62,12 +62,10 @@ class PartitionReader {
   ReceiveBuffer& buffer_;
   ConsumerCounters& counters_;
 
+  Cancellation stop_;
   mutable std::mutex mutex_;
-  std::condition_variable stop_signal_;
   PartitionEndpoint endpoint_;
-  std::shared_ptr<danube::ConsumerService::Stub> stub_;
-  grpc::ClientContext* active_context_ = nullptr;  // the call to cancel on stop/resubscribe
-  bool stopping_ = false;
+  grpc::ClientContext* stream_context_ = nullptr;  // the stream to cancel on resubscribe
   bool resubscribe_requested_ = false;
   std::thread thread_;
 };

@@ -6,6 +6,7 @@
 #include "danube/client/partitioning.hpp"
 #include "danube/common/topic_name.hpp"
 #include "proto_conversions.hpp"
+#include "release_guard.hpp"
 
 namespace danube::client::detail {
 namespace {
@@ -16,7 +17,9 @@ std::uint64_t now_millis() {
                                         .count());
 }
 
-Error closed_error() { return Error(ErrorCategory::cancelled, 0, "the producer is closed"); }
+Error closed_error() {
+  return Error(ErrorCategory::cancelled, 0, "the producer is closed");
+}
 
 }  // namespace
 
@@ -29,7 +32,7 @@ struct ProducerCore::Send {
   bool finished = false;
   // One attempt's call state.
   std::unique_ptr<grpc::ClientContext> context;
-  std::shared_ptr<danube::ProducerService::Stub> stub;
+  std::shared_ptr<Connection> connection;
   BrokerAddress address;
   danube::MessageResponse response;
 };
@@ -40,7 +43,8 @@ ProducerCore::ProducerCore(std::shared_ptr<ClientCore> client, ProducerOptions o
 ProducerCore::~ProducerCore() = default;
 
 Result<std::shared_ptr<ProducerCore>> ProducerCore::create(std::shared_ptr<ClientCore> client,
-                                                           ProducerOptions options) {
+                                                           ProducerOptions options,
+                                                           std::stop_token stop) {
   std::string why;
   if (!parse_topic_name(options.topic, &why)) {
     return Error(ErrorCategory::invalid_argument, 0,
@@ -53,7 +57,8 @@ Result<std::shared_ptr<ProducerCore>> ProducerCore::create(std::shared_ptr<Clien
     return Error(ErrorCategory::invalid_argument, 0,
                  "producer max_in_flight and max_pending must be at least 1");
   }
-  std::shared_ptr<ProducerCore> core(new ProducerCore(std::move(client), std::move(options)));
+  std::shared_ptr<ProducerCore> core(new ProducerCore(std::move(client), std::move(options)),
+                                     CoreDeleter<ProducerCore>{});
   const std::size_t count = std::max<std::size_t>(1, core->options_.partitions);
   core->partitions_.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -66,11 +71,17 @@ Result<std::shared_ptr<ProducerCore>> ProducerCore::create(std::shared_ptr<Clien
       partition.producer_name = core->options_.name + "-" + std::to_string(i);
     }
   }
+  // The core's own cancellation ends the creation when `stop` fires; the core is discarded then.
+  const std::stop_callback on_stop(stop, [&core] { core->stop_.cancel(); });
   if (core->options_.schema) {
     if (auto status = core->resolve_schema(); !status) return status.error();
   }
   for (std::size_t i = 0; i < count; ++i) {
     if (auto status = core->create_partition(i); !status) return status.error();
+  }
+  if (stop.stop_requested()) {
+    return Error(ErrorCategory::cancelled, 0,
+                 "create producer " + core->options_.topic + ": stopped");
   }
   core->schedule_health_check();
   return core;
@@ -78,14 +89,15 @@ Result<std::shared_ptr<ProducerCore>> ProducerCore::create(std::shared_ptr<Clien
 
 Status ProducerCore::resolve_schema() {
   const SchemaReference& reference = *options_.schema;
-  auto stub = danube_schema::SchemaRegistry::NewStub(client_->service_channel());
   danube_schema::GetLatestSchemaRequest latest_request;
   latest_request.set_subject(reference.subject);
   danube_schema::GetSchemaResponse latest;
   grpc::Status status = client_->call_with_retries(
-      "GetLatestSchema " + reference.subject, nullptr, [&](grpc::ClientContext& context) {
-        return stub->GetLatestSchema(&context, latest_request, &latest);
-      });
+      "GetLatestSchema " + reference.subject, nullptr,
+      [&](grpc::ClientContext& context, Connection& connection) {
+        return connection.schema_registry.GetLatestSchema(&context, latest_request, &latest);
+      },
+      &stop_);
   if (!status.ok()) return to_error("GetLatestSchema " + reference.subject, status);
 
   switch (reference.version) {
@@ -109,9 +121,11 @@ Status ProducerCore::resolve_schema() {
       pinned_request.set_version(reference.version_number);
       danube_schema::GetSchemaResponse pinned;
       status = client_->call_with_retries(
-          "GetSchema " + reference.subject, nullptr, [&](grpc::ClientContext& context) {
-            return stub->GetSchema(&context, pinned_request, &pinned);
-          });
+          "GetSchema " + reference.subject, nullptr,
+          [&](grpc::ClientContext& context, Connection& connection) {
+            return connection.schema_registry.GetSchema(&context, pinned_request, &pinned);
+          },
+          &stop_);
       if (!status.ok()) return to_error("GetSchema " + reference.subject, status);
       schema_id_ = pinned.schema_id();
       schema_version_ = pinned.version();
@@ -129,9 +143,7 @@ Status ProducerCore::create_partition(std::size_t index) {
     topic = partitions_[index].topic;
     name = partitions_[index].producer_name;
   }
-  const BrokerAddress address = client_->resolve_topic(topic);
-  auto channel = client_->channel(address.connect_url);
-  std::shared_ptr<danube::ProducerService::Stub> stub = danube::ProducerService::NewStub(channel);
+  const BrokerAddress address = client_->resolve_topic(topic, &stop_);
 
   danube::ProducerRequest request;
   request.set_request_id(client_->next_request_id());
@@ -143,18 +155,20 @@ Status ProducerCore::create_partition(std::size_t index) {
   danube::ProducerResponse response;
   const grpc::Status status = client_->call_with_retries(
       "CreateProducer " + topic, &address,
-      [&](grpc::ClientContext& context) { return stub->CreateProducer(&context, request, &response); });
+      [&](grpc::ClientContext& context, Connection& connection) {
+        return connection.producer.CreateProducer(&context, request, &response);
+      },
+      &stop_);
   if (!status.ok()) return to_error("CreateProducer " + topic, status);
 
   std::lock_guard lock(mutex_);
   Partition& partition = partitions_[index];
   partition.producer_id = response.producer_id();
   partition.address = address;
-  partition.channel = std::move(channel);
-  partition.stub = std::move(stub);
+  partition.connection = client_->connection(address.connect_url);
   partition.ready = true;
-  spdlog::debug("component=danube_producer event=created topic={} producer={} producer_id={}", topic,
-                name, partition.producer_id);
+  spdlog::debug("component=danube_producer event=created topic={} producer={} producer_id={}",
+                topic, name, partition.producer_id);
   return Done{};
 }
 
@@ -179,7 +193,8 @@ void ProducerCore::send_async(OutgoingMessage message, SendCallback callback) {
   send->callback = std::move(callback);
   danube::StreamMessage& request = send->request;
   request.set_payload(std::move(message.payload));
-  for (auto& [key, value] : message.attributes) (*request.mutable_attributes())[key] = std::move(value);
+  for (auto& [key, value] : message.attributes)
+    (*request.mutable_attributes())[key] = std::move(value);
   if (message.key) request.set_routing_key(*message.key);
   request.set_publish_time(now_millis());
   if (schema_id_) request.set_schema_id(*schema_id_);
@@ -231,7 +246,7 @@ std::vector<std::shared_ptr<ProducerCore::Send>> ProducerCore::take_startable_lo
     id->set_broker_addr(partition.address.connect_url);
     id->set_topic_offset(0);
     send->request.set_request_id(partition.next_request_id++);
-    send->stub = partition.stub;
+    send->connection = partition.connection;
     send->address = partition.address;
     send->context = std::make_unique<grpc::ClientContext>();
     active_calls_.insert(send->context.get());
@@ -240,14 +255,21 @@ std::vector<std::shared_ptr<ProducerCore::Send>> ProducerCore::take_startable_lo
 }
 
 void ProducerCore::start_sends(std::vector<std::shared_ptr<Send>> sends) {
-  for (const auto& send : sends) start_send(send);
+  for (const auto& send : sends)
+    start_send(send);
 }
 
 void ProducerCore::start_send(const std::shared_ptr<Send>& send) {
   client_->prepare(*send->context, &send->address);
-  send->stub->async()->SendMessage(
-      send->context.get(), &send->request, &send->response,
-      [self = shared_from_this(), send](grpc::Status status) { self->on_send_done(send, status); });
+  // The handler owns the core and the send only while it runs (see the class comment).
+  auto done = [self = shared_from_this(), send = send](grpc::Status status) mutable {
+    const ReleaseRestriction restriction;
+    self->on_send_done(send, status);
+    send.reset();
+    self.reset();
+  };
+  send->connection->producer.async()->SendMessage(send->context.get(), &send->request,
+                                                  &send->response, std::move(done));
 }
 
 void ProducerCore::on_send_done(const std::shared_ptr<Send>& send, const grpc::Status& status) {
@@ -341,7 +363,7 @@ void ProducerCore::schedule_retry(const std::shared_ptr<Send>& send, std::uint32
       danube::MsgID* id = send->request.mutable_msg_id();
       id->set_producer_id(partition.producer_id);
       id->set_broker_addr(partition.address.connect_url);
-      send->stub = partition.stub;
+      send->connection = partition.connection;
       send->address = partition.address;
       send->context = std::make_unique<grpc::ClientContext>();
       self->active_calls_.insert(send->context.get());
@@ -442,11 +464,15 @@ void ProducerCore::close(std::chrono::milliseconds drain_timeout) {
       failures.emplace_back(std::move(send->callback), closed_error());
     }
     waiting_for_retry_.clear();
-    for (grpc::ClientContext* context : active_calls_) context->TryCancel();
+    for (grpc::ClientContext* context : active_calls_)
+      context->TryCancel();
   }
+  stop_.cancel();
   finish(std::move(failures));
+  // Cancelled calls complete promptly; their handlers (and health probes) use this object.
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return active_calls_.empty() && pending_total_ == 0; });
+  changed_.wait(
+      lock, [&] { return active_calls_.empty() && pending_total_ == 0 && probes_running_ == 0; });
 }
 
 void ProducerCore::schedule_health_check() {
@@ -463,7 +489,7 @@ void ProducerCore::run_health_check() {
     grpc::ClientContext context;
     danube::HealthCheckRequest request;
     danube::HealthCheckResponse response;
-    std::unique_ptr<danube::HealthCheck::Stub> stub;
+    std::shared_ptr<Connection> connection;
     std::size_t partition = 0;
   };
   std::vector<std::shared_ptr<Probe>> probes;
@@ -472,33 +498,41 @@ void ProducerCore::run_health_check() {
     if (closing_) return;
     for (std::size_t i = 0; i < partitions_.size(); ++i) {
       const Partition& partition = partitions_[i];
-      if (!partition.ready || !partition.channel) continue;
+      if (!partition.ready || !partition.connection) continue;
       auto probe = std::make_shared<Probe>();
       probe->partition = i;
+      probe->connection = partition.connection;
       probe->request.set_request_id(client_->next_request_id());
       probe->request.set_client(danube::HealthCheckRequest::Producer);
       probe->request.set_id(partition.producer_id);
-      probe->stub = danube::HealthCheck::NewStub(partition.channel);
       client_->prepare(probe->context, &partition.address);
+      active_calls_.insert(&probe->context);
+      ++probes_running_;
       probes.push_back(std::move(probe));
     }
   }
   for (const auto& probe : probes) {
-    probe->stub->async()->HealthCheck(
-        &probe->context, &probe->request, &probe->response,
-        [self = shared_from_this(), probe](grpc::Status status) {
-          // A failed probe says nothing about our producer; only an explicit CLOSE does.
-          if (!status.ok() ||
-              probe->response.status() != danube::HealthCheckResponse::CLOSE) {
-            return;
-          }
-          std::lock_guard lock(self->mutex_);
-          Partition& partition = self->partitions_[probe->partition];
-          if (partition.producer_id != probe->request.id() || self->closing_) return;
+    auto done = [self = shared_from_this(), probe = probe](grpc::Status status) mutable {
+      const ReleaseRestriction restriction;
+      {
+        std::lock_guard lock(self->mutex_);
+        self->active_calls_.erase(&probe->context);
+        --self->probes_running_;
+        // A failed probe says nothing about our producer; only an explicit CLOSE does.
+        Partition& partition = self->partitions_[probe->partition];
+        if (status.ok() && probe->response.status() == danube::HealthCheckResponse::CLOSE &&
+            partition.producer_id == probe->request.id() && !self->closing_) {
           spdlog::info("component=danube_producer event=health_close topic={} producer_id={}",
                        partition.topic, partition.producer_id);
           self->request_recreate_locked(probe->partition);
-        });
+        }
+      }
+      self->changed_.notify_all();
+      probe.reset();
+      self.reset();
+    };
+    probe->connection->health.async()->HealthCheck(&probe->context, &probe->request,
+                                                   &probe->response, std::move(done));
   }
   schedule_health_check();
 }

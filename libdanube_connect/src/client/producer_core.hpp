@@ -10,9 +10,11 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <vector>
 
+#include "cancellation.hpp"
 #include "client_core.hpp"
 #include "danube/DanubeApi.grpc.pb.h"
 #include "danube/client/producer.hpp"
@@ -24,11 +26,19 @@ namespace danube::client::detail {
 // holds the slot so a strict partition cannot let a later message overtake a retried one).
 //
 // Locking: one mutex per producer, never held while calling gRPC or user callbacks.
+//
+// Completion handlers hold the core only while they run and drop it before they return, under
+// a ReleaseRestriction, so a core whose last owner goes away there is destroyed on the
+// client's control thread (CoreDeleter), never on a gRPC thread.
 class ProducerCore : public std::enable_shared_from_this<ProducerCore> {
  public:
+  // `stop` cancels the lookups and producer creations of the creation.
   static Result<std::shared_ptr<ProducerCore>> create(std::shared_ptr<ClientCore> client,
-                                                      ProducerOptions options);
+                                                      ProducerOptions options,
+                                                      std::stop_token stop);
   ~ProducerCore();
+
+  ClientCore& owning_client() { return *client_; }  // for CoreDeleter
 
   const ProducerOptions& options() const { return options_; }
   std::size_t partition_count() const { return partitions_.size(); }
@@ -46,8 +56,7 @@ class ProducerCore : public std::enable_shared_from_this<ProducerCore> {
     std::string producer_name;
     std::uint64_t producer_id = 0;
     BrokerAddress address;
-    std::shared_ptr<grpc::Channel> channel;
-    std::shared_ptr<danube::ProducerService::Stub> stub;  // in-flight sends keep the old one
+    std::shared_ptr<Connection> connection;
     std::deque<std::shared_ptr<Send>> queue;
     std::size_t in_flight = 0;  // slots held: calls running or waiting for a retry timer
     bool ready = false;         // false while (re)creating
@@ -92,7 +101,9 @@ class ProducerCore : public std::enable_shared_from_this<ProducerCore> {
   bool closed_ = false;
   std::set<grpc::ClientContext*> active_calls_;
   std::set<std::shared_ptr<Send>> waiting_for_retry_;  // hold slots until their timer fires
+  std::size_t probes_running_ = 0;  // health checks whose completion has not run yet
   ProducerStats stats_;
+  Cancellation stop_;  // ends a re-creation under way when the producer closes
 };
 
 }  // namespace danube::client::detail

@@ -10,11 +10,10 @@ namespace {
 template <class Request, class Response, class Method>
 Result<Response> call_registry(detail::ClientCore& core, const std::string& what,
                                const Request& request, Method method) {
-  auto stub = danube_schema::SchemaRegistry::NewStub(core.service_channel());
   Response response;
-  const grpc::Status status =
-      core.call_with_retries(what, nullptr, [&](grpc::ClientContext& context) {
-        return ((*stub).*method)(&context, request, &response);
+  const grpc::Status status = core.call_with_retries(
+      what, nullptr, [&](grpc::ClientContext& context, detail::Connection& connection) {
+        return (connection.schema_registry.*method)(&context, request, &response);
       });
   if (!status.ok()) return detail::to_error(what, status);
   return response;
@@ -33,11 +32,12 @@ Result<RegisteredSchema> SchemaRegistryClient::register_schema(
   request.set_schema_definition(registration.definition);
   request.set_description(registration.description);
   request.set_created_by(registration.created_by);
-  for (const auto& tag : registration.tags) request.add_tags(tag);
-  auto response = call_registry<danube_schema::RegisterSchemaRequest,
-                                danube_schema::RegisterSchemaResponse>(
-      *core_, "RegisterSchema " + registration.subject, request,
-      &danube_schema::SchemaRegistry::Stub::RegisterSchema);
+  for (const auto& tag : registration.tags)
+    request.add_tags(tag);
+  auto response =
+      call_registry<danube_schema::RegisterSchemaRequest, danube_schema::RegisterSchemaResponse>(
+          *core_, "RegisterSchema " + registration.subject, request,
+          &danube_schema::SchemaRegistry::Stub::RegisterSchema);
   if (!response) return response.error();
   const auto& r = response.value();
   return RegisteredSchema{r.schema_id(), r.version(), r.is_new_version(), r.fingerprint()};
@@ -48,10 +48,9 @@ Result<SchemaInfo> SchemaRegistryClient::get_schema(std::uint64_t schema_id,
   danube_schema::GetSchemaRequest request;
   request.set_schema_id(schema_id);
   if (version) request.set_version(*version);
-  auto response =
-      call_registry<danube_schema::GetSchemaRequest, danube_schema::GetSchemaResponse>(
-          *core_, "GetSchema " + std::to_string(schema_id), request,
-          &danube_schema::SchemaRegistry::Stub::GetSchema);
+  auto response = call_registry<danube_schema::GetSchemaRequest, danube_schema::GetSchemaResponse>(
+      *core_, "GetSchema " + std::to_string(schema_id), request,
+      &danube_schema::SchemaRegistry::Stub::GetSchema);
   if (!response) return response.error();
   return detail::to_schema_info(response.value());
 }

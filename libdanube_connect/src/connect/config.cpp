@@ -257,6 +257,8 @@ void ConnectorConfig::validate() const {
 
   check.require(supervision.max_restarts <= 1000, "supervision", "max_restarts",
                 "must be <= 1000" + got(supervision.max_restarts));
+  check_range(check, "supervision", "restart_window_ms", supervision.restart_window_ms, 1,
+              86'400'000);
   check_range(check, "supervision", "restart_backoff_ms", supervision.restart_backoff_ms, 1,
               3'600'000);
   check.require(supervision.max_restart_backoff_ms >= supervision.restart_backoff_ms, "supervision",
@@ -460,6 +462,7 @@ std::string ConnectorConfig::describe() const {
       << " shutdown.timeout_ms=" << shutdown.timeout_ms
       << " supervision.on_fatal=" << to_string(supervision.on_fatal)
       << " supervision.max_restarts=" << supervision.max_restarts
+      << " supervision.restart_window_ms=" << supervision.restart_window_ms
       << " offsets.state_dir=" << offsets.state_dir.string()
       << " offsets.commit_interval_ms=" << offsets.commit_interval_ms;
   return out.str();

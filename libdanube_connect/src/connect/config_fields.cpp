@@ -137,6 +137,8 @@ const std::vector<Field> kFields = {
      DANUBE_ASSIGN(c.supervision.on_fatal = to_enum(v, w, kOnFatal))},
     {"supervision", "max_restarts", VK::integer,
      DANUBE_ASSIGN(c.supervision.max_restarts = to_unsigned<std::uint32_t>(v, w))},
+    {"supervision", "restart_window_ms", VK::integer,
+     DANUBE_ASSIGN(c.supervision.restart_window_ms = to_unsigned<std::uint64_t>(v, w))},
     {"supervision", "restart_backoff_ms", VK::integer,
      DANUBE_ASSIGN(c.supervision.restart_backoff_ms = to_unsigned<std::uint64_t>(v, w))},
     {"supervision", "max_restart_backoff_ms", VK::integer,
@@ -273,9 +275,11 @@ SchemaMapping parse_schema_entry(const toml::table& entry, std::size_t index,
     const auto& region = key_node.source().begin.line != 0 ? key_node.source() : node.source();
     const Where where{entry_location(source_name, region), display_key(section, key)};
     origins[section + "." + key] = where.location;
+    // A plain reference for the lambda: clang 14 (the fuzz preset) cannot capture a binding.
+    const toml::node& value_node = node;
     const auto text = [&]() -> std::string {
-      if (const auto value = node.value_exact<std::string>()) return *value;
-      fail(where, "expected a string (got " + describe_node(node) + ")");
+      if (const auto value = value_node.value_exact<std::string>()) return *value;
+      fail(where, "expected a string (got " + describe_node(value_node) + ")");
     };
     if (key == "topic") {
       mapping.topic = text();

@@ -21,9 +21,14 @@
 namespace danube::runtime {
 
 // Exit codes of the run helpers.
-inline constexpr int kExitClean = 0;           // drained after SIGTERM/SIGINT
-inline constexpr int kExitFailed = 1;          // the connector failed for good
-inline constexpr int kExitConfigError = 2;     // invalid configuration (the message names the key)
+inline constexpr int kExitClean = 0;        // drained after SIGTERM/SIGINT
+inline constexpr int kExitFailed = 1;       // the connector failed for good
+inline constexpr int kExitConfigError = 2;  // invalid configuration, also when the connector's
+                                            // initialize() finds it (the message names the key)
+// The shutdown budget ([shutdown] timeout_ms, counted from the signal) ran out before the drain
+// finished: what was in flight is redelivered (sinks) or polled again (sources); the log names
+// the steps that did not finish.
+inline constexpr int kExitDrainIncomplete = 3;
 inline constexpr int kExitSecondSignal = 130;  // a second signal during the drain
 
 // How the actor system's worker threads find work. `sharing` keeps one queue under a lock and
@@ -50,7 +55,9 @@ int run_sink(std::unique_ptr<connect::SinkConnector> connector, RunOptions optio
 int run_source(std::unique_ptr<connect::SourceConnector> connector, RunOptions options = {});
 
 // Runs with a config the caller built. SIGTERM and SIGINT drain the runtime within
-// [shutdown] timeout_ms and return kExitClean; a second signal exits at once.
+// [shutdown] timeout_ms and return kExitClean (kExitDrainIncomplete when the budget ran out);
+// a second signal exits at once. The process ends within the budget whatever the broker or
+// the connector does: when the budget is spent it logs what it waited for and exits.
 int run_sink(std::unique_ptr<connect::SinkConnector> connector, connect::ConnectorConfig config,
              RunOptions options = {});
 int run_source(std::unique_ptr<connect::SourceConnector> connector, connect::ConnectorConfig config,

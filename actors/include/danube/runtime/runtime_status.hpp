@@ -20,12 +20,14 @@ struct RuntimeStatus {
   std::uint64_t committed = 0;      // source: offsets committed
   std::uint32_t restarts = 0;       // supervised restarts after fatal failures
   std::string last_error;
+  bool complete = true;  // false when the shutdown budget cut the final drain short
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, RuntimeStatus& x) {
   return f(x.connector, x.kind, x.state, x.received, x.processed, x.failed, x.retried,
-           x.dead_lettered, x.skipped, x.acked, x.committed, x.restarts, x.last_error);
+           x.dead_lettered, x.skipped, x.acked, x.committed, x.restarts, x.last_error,
+           x.complete);
 }
 
 }  // namespace danube::runtime

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -31,13 +32,20 @@ class DanubeClient {
   // Checks the options (URL, TLS files, token sources). Opens no connection yet.
   static Result<DanubeClient> create(ClientOptions options);
 
+  // These calls block, retrying within ClientOptions::retry. A stop requested on `stop` ends
+  // them at once with ErrorCategory::cancelled (waits for a connection, calls in progress and
+  // pauses between attempts alike), so a shutting-down application never waits them out.
+
   // Looks the topic up and creates the producer on every partition (auto-creating topics).
-  Result<std::unique_ptr<Producer>> create_producer(ProducerOptions options) const;
+  Result<std::unique_ptr<Producer>> create_producer(ProducerOptions options,
+                                                    std::stop_token stop = {}) const;
   // Finds the topic's partitions and subscribes on each; the topic must exist.
-  Result<std::unique_ptr<Consumer>> subscribe(ConsumerOptions options) const;
+  Result<std::unique_ptr<Consumer>> subscribe(ConsumerOptions options,
+                                              std::stop_token stop = {}) const;
 
   Result<BrokerAddress> lookup_topic(const std::string& topic) const;
-  Result<std::vector<std::string>> topic_partitions(const std::string& topic) const;
+  Result<std::vector<std::string>> topic_partitions(const std::string& topic,
+                                                    std::stop_token stop = {}) const;
   // Whether the service channel is connected, trying to connect for up to `timeout`.
   bool wait_for_connection(std::chrono::milliseconds timeout) const;
   // Whether the service channel is connected right now; never blocks (an idle channel is

@@ -38,7 +38,7 @@ struct ConsumerStats {
 class Consumer {
  public:
   explicit Consumer(std::shared_ptr<detail::ConsumerCore> core);
-  ~Consumer();  // close()
+  ~Consumer();  // close() with the default drain
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
@@ -68,9 +68,12 @@ class Consumer {
   bool flush_acks(std::chrono::milliseconds timeout);
   ConsumerStats stats() const;
 
-  // Stops the readers (messages still in the buffer stay readable), completes pending acks
-  // for up to a short drain, and ends the health checks. Idempotent.
-  void close();
+  // Stops the readers (messages still in the buffer stay readable), lets pending acks complete
+  // for up to `ack_drain` (the rest are cancelled: their callbacks get ErrorCategory::cancelled),
+  // ends the health checks, and returns once no callback of this consumer runs. Idempotent.
+  // Called from one of this client's callbacks (a callback cannot wait for itself), it returns
+  // at once and the consumer closes on a thread of the client.
+  void close(std::chrono::milliseconds ack_drain = std::chrono::seconds(5));
 
  private:
   std::shared_ptr<detail::ConsumerCore> core_;

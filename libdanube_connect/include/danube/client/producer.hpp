@@ -52,7 +52,10 @@ class Producer {
   ProducerStats stats() const;
 
   // Stops accepting messages, waits up to drain_timeout for pending ones, then cancels the
-  // rest (their callbacks report a cancelled error). Idempotent.
+  // rest (their callbacks report a cancelled error) and any producer re-creation under way,
+  // and returns once no callback of this producer runs. Idempotent. Called from one of this
+  // client's callbacks (a callback cannot wait for itself), it returns at once and the
+  // producer closes on a thread of the client.
   void close(std::chrono::milliseconds drain_timeout = std::chrono::seconds(5));
 
  private:

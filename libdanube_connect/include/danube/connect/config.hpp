@@ -101,10 +101,13 @@ struct ShutdownSettings {
 
 enum class OnFatal { exit, restart };
 
-// [supervision]: what happens when the connector fails fatally.
+// [supervision]: what happens when the connector fails fatally, or one of the runtime's own
+// actors dies (always restarted). At most max_restarts restarts within restart_window_ms: a
+// failure beyond that stops the connector, as Erlang/OTP supervisors count their intensity.
 struct SupervisionSettings {
   OnFatal on_fatal = OnFatal::exit;
   std::uint32_t max_restarts = 5;
+  std::uint64_t restart_window_ms = 300000;
   std::uint64_t restart_backoff_ms = 1000;
   std::uint64_t max_restart_backoff_ms = 30000;
 };

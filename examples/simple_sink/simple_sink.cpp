@@ -40,13 +40,14 @@ class SimpleSink : public SinkConnector {
     subscription_.consumer_name = settings.get_string("consumer_name", "simple-sink-consumer");
     const std::string type = settings.get_string("subscription_type", "Exclusive");
     const auto parsed = parse_subscription_type(type);
-    if (!parsed) settings.fail("subscription_type", "must be Exclusive, Shared, Failover or KeyShared");
+    if (!parsed)
+      settings.fail("subscription_type", "must be Exclusive, Shared, Failover or KeyShared");
     subscription_.subscription_type = *parsed;
     print_every_ = static_cast<std::uint64_t>(settings.get_integer("print_every", 1, 0, INT64_MAX));
     const std::string output = settings.get_string("output_file", "");
     if (!output.empty()) {
       output_ = std::make_unique<std::ofstream>(output, std::ios::app);
-      if (!*output_) throw ConnectorError::io("cannot open output_file " + output);
+      if (!*output_) settings.fail("output_file", "cannot open '" + output + "' for appending");
     }
     started_ = std::chrono::steady_clock::now();
   }
@@ -78,10 +79,11 @@ class SimpleSink : public SinkConnector {
     for (const auto& [name, value] : record.attributes()) {
       attributes += (attributes.empty() ? "" : ",") + name + "=" + value;
     }
-    std::printf("record topic=%s partition=%s offset=%llu producer=%s attributes={%s} payload=\"%s\"\n",
-                record.topic().c_str(), record.partition_topic().c_str(),
-                static_cast<unsigned long long>(record.offset()), record.producer_name().c_str(),
-                attributes.c_str(), payload.c_str());
+    std::printf(
+        "record topic=%s partition=%s offset=%llu producer=%s attributes={%s} payload=\"%s\"\n",
+        record.topic().c_str(), record.partition_topic().c_str(),
+        static_cast<unsigned long long>(record.offset()), record.producer_name().c_str(),
+        attributes.c_str(), payload.c_str());
     std::fflush(stdout);
   }
 

@@ -85,13 +85,11 @@ caf::actor spawn_health_monitor(caf::actor_system& system, HealthMonitorConfig c
                       [=](const caf::error& error) {
                         auto& state = self->state;
                         state.probe_running = false;
-                        const auto busy = state.config.activity ? state.config.activity->busy_for()
-                                                                : std::nullopt;
+                        const bool busy =
+                            state.config.activity &&
+                            state.config.activity->busy_within(state.config.probe_interval);
                         if (error == caf::sec::request_timeout && busy) {
-                          spdlog::info(
-                              "event=health_probe_deferred reason=connector_busy "
-                              "busy_ms={}",
-                              busy->count());
+                          spdlog::info("event=health_probe_deferred reason=connector_busy");
                           return;
                         }
                         record(self, false,

@@ -55,6 +55,8 @@ using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using readable_atom = caf::atom_constant<caf::atom("readable")>;  // an envelope channel has data
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using reset_atom = caf::atom_constant<caf::atom("reset")>;  // health monitor: a new pipeline runs
+// -> the runtime's long-lived actors (connector, broker I/O, dead-letter router, health monitor)
+using children_atom = caf::atom_constant<caf::atom("children")>;
 
 // How far a failed record got before it failed: a dead-letter attribute.
 enum class FailureStage { decode, process, publish };

@@ -245,6 +245,7 @@ caf::behavior RuntimeSupervisor::behavior() {
         start();
       },
       [this](status_atom) { return supervision_.status(*context_); },
+      [this](children_atom) { return children(); },
       [this](drain_atom) {
         auto promise = self_->make_response_promise();
         if (supervision_.begin_drain(*context_, promise)) {

@@ -288,3 +288,89 @@ BOOST_FIXTURE_TEST_CASE(supervision_restarts_with_growing_backoff_then_gives_up,
   scheduler.run();
   BOOST_TEST(restarts->size() == 2u);
 }
+
+BOOST_FIXTURE_TEST_CASE(the_restart_budget_counts_only_restarts_within_its_window, Coordinator) {
+  connect::ConnectorConfig config;
+  config.connector_name = "windowed";
+  config.supervision.on_fatal = connect::OnFatal::restart;
+  config.supervision.max_restarts = 2;
+  config.supervision.restart_window_ms = 10'000;
+  config.supervision.restart_backoff_ms = 100;
+  config.supervision.max_restart_backoff_ms = 100;
+  auto context = test_context(config);
+  auto decisions = std::make_shared<std::vector<SupervisionState::Decision>>();
+  auto supervisor = keep(system.spawn(
+      [=](RuntimeActor* self, ContextPtr context) -> caf::behavior {
+        auto state = std::make_shared<SupervisionState>(context->config, "sink");
+        return {
+            [=](ConnectorFailed& failed) {
+              const auto decision = state->on_failure(*context, failed.error, failed.where,
+                                                      FailureOrigin::connector,
+                                                      self->clock().now());
+              decisions->push_back(decision);
+              if (decision == SupervisionState::Decision::restart) {
+                self->delayed_send(self, state->next_restart_delay(), restart_atom::value);
+              }
+            },
+            [=](restart_atom) {
+              state->set_starting(*context);
+              state->set_running(*context);
+            },
+        };
+      },
+      context));
+  auto fail_and_recover = [&] {
+    caf::anon_send(supervisor, ConnectorFailed{connect::ConnectorError::fatal("boom"), "test"});
+    scheduler.run();
+    scheduler.advance_time(1s);  // past the restart delay: the pipeline runs again
+    scheduler.run();
+  };
+  using Decision = SupervisionState::Decision;
+  fail_and_recover();
+  fail_and_recover();
+  BOOST_REQUIRE_EQUAL(decisions->size(), 2u);
+  BOOST_CHECK(decisions->back() == Decision::restart);
+  // Both restarts are 2 s old: more than the window allows would stop; once they are older
+  // than the window, a failure is restarted again.
+  scheduler.advance_time(9s);
+  scheduler.run();
+  fail_and_recover();
+  BOOST_CHECK(decisions->back() == Decision::restart);
+  fail_and_recover();
+  BOOST_CHECK(decisions->back() == Decision::restart);
+  fail_and_recover();  // the third within 10 s
+  BOOST_CHECK(decisions->back() == Decision::stop);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failure_while_a_restart_is_pending_is_not_counted_twice, Coordinator) {
+  connect::ConnectorConfig config;
+  config.connector_name = "pending";
+  config.supervision.on_fatal = connect::OnFatal::restart;
+  config.supervision.max_restarts = 5;
+  auto context = test_context(config);
+  SupervisionState state(context->config, "sink");
+  const auto now = std::chrono::steady_clock::now();
+  const auto error = connect::ConnectorError::fatal("boom");
+  BOOST_CHECK(state.on_failure(*context, error, "a", FailureOrigin::connector, now) ==
+              SupervisionState::Decision::restart);
+  BOOST_CHECK(state.on_failure(*context, error, "b", FailureOrigin::connector, now) ==
+              SupervisionState::Decision::ignore);
+  // The restarted pipeline fails before it runs: that failure counts (it was dropped before).
+  state.set_starting(*context);
+  BOOST_CHECK(state.on_failure(*context, error, "c", FailureOrigin::connector, now) ==
+              SupervisionState::Decision::restart);
+  BOOST_TEST(state.status(*context).restarts == 2u);
+  BOOST_TEST(state.status(*context).state == "restarting");
+  // Configuration errors are never restarted, runtime failures are even with on_fatal = exit.
+  state.set_starting(*context);
+  BOOST_CHECK(state.on_failure(*context, connect::ConnectorError::configuration("bad key"), "d",
+                               FailureOrigin::connector, now) == SupervisionState::Decision::stop);
+  connect::ConnectorConfig exiting = config;
+  exiting.supervision.on_fatal = connect::OnFatal::exit;
+  SupervisionState strict(exiting, "sink");
+  BOOST_CHECK(strict.on_failure(*context, error, "e", FailureOrigin::runtime, now) ==
+              SupervisionState::Decision::restart);
+  strict.set_starting(*context);
+  BOOST_CHECK(strict.on_failure(*context, error, "f", FailureOrigin::connector, now) ==
+              SupervisionState::Decision::stop);
+}

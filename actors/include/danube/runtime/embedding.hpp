@@ -10,9 +10,12 @@
 //       .receive([](const danube::runtime::RuntimeStatus& status) { ... }, [](caf::error&) {});
 //
 // The returned actor supervises the whole pipeline. It terminates by itself after a drain
-// (exit reason normal) or when the connector fails for good (an error exit reason); monitor it
+// (exit reason normal; an error exit reason when [shutdown] timeout_ms cut the drain short) or
+// when the connector fails for good (an error exit reason carrying the error's kind); monitor it
 // to learn which. Drain it before the actor system is destroyed: draining also closes the
-// runtime's broker connections, whose threads must not outlive the system.
+// runtime's broker connections, whose threads must not outlive the system. A connector call
+// that never returns keeps the actor system from being destroyed: the run helpers end the
+// process at the end of the shutdown budget; an embedding application decides for itself.
 
 #include <caf/all.hpp>
 #include <memory>

@@ -185,11 +185,29 @@ BOOST_AUTO_TEST_CASE(rust_non_reliable_producer_to_cpp_consumer) {
   ChildProcess peer(env.peer_args({"produce", "--topic", "/default/rust-live", "--count", "20"}));
   read_peer_output(peer, "sent");
   BOOST_REQUIRE_EQUAL(peer.wait(30s), 0);
-  auto received = receive_and_ack(*consumer, 20);
-  BOOST_REQUIRE_EQUAL(received.size(), 20u);
-  for (std::size_t i = 0; i < received.size(); ++i) {
-    BOOST_TEST(received[i].payload == "msg-" + std::to_string(i));
-    BOOST_TEST(received[i].id.topic_offset == 0u);
+  // Non-reliable dispatch is at most once: when our reader is not scheduled in time (a loaded
+  // machine) the broker drops what does not fit the queue and counts it. Every message is
+  // either received, in order, or counted as dropped.
+  const auto dropped = [&] {
+    const auto counters = env.broker.counters("/default/rust-live");
+    return counters ? counters->dropped : 0;
+  };
+  std::vector<ReceivedMessage> received;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (received.size() + dropped() < 20 && std::chrono::steady_clock::now() < deadline) {
+    for (auto& message : consumer->receive(20, 100ms)) received.push_back(std::move(message));
+  }
+  BOOST_TEST_MESSAGE("received " << received.size() << ", dropped by the broker " << dropped());
+  BOOST_REQUIRE_EQUAL(received.size() + dropped(), 20u);
+  BOOST_REQUIRE(!received.empty());
+  int previous = -1;
+  for (const auto& message : received) {
+    BOOST_TEST(message.payload.rfind("msg-", 0) == 0u);
+    const int index = std::stoi(message.payload.substr(4));
+    BOOST_TEST(index > previous);
+    BOOST_TEST(message.attributes.at("index") == std::to_string(index));
+    BOOST_TEST(message.id.topic_offset == 0u);
+    previous = index;
   }
 }
 

@@ -219,6 +219,10 @@ caf::actor spawn_source_driver(caf::actor_system& system,
               auto& state = self->state;
               state.stopped = true;  // a restart's scheduled polls must not reach the old router
               state.polling = false;
+              // Closed first: a streaming connector blocked in send() on a full channel (nobody
+              // drains it once the pipeline is torn down) returns, so its shutdown() can join
+              // whatever thread sends.
+              if (state.channel) state.channel->close();
               try {
                 const ConnectorActivity::Call call(*state.activity);
                 state.connector->shutdown();
@@ -226,7 +230,6 @@ caf::actor spawn_source_driver(caf::actor_system& system,
                 spdlog::warn("event=connector_shutdown_failed error=\"{}\"",
                              connect::error_from_current_exception("shutdown").what());
               }
-              if (state.channel) state.channel->close();
               state.channel.reset();
               return caf::unit;
             },

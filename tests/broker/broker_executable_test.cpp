@@ -239,6 +239,32 @@ BOOST_AUTO_TEST_CASE(executable_announces_readiness_serves_and_stops_on_sigterm)
   BOOST_TEST(std::filesystem::exists(dir.path() / "topics" / "default" / "proc" / "log"));
 }
 
+BOOST_AUTO_TEST_CASE(executable_survives_a_deeply_nested_json_schema) {
+  Process broker({"--listen", "127.0.0.1:0", "--log-level", "warn"});
+  const auto line = broker.read_line(kWait);
+  BOOST_REQUIRE(line.has_value());
+  const std::string prefix = "danube-embedded-broker listening on ";
+  BOOST_REQUIRE_MESSAGE(line->rfind(prefix, 0) == 0, *line);
+  Client client(line->substr(prefix.size()));
+
+  const std::string hostile = nested_json_object(70'000);
+  const auto registered = register_json_schema(client, "hostile", hostile);
+  BOOST_TEST(registered.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  BOOST_TEST(
+      registered.error_message().find("JSON nesting deeper than 128 levels") != std::string::npos,
+      registered.error_message());
+  BOOST_REQUIRE(register_json_schema(client, "orders", R"({"type":"object"})").ok());
+  BOOST_TEST(check_json_schema(client, "orders", hostile).error_code() ==
+             grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Still serving; and it exits cleanly, not from a signal of its own.
+  danube_schema::CheckCompatibilityResponse compatible;
+  BOOST_REQUIRE(check_json_schema(client, "orders", R"({"type":"object"})", &compatible).ok());
+  BOOST_TEST(compatible.is_compatible());
+  broker.signal(SIGTERM);
+  BOOST_TEST(broker.wait_exit_code() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(executable_stops_on_sigint_too) {
   Process broker({"--listen", "127.0.0.1:0"});
   BOOST_REQUIRE(broker.read_line(kWait).has_value());

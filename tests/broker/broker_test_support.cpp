@@ -292,6 +292,42 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+std::string nested_json_object(std::size_t levels) {
+  std::string text;
+  text.reserve(levels * 6);
+  for (std::size_t i = 1; i < levels; ++i)
+    text += "{\"a\":";
+  text += "{}";
+  text.append(levels - 1, '}');
+  return text;
+}
+
+grpc::Status register_json_schema(const Client& client, const std::string& subject,
+                                  const std::string& definition,
+                                  danube_schema::RegisterSchemaResponse* response) {
+  danube_schema::RegisterSchemaRequest request;
+  request.set_subject(subject);
+  request.set_schema_type("json_schema");
+  request.set_schema_definition(definition);
+  danube_schema::RegisterSchemaResponse ignored;
+  grpc::ClientContext context;
+  client.prepare(context);
+  return client.schemas->RegisterSchema(&context, request, response ? response : &ignored);
+}
+
+grpc::Status check_json_schema(const Client& client, const std::string& subject,
+                               const std::string& definition,
+                               danube_schema::CheckCompatibilityResponse* response) {
+  danube_schema::CheckCompatibilityRequest request;
+  request.set_subject(subject);
+  request.set_schema_type("json_schema");
+  request.set_new_schema_definition(definition);
+  danube_schema::CheckCompatibilityResponse ignored;
+  grpc::ClientContext context;
+  client.prepare(context);
+  return client.schemas->CheckCompatibility(&context, request, response ? response : &ignored);
+}
+
 std::string sha256_hex(const std::string& bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;

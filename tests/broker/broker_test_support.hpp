@@ -142,6 +142,18 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// A JSON object nested `levels` deep, {"a":{"a":...{}...}}: six bytes a level, so 70 000 levels
+// are about 420 KB, well within gRPC's 4 MB message limit.
+std::string nested_json_object(std::size_t levels);
+
+// RegisterSchema and CheckCompatibility of a json_schema definition, each with a fresh context.
+grpc::Status register_json_schema(const Client& client, const std::string& subject,
+                                  const std::string& definition,
+                                  danube_schema::RegisterSchemaResponse* response = nullptr);
+grpc::Status check_json_schema(const Client& client, const std::string& subject,
+                               const std::string& definition,
+                               danube_schema::CheckCompatibilityResponse* response = nullptr);
+
 // JWTs and certificates come from tests/support/credentials.hpp.
 using danube::test::base64url;
 using danube::test::make_jwt;

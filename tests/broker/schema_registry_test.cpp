@@ -92,6 +92,51 @@ BOOST_AUTO_TEST_CASE(bad_input_is_invalid_argument) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(deeply_nested_json_schema_is_invalid_argument_and_the_broker_serves_on) {
+  RunningBroker fixture;
+  Client client(fixture.broker.address());
+  const std::string hostile = nested_json_object(70'000);
+  BOOST_TEST(hostile.size() > 400'000U);
+  const std::string limit = "JSON nesting deeper than 128 levels";
+
+  const auto registered = register_json_schema(client, "hostile", hostile);
+  BOOST_TEST(registered.error_code() == StatusCode::INVALID_ARGUMENT);
+  BOOST_TEST(registered.error_message().find(limit) != std::string::npos,
+             registered.error_message());
+
+  // CheckCompatibility parses the candidate before it looks the subject up.
+  BOOST_REQUIRE(register_json_schema(client, "orders", kV1).ok());
+  for (const std::string subject : {"orders", "absent"}) {
+    const auto checked = check_json_schema(client, subject, hostile);
+    BOOST_TEST(checked.error_code() == StatusCode::INVALID_ARGUMENT, subject);
+    BOOST_TEST(checked.error_message().find(limit) != std::string::npos, checked.error_message());
+  }
+
+  // Still serving, and nothing of the hostile schema was stored.
+  danube_schema::RegisterSchemaResponse next;
+  BOOST_REQUIRE(register_json_schema(client, "orders", kV2, &next).ok());
+  BOOST_TEST(next.version() == 2U);
+  danube_schema::GetLatestSchemaRequest latest;
+  latest.set_subject("hostile");
+  danube_schema::GetSchemaResponse found;
+  BOOST_TEST(call(client, &danube_schema::SchemaRegistry::Stub::GetLatestSchema, latest, &found)
+                 .error_code() == StatusCode::NOT_FOUND);
+}
+
+BOOST_AUTO_TEST_CASE(json_schema_nesting_limit_is_128_levels) {
+  RunningBroker fixture;
+  Client client(fixture.broker.address());
+  BOOST_TEST(register_json_schema(client, "deep", nested_json_object(128)).ok());
+  BOOST_TEST(register_json_schema(client, "deeper", nested_json_object(129)).error_code() ==
+             StatusCode::INVALID_ARGUMENT);
+  // Brackets inside strings are not nesting.
+  const std::string bracey = R"({"description":")" + std::string(1000, '[') + R"("})";
+  BOOST_TEST(register_json_schema(client, "bracey", bracey).ok());
+  danube_schema::CheckCompatibilityResponse compatible;
+  BOOST_REQUIRE(check_json_schema(client, "deep", nested_json_object(128), &compatible).ok());
+  BOOST_TEST(compatible.is_compatible());
+}
+
 BOOST_AUTO_TEST_CASE(get_by_id_version_latest_and_list_versions) {
   RunningBroker fixture;
   Client client(fixture.broker.address());
@@ -292,6 +337,11 @@ BOOST_AUTO_TEST_CASE(topic_schema_configuration_is_stored_and_enforced) {
   BOOST_TEST(client.send(message).ok());
   message.set_payload("not json");
   BOOST_TEST(client.send(message).error_code() == StatusCode::PERMISSION_DENIED);
+  // A payload nested past the JSON limit is refused before it is parsed.
+  message.set_payload(std::string(100'000, '[') + std::string(100'000, ']'));
+  const auto deep = client.send(message);
+  BOOST_TEST(deep.error_code() == StatusCode::PERMISSION_DENIED);
+  BOOST_TEST(deep.error_message().find("nesting deeper than 128") != std::string::npos);
 
   danube_schema::UpdateTopicValidationPolicyRequest update;
   update.set_topic_name("/default/events");

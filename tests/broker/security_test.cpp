@@ -131,6 +131,10 @@ BOOST_AUTO_TEST_CASE(bad_tokens_are_unauthenticated_with_a_reason) {
   BOOST_TEST(reason_for(make_jwt(kSecret, valid_claims(), R"({"alg":"HS512"})")).find("HS256") !=
              std::string::npos);
   BOOST_TEST(reason_for("not-a-jwt").find("malformed") != std::string::npos);
+  // A header nested past the JSON limit is refused unparsed.
+  BOOST_TEST(reason_for(make_jwt(kSecret, valid_claims(),
+                                 std::string(200, '[') + std::string(200, ']')))
+                 .find("malformed") != std::string::npos);
   BOOST_TEST(reason_for("a.b.c").find("malformed") != std::string::npos);
   // Tampered claims keep the old signature: rejected.
   const auto good = make_jwt(kSecret, valid_claims());

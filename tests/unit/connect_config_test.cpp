@@ -339,6 +339,9 @@ BOOST_AUTO_TEST_CASE(bad_override_values_name_the_variable) {
                       "environment"));
   BOOST_TEST(contains(load_error(kHeader, {{"DANUBE_CONNECT__A__B__C", "1"}}),
                       "DANUBE_CONNECT__A__B__C: expected DANUBE_CONNECT__<SECTION>__<KEY>"));
+  // Found by fuzz_toml_config: a ']' in the section part escaped as std::out_of_range.
+  BOOST_TEST(contains(load_error(kHeader, {{"DANUBE_CONNECT__MQTT]__PORT", "1"}}),
+                      "DANUBE_CONNECT__MQTT]__PORT: [mqtt]] port: unknown section [mqtt]]"));
 }
 
 BOOST_AUTO_TEST_CASE(connector_sections_take_typed_overrides) {

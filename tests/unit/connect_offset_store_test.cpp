@@ -99,6 +99,7 @@ BOOST_AUTO_TEST_CASE(corrupted_files_are_named_in_the_error) {
       {R"({"format":1,"offsets":[{"partition":"p","value":1,"metadata":3}]})",
        "offsets[0].metadata must be a string"},
       {"", "not valid JSON"},
+      {std::string(10'000, '[') + std::string(10'000, ']'), "nesting deeper than 128"},
   };
   for (const auto& [contents, problem] : cases) {
     const auto file = dir.write("broken.offsets.json", contents);

@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "danube/common/json_nesting.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/serialization.hpp"
 
@@ -58,9 +59,18 @@ struct Schema::Impl {
 
 namespace {
 
-// Nesting beyond this is refused: it bounds the stack used by parsing, encoding and decoding
-// (a recursive schema can otherwise recurse without consuming input).
-constexpr int kMaxDepth = 200;
+std::string nesting_error() {
+  return "nesting deeper than " + std::to_string(kMaxNestingDepth) + " levels";
+}
+
+// Steps (encode calls) that trial encodes of union branches may waste before an encode gives
+// up: a base, plus some per value node once the base is spent. Trying each branch in turn
+// costs time exponential in the nesting of unions whose branches accept the same JSON (a map
+// and a record both take an object), and the values tried include schema defaults, which come
+// from the registry, and source payloads. Real values waste a few steps per union, so the
+// limit keeps the work of an encode linear in the size of its value.
+constexpr std::size_t kBaseWastedSteps = 10'000;
+constexpr std::size_t kWastedStepsPerNode = 4;
 
 std::string_view type_name(Type type) {
   switch (type) {
@@ -134,7 +144,7 @@ class SchemaParser {
   explicit SchemaParser(Schema::Impl& impl) : impl_(impl) {}
 
   const Node* parse(const json& value, const std::string& enclosing_namespace, int depth) {
-    if (depth > kMaxDepth) schema_error("nested too deeply");
+    if (depth > kMaxNestingDepth) schema_error(nesting_error());
     if (value.is_string()) return resolve(value.get<std::string>(), enclosing_namespace);
     if (value.is_array()) return parse_union(value, enclosing_namespace, depth);
     if (!value.is_object()) schema_error("a type must be a string, an object or an array");
@@ -325,6 +335,9 @@ struct Path {
   const Path* parent = nullptr;
   std::string_view field;
   std::size_t index = std::string::npos;
+  // Marks where a union branch is tried: errors below it are caught and dropped, so rendering
+  // them (most of the cost of a failed try when paths are deep) is skipped.
+  bool trial = false;
 
   std::string render() const {
     std::string text = parent ? parent->render() : "$";
@@ -332,11 +345,58 @@ struct Path {
     if (index != std::string::npos) text += "[" + std::to_string(index) + "]";
     return text;
   }
+
+  bool in_trial() const {
+    for (const Path* at = this; at != nullptr; at = at->parent) {
+      if (at->trial) return true;
+    }
+    return false;
+  }
 };
 
 [[noreturn]] void encode_error(const Path& path, const std::string& problem) {
+  if (path.in_trial()) throw ConnectorError::serialization(problem);
   throw ConnectorError::serialization("avro encode " + path.render() + ": " + problem);
 }
+
+// The number of values in `root`, nested ones included, counted without recursion (a value
+// may nest deeper than the encoder goes).
+std::size_t count_nodes(const json& root) {
+  std::size_t count = 0;
+  std::vector<const json*> pending{&root};
+  while (!pending.empty()) {
+    const json* value = pending.back();
+    pending.pop_back();
+    ++count;
+    if (value->is_structured()) {
+      for (const auto& child : *value)
+        pending.push_back(&child);
+    }
+  }
+  return count;
+}
+
+// Work done by one top-level encode, for the union budget (kBaseWastedSteps).
+struct EncodeBudget {
+  explicit EncodeBudget(const json& encoded) : value(&encoded) {}
+  explicit EncodeBudget(std::size_t fixed_limit) : limit(fixed_limit) {}
+
+  std::size_t steps = 0;
+  std::size_t wasted = 0;
+  // The value encoded, to size the limit once the base is spent; or null with a fixed limit.
+  const json* value = nullptr;
+  std::size_t limit = 0;
+  // Set once the budget is spent: enclosing unions must not try further branches then.
+  bool exhausted = false;
+
+  // Adds failed steps; false once they exceed the limit.
+  bool waste(std::size_t failed_steps) {
+    wasted += failed_steps;
+    if (wasted <= kBaseWastedSteps) return true;
+    if (limit == 0) limit = kBaseWastedSteps + kWastedStepsPerNode * count_nodes(*value);
+    return wasted <= limit;
+  }
+};
 
 std::string describe_json(const json& value) {
   switch (value.type()) {
@@ -394,7 +454,8 @@ std::string latin1_text(std::string_view bytes) {
   return out;
 }
 
-void encode(const Node& node, const json& value, std::string& out, const Path& path, int depth);
+void encode(const Node& node, const json& value, std::string& out, const Path& path, int depth,
+            EncodeBudget& budget);
 
 // A shallow check: could `value` be an instance of `node`? Lets a union pick its branch
 // without trying (and failing) to encode the others.
@@ -430,7 +491,7 @@ bool could_accept(const Node& node, const json& value) {
 }
 
 void encode_union(const Node& node, const json& value, std::string& out, const Path& path,
-                  int depth) {
+                  int depth, EncodeBudget& budget) {
   // The Avro JSON form {"type name": value} selects the branch explicitly.
   if (value.is_object() && value.size() == 1) {
     const auto& key = value.begin().key();
@@ -440,7 +501,7 @@ void encode_union(const Node& node, const json& value, std::string& out, const P
       const auto short_name = name.substr(name.rfind('.') + 1);
       if (key == name || key == short_name) {
         write_long(out, static_cast<std::int64_t>(i));
-        encode(branch, value.begin().value(), out, path, depth + 1);
+        encode(branch, value.begin().value(), out, path, depth + 1, budget);
         return;
       }
     }
@@ -450,9 +511,21 @@ void encode_union(const Node& node, const json& value, std::string& out, const P
     // Encode into a scratch buffer: a branch may still fail deeper (a record's fields), and
     // then the next candidate is tried.
     std::string attempt;
+    const std::size_t steps_before = budget.steps;
+    const std::size_t wasted_before = budget.wasted;
     try {
-      encode(*node.branches[i], value, attempt, path, depth + 1);
+      encode(*node.branches[i], value, attempt, Path{&path, {}, std::string::npos, true}, depth + 1,
+             budget);
     } catch (const ConnectorError&) {
+      if (budget.exhausted) throw;
+      // Steps of inner unions' failed branches are already counted.
+      if (!budget.waste(budget.steps - steps_before - (budget.wasted - wasted_before))) {
+        budget.exhausted = true;
+        // Rendered even in a trial: this error ends the whole encode.
+        throw ConnectorError::serialization(
+            "avro encode " + path.render() + ": no union branch matched within " +
+            std::to_string(budget.limit) + " steps of trial encoding");
+      }
       continue;
     }
     write_long(out, static_cast<std::int64_t>(i));
@@ -465,8 +538,10 @@ void encode_union(const Node& node, const json& value, std::string& out, const P
   encode_error(path, "no branch of the union [" + names + "] accepts a " + describe_json(value));
 }
 
-void encode(const Node& node, const json& value, std::string& out, const Path& path, int depth) {
-  if (depth > kMaxDepth) encode_error(path, "nested too deeply");
+void encode(const Node& node, const json& value, std::string& out, const Path& path, int depth,
+            EncodeBudget& budget) {
+  if (depth > kMaxNestingDepth) encode_error(path, nesting_error());
+  ++budget.steps;
   const auto expect = [&](bool ok, std::string_view expected) {
     if (!ok)
       encode_error(path, "expected " + std::string(expected) + ", got " + describe_json(value));
@@ -529,21 +604,24 @@ void encode(const Node& node, const json& value, std::string& out, const Path& p
         const auto it = value.find(field.name);
         if (it != value.end()) {
           ++present;
-          encode(*field.type, *it, out, field_path, depth + 1);
+          encode(*field.type, *it, out, field_path, depth + 1, budget);
         } else if (field.default_value) {
           // A union's default belongs to its first branch.
           if (field.type->type == Type::union_type) {
             write_long(out, 0);
-            encode(*field.type->branches.front(), *field.default_value, out, field_path, depth + 1);
+            encode(*field.type->branches.front(), *field.default_value, out, field_path, depth + 1,
+                   budget);
           } else {
-            encode(*field.type, *field.default_value, out, field_path, depth + 1);
+            encode(*field.type, *field.default_value, out, field_path, depth + 1, budget);
           }
         } else {
           encode_error(field_path, "missing field (no default)");
         }
       }
       if (present != value.size()) {
-        for (const auto& [key, field_value] : value.items()) {
+        for (const auto& item : value.items()) {
+          // Not a structured binding: clang 14 (the fuzz preset) cannot capture one.
+          const std::string& key = item.key();
           const bool known = std::any_of(node.fields.begin(), node.fields.end(),
                                          [&](const Node::Field& f) { return f.name == key; });
           if (!known)
@@ -567,7 +645,7 @@ void encode(const Node& node, const json& value, std::string& out, const Path& p
       if (!value.empty()) {
         write_long(out, static_cast<std::int64_t>(value.size()));
         for (std::size_t i = 0; i < value.size(); ++i) {
-          encode(*node.items, value[i], out, Path{&path, {}, i}, depth + 1);
+          encode(*node.items, value[i], out, Path{&path, {}, i}, depth + 1, budget);
         }
       }
       write_long(out, 0);
@@ -580,14 +658,14 @@ void encode(const Node& node, const json& value, std::string& out, const Path& p
         for (const auto& [key, item] : value.items()) {
           write_long(out, static_cast<std::int64_t>(key.size()));
           out += key;
-          encode(*node.items, item, out, Path{&path, key}, depth + 1);
+          encode(*node.items, item, out, Path{&path, key}, depth + 1, budget);
         }
       }
       write_long(out, 0);
       return;
     }
     case Type::union_type:
-      encode_union(node, value, out, path, depth);
+      encode_union(node, value, out, path, depth, budget);
       return;
     case Type::fixed: {
       expect(value.is_string(), "fixed " + node.full_name + " (a string)");
@@ -678,7 +756,7 @@ void read_blocks(Reader& in, ItemFn&& item) {
 }
 
 json decode(const Node& node, Reader& in, int depth) {
-  if (depth > kMaxDepth) in.fail("nested too deeply");
+  if (depth > kMaxNestingDepth) in.fail(nesting_error());
   switch (node.type) {
     case Type::null_type:
       return nullptr;
@@ -751,6 +829,8 @@ json decode(const Node& node, Reader& in, int depth) {
 }  // namespace
 
 Schema Schema::parse(std::string_view schema_json) {
+  // Before parsing: a deeper document would overflow the stack when a default is copied.
+  if (json_nesting_exceeds_limit(schema_json)) schema_error(json_nesting_error());
   json document;
   try {
     document = json::parse(schema_json.begin(), schema_json.end());
@@ -760,7 +840,10 @@ Schema Schema::parse(std::string_view schema_json) {
   auto impl = std::make_shared<Impl>();
   SchemaParser parser(*impl);
   impl->root = parser.parse(document, "", 0);
-  // Defaults must fit their field's type (for a union, its first branch).
+  // Defaults must fit their field's type (for a union, its first branch). One budget for all
+  // of them, without the per-node part: a schema can have many fields whose defaults each waste
+  // almost a budget, and real defaults are small.
+  EncodeBudget budget(kBaseWastedSteps);
   for (const auto& node : impl->nodes) {
     for (const auto& field : node->fields) {
       if (!field.default_value) continue;
@@ -768,10 +851,11 @@ Schema Schema::parse(std::string_view schema_json) {
           field.type->type == Type::union_type ? *field.type->branches.front() : *field.type;
       std::string ignored;
       try {
-        avro::encode(target, *field.default_value, ignored, Path{}, 0);
-      } catch (const ConnectorError&) {
+        avro::encode(target, *field.default_value, ignored, Path{}, 0, budget);
+      } catch (const ConnectorError& e) {
         schema_error("record '" + node->full_name + "' field '" + field.name +
-                     "': the default does not match the field's type");
+                     "': the default does not match the field's type" +
+                     (budget.exhausted ? " (" + e.message() + ")" : std::string()));
       }
     }
   }
@@ -780,7 +864,8 @@ Schema Schema::parse(std::string_view schema_json) {
 
 std::string Schema::encode(const nlohmann::json& value) const {
   std::string out;
-  avro::encode(*impl_->root, value, out, Path{}, 0);
+  EncodeBudget budget(value);
+  avro::encode(*impl_->root, value, out, Path{}, 0, budget);
   return out;
 }
 

@@ -36,6 +36,10 @@ struct ConfigSectionAccess {
   static const ConfigDocument* document(const ConfigSection& section);
 };
 
+// toml::parse, after checking the nesting against kMaxTomlNestingDepth. Throws ConfigError
+// located in `document` (its source_name names the text).
+toml::table parse_toml(std::string_view toml_text, const ConfigDocument& document);
+
 // "integer 5", "string \"abc\"", "table", ... for "(got ...)" in messages.
 std::string describe_node(const toml::node& node);
 // "[processing] batch_size", "connector_name", "[[mqtt.routes]][1] from".

@@ -33,12 +33,7 @@ ConnectorConfig parse_connector_config(std::string_view toml_text, const std::st
                                        const std::vector<std::string>& allowed_sections) {
   auto document = std::make_shared<ConfigDocument>();
   document->source_name = source_name;
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(document->location(e.source()), "", std::string(e.description()));
-  }
+  toml::table root = parse_toml(toml_text, *document);
 
   ConnectorConfig config;
   std::vector<std::string> sdk_keys;

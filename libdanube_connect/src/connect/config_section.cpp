@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "config_document.hpp"
 #include "danube/connect/config_error.hpp"
@@ -14,6 +15,153 @@ namespace danube::connect {
 std::string ConfigDocument::location(const toml::source_region& region) const {
   if (region.begin.line == 0) return source_name;
   return source_name + ":" + std::to_string(region.begin.line);
+}
+
+namespace {
+
+// The line (from 1) where the nesting of `text` first exceeds kMaxTomlNestingDepth, or 0.
+//
+// A scan, not a parse: it counts levels as kMaxTomlNestingDepth describes, skips strings and
+// comments as TOML does, and validates nothing else. It never counts less than toml++ nests:
+// every '.' outside strings counts (so a float adds one to the rest of its value), and a line
+// starts from the depth of its table only once all its arrays and inline tables are closed.
+std::size_t line_nested_too_deep(std::string_view text) {
+  enum class Quote { none, basic, literal, multiline_basic, multiline_literal };
+  const auto run_of = [text](std::size_t at, char quote) {
+    std::size_t length = 0;
+    while (at + length < text.size() && text[at + length] == quote)
+      ++length;
+    return length;
+  };
+  const auto escapes_next = [text](std::size_t at) {
+    // A backslash before a newline continues a multi-line string; the newline still counts.
+    return text[at] == '\\' && at + 1 < text.size() && text[at + 1] != '\n';
+  };
+  Quote quote = Quote::none;
+  bool comment = false;
+  bool line_start = true;         // nothing but whitespace yet on this line, no bracket open
+  bool header = false;            // inside a [table] or [[array]] header
+  std::size_t table_depth = 0;    // levels of the table the last header named
+  std::size_t depth = 0;          // levels at this point
+  std::vector<std::size_t> open;  // `depth` before each open array and inline table
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      comment = false;
+      // Single-line strings cannot span lines; ending them keeps a stray quote local.
+      if (quote == Quote::basic || quote == Quote::literal) quote = Quote::none;
+      if (quote == Quote::none && open.empty()) {
+        header = false;
+        depth = table_depth;
+        line_start = true;
+      }
+      continue;
+    }
+    if (comment) continue;
+    switch (quote) {
+      case Quote::basic:
+        if (escapes_next(i)) {
+          ++i;
+        } else if (c == '"') {
+          quote = Quote::none;
+        }
+        continue;
+      case Quote::literal:
+        if (c == '\'') quote = Quote::none;
+        continue;
+      case Quote::multiline_basic:
+      case Quote::multiline_literal: {
+        const char closing = quote == Quote::multiline_basic ? '"' : '\'';
+        if (quote == Quote::multiline_basic && escapes_next(i)) {
+          ++i;
+        } else if (c == closing) {
+          // Up to two quotes before the closing three belong to the string.
+          const std::size_t run = run_of(i, closing);
+          if (run >= 3) quote = Quote::none;
+          i += run - 1;
+        }
+        continue;
+      }
+      case Quote::none:
+        break;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') continue;
+    const bool first_on_line = line_start;
+    line_start = false;
+    switch (c) {
+      case '#':
+        comment = true;
+        break;
+      case '"':
+      case '\'':
+        if (run_of(i, c) >= 3) {
+          quote = c == '"' ? Quote::multiline_basic : Quote::multiline_literal;
+          i += 2;
+        } else {
+          quote = c == '"' ? Quote::basic : Quote::literal;
+        }
+        break;
+      case '[':
+        if (first_on_line) {
+          header = true;
+          if (i + 1 < text.size() && text[i + 1] == '[') ++i;
+          table_depth = 2;
+          depth = table_depth;
+        } else if (!header) {
+          open.push_back(depth);
+          ++depth;
+        }
+        break;
+      case '{':
+        if (!header) {
+          open.push_back(depth);
+          ++depth;
+        }
+        break;
+      case ']':
+      case '}':
+        if (header) {
+          header = false;
+          if (c == ']' && i + 1 < text.size() && text[i + 1] == ']') ++i;
+        } else if (!open.empty()) {
+          depth = open.back();
+          open.pop_back();
+        }
+        break;
+      case ',':
+        if (!open.empty()) depth = open.back() + 1;
+        break;
+      case '.':
+        if (header) {
+          table_depth += 2;
+          depth = table_depth;
+        } else {
+          ++depth;
+        }
+        break;
+      default:
+        break;
+    }
+    if (depth > kMaxTomlNestingDepth) return line;
+  }
+  return 0;
+}
+
+}  // namespace
+
+toml::table parse_toml(std::string_view toml_text, const ConfigDocument& document) {
+  if (const std::size_t line = line_nested_too_deep(toml_text)) {
+    throw ConfigError(
+        document.source_name + ":" + std::to_string(line), "",
+        "TOML nesting deeper than " + std::to_string(kMaxTomlNestingDepth) + " levels");
+  }
+  try {
+    return toml::parse(toml_text, document.source_name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(document.location(e.source()), "", std::string(e.description()));
+  }
 }
 
 std::string quote_excerpt(std::string_view text) {
@@ -66,9 +214,10 @@ std::string describe_node(const toml::node& node) {
 std::string display_key(std::string_view section_path, std::string_view key) {
   if (section_path.empty()) return std::string(key);
   std::string section(section_path);
-  // "mqtt.routes[1]" is shown as "[[mqtt.routes]][1]".
-  if (!section.empty() && section.back() == ']') {
-    const auto open = section.rfind('[');
+  // "mqtt.routes[1]" is shown as "[[mqtt.routes]][1]". A ']' without '[' comes from an
+  // environment variable (DANUBE_CONNECT__MQTT]__PORT) and is shown as given.
+  const auto open = section.rfind('[');
+  if (section.back() == ']' && open != std::string::npos) {
     const std::string base = section.substr(0, open);
     const std::string index = section.substr(open);
     return "[[" + base + "]]" + index + (key.empty() ? "" : " " + std::string(key));
@@ -111,12 +260,7 @@ const ConfigDocument* ConfigSectionAccess::document(const ConfigSection& section
 ConfigSection ConfigSection::parse(std::string_view toml_text, std::string source_name) {
   auto document = std::make_shared<ConfigDocument>();
   document->source_name = std::move(source_name);
-  try {
-    document->root =
-        std::make_shared<const toml::table>(toml::parse(toml_text, document->source_name));
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(document->location(e.source()), "", std::string(e.description()));
-  }
+  document->root = std::make_shared<const toml::table>(parse_toml(toml_text, *document));
   return ConfigSectionAccess::root(std::move(document));
 }
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "danube/common/json_nesting.hpp"
 #include "danube/connect/error.hpp"
 
 namespace danube::connect {
@@ -75,6 +76,7 @@ std::vector<Offset> FileOffsetStore::load() const {
   if (!in) io_failure(file_, "cannot open");
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 
+  if (json_nesting_exceeds_limit(text)) corrupted(file_, json_nesting_error());
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(text);

@@ -4,14 +4,17 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "danube/connect/error.hpp"
 
@@ -73,6 +76,120 @@ void route_protobuf_logs_to_spdlog() {
   });
 }
 
+std::string nesting_error() {
+  return "nesting deeper than " + std::to_string(kMaxNestingDepth) + " levels";
+}
+
+// The line (from 1) where braces, brackets and angle brackets first nest deeper than
+// kMaxNestingDepth, or 0. libprotoc's parser recurses once per nested block and per level of
+// an aggregate option value ({a: {b: ...}}) with no limit of its own, and it recovers from
+// syntax errors and parses on, so this counts over the whole text. Strings and comments are
+// skipped as its tokenizer skips them; anything else only ever adds to the count.
+int line_nested_too_deep(std::string_view text) {
+  int line = 1;
+  int depth = 0;
+  const std::size_t size = text.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = text[i];
+    const char next = i + 1 < size ? text[i + 1] : '\0';
+    if (c == '\n') {
+      ++line;
+    } else if (c == '/' && next == '/') {
+      while (i + 1 < size && text[i + 1] != '\n')
+        ++i;
+    } else if (c == '/' && next == '*') {
+      for (i += 2; i < size && !(text[i] == '*' && i + 1 < size && text[i + 1] == '/'); ++i) {
+        if (text[i] == '\n') ++line;
+      }
+      ++i;  // the closing slash
+    } else if (c == '"' || c == '\'') {
+      // A string ends at its quote or, unterminated, before the end of its line.
+      while (i + 1 < size && text[i + 1] != c && text[i + 1] != '\n') {
+        if (text[i + 1] == '\\' && i + 2 < size && text[i + 2] != '\n') ++i;
+        ++i;
+      }
+      if (i + 1 < size && text[i + 1] == c) ++i;
+    } else if (c == '{' || c == '[' || c == '<') {
+      if (++depth > kMaxNestingDepth) return line;
+    } else if ((c == '}' || c == ']' || c == '>') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
+// Whether `bytes` nest messages and groups deeper than kMaxNestingDepth: a walk of the wire
+// format along `root`'s message fields, with an explicit stack. Only run on a payload protobuf
+// refused, to say why; malformed parts end the walk with false.
+bool nests_too_deep(const gp::Descriptor& root, std::string_view bytes) {
+  struct Level {
+    const gp::Descriptor* type;  // null inside an unknown group
+    std::size_t end;             // SIZE_MAX for a group, which ends at its end-group tag
+  };
+  std::vector<Level> open{{&root, bytes.size()}};
+  std::size_t at = 0;
+  const auto read_varint = [&](std::uint64_t& value) {
+    value = 0;
+    for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+      const auto byte = static_cast<std::uint8_t>(bytes[at++]);
+      value |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  const auto skip = [&](std::uint64_t length) {
+    if (length > bytes.size() - at) return false;
+    at += static_cast<std::size_t>(length);
+    return true;
+  };
+  while (!open.empty()) {
+    if (at == open.back().end) {
+      open.pop_back();
+      continue;
+    }
+    std::uint64_t tag = 0;
+    if (at > open.back().end || !read_varint(tag)) return false;
+    const auto* field = open.back().type == nullptr
+                            ? nullptr
+                            : open.back().type->FindFieldByNumber(static_cast<int>(tag >> 3));
+    std::uint64_t value = 0;
+    switch (tag & 7) {
+      case 0:
+        if (!read_varint(value)) return false;
+        break;
+      case 1:
+        if (!skip(8)) return false;
+        break;
+      case 5:
+        if (!skip(4)) return false;
+        break;
+      case 2:
+        if (!read_varint(value) || value > bytes.size() - at) return false;
+        if (field != nullptr && field->type() == gp::FieldDescriptor::TYPE_MESSAGE) {
+          open.push_back({field->message_type(), at + static_cast<std::size_t>(value)});
+        } else {
+          at += static_cast<std::size_t>(value);
+        }
+        break;
+      case 3:
+        open.push_back({field != nullptr && field->type() == gp::FieldDescriptor::TYPE_GROUP
+                            ? field->message_type()
+                            : nullptr,
+                        SIZE_MAX});
+        break;
+      case 4:
+        if (open.back().end != SIZE_MAX) return false;
+        open.pop_back();
+        break;
+      default:
+        return false;
+    }
+    // The root message is not nested: decoding allows kMaxNestingDepth levels below it.
+    if (open.size() > static_cast<std::size_t>(kMaxNestingDepth) + 1) return true;
+  }
+  return false;
+}
+
 // True when the first token is `syntax`. Files without it are proto2; we say so explicitly
 // because the parser would otherwise log a warning to stderr for each such schema.
 bool declares_syntax(std::string_view proto_text) {
@@ -87,6 +204,9 @@ bool declares_syntax(std::string_view proto_text) {
 Schema Schema::parse(std::string_view proto_text, std::string_view message_type) {
   if (proto_text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
     schema_error("definition too large");
+  }
+  if (const int line = line_nested_too_deep(proto_text)) {
+    schema_error("line " + std::to_string(line) + ": " + nesting_error());
   }
   route_protobuf_logs_to_spdlog();
   Errors errors;
@@ -162,10 +282,16 @@ nlohmann::json Schema::decode(std::string_view bytes) const {
   }
   std::unique_ptr<gp::Message> message(impl_->prototype->New());
   // ParsePartial + our own check: the plain Parse logs missing required fields to stderr.
-  if (!message->ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw ConnectorError::invalid_data("protobuf decode " + impl_->message_type +
-                                       ": malformed payload (" + std::to_string(bytes.size()) +
-                                       " bytes)");
+  // Nested messages and groups are limited explicitly rather than by protobuf's process-wide
+  // default, which anyone may change.
+  gp::io::CodedInputStream input(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                 static_cast<int>(bytes.size()));
+  input.SetRecursionLimit(kMaxNestingDepth);
+  if (!message->MergePartialFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
+    throw ConnectorError::invalid_data(
+        "protobuf decode " + impl_->message_type + ": malformed payload (" +
+        std::to_string(bytes.size()) + " bytes" +
+        (nests_too_deep(*impl_->descriptor, bytes) ? "; " + nesting_error() : "") + ")");
   }
   if (!message->IsInitialized()) {
     throw ConnectorError::invalid_data(
@@ -181,6 +307,8 @@ nlohmann::json Schema::decode(std::string_view bytes) const {
     throw ConnectorError::invalid_data("protobuf decode " + impl_->message_type + ": " +
                                        std::string(status.message()));
   }
+  // No JSON nesting check here: the text nests at most twice as deep as the message (a
+  // repeated message field is an array of objects), which the recursion limit bounds.
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "danube/common/json_nesting.hpp"
 #include "danube/connect/avro.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/protobuf_schema.hpp"
@@ -30,6 +31,9 @@ std::shared_ptr<const SchemaCodec> SchemaCodec::create(SchemaType type, std::str
   if (type == SchemaType::json_schema && !definition.empty()) {
     // The definition must at least be JSON; validating payloads against it is left to the
     // broker's schema validation policy.
+    if (json_nesting_exceeds_limit(definition)) {
+      throw ConnectorError::configuration("json schema: " + json_nesting_error());
+    }
     try {
       const auto parsed = nlohmann::json::parse(definition.begin(), definition.end());
       (void)parsed;

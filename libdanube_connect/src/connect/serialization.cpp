@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "danube/common/json_nesting.hpp"
 #include "danube/connect/error.hpp"
 
 namespace danube::connect::serialization {
@@ -55,6 +56,9 @@ std::string json_to_pretty_string(const nlohmann::json& value) {
 }
 
 nlohmann::json json_from_bytes(std::string_view bytes) {
+  if (json_nesting_exceeds_limit(bytes)) {
+    throw ConnectorError::invalid_data("payload is not valid JSON: " + json_nesting_error());
+  }
   try {
     return nlohmann::json::parse(bytes.begin(), bytes.end());
   } catch (const nlohmann::json::exception& e) {
@@ -130,6 +134,10 @@ std::string number_to_bytes(std::uint64_t value) {
 
 double number_from_bytes(std::string_view bytes) {
   const std::string_view text = trim(bytes);
+  // A number has no brackets; without this a deep array would be built only to be rejected.
+  if (json_nesting_exceeds_limit(text)) {
+    throw ConnectorError::invalid_data("payload is not a number: '" + excerpt(bytes) + "'");
+  }
   nlohmann::json value;
   try {
     value = nlohmann::json::parse(text.begin(), text.end());

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "danube/common/json_nesting.hpp"
 #include "danube/common/topic_name.hpp"
 #include "storage_files.hpp"
 
@@ -343,6 +344,8 @@ std::string BrokerCore::schema_violation(const TopicSchemaConfig& config,
            config.subject + "'";
   }
   if (config.payload_validation && described->latest_type == "json_schema") {
+    // A deeply nested payload costs memory even where nothing recurses: refuse it unread.
+    if (json_nesting_exceeds_limit(message.payload())) return "the payload has " + json_nesting_error();
     if (nlohmann::json::parse(message.payload(), nullptr, false).is_discarded()) {
       return "the payload is not valid JSON";
     }
@@ -457,7 +460,9 @@ Status BrokerCore::find_acked_subscription(const std::string& topic_name,
                                            std::shared_ptr<Subscription>* subscription) const {
   *topic = find_topic(topic_name);
   if (!*topic) {
-    return Status(StatusCode::INTERNAL,
+    // Danube answers INTERNAL here (protocol.md 2.7); NOT_FOUND is what every other rpc of ours
+    // answers for an unknown topic, and it tells a client that retrying cannot help.
+    return Status(StatusCode::NOT_FOUND,
                   "topic '" + topic_name + "' not found for " + std::string(verb));
   }
   *subscription = (*topic)->find_subscription(subscription_name);

@@ -100,8 +100,8 @@ class BrokerCore {
   };
 
   std::shared_ptr<Topic> find_topic(const std::string& name) const;
-  // The topic and subscription an ack or nack names; INTERNAL, as Danube answers, when either
-  // is unknown.
+  // The topic and subscription an ack or nack names: NOT_FOUND for an unknown topic (Danube
+  // answers INTERNAL), INTERNAL, as Danube answers, for an unknown subscription.
   grpc::Status find_acked_subscription(const std::string& topic_name,
                                        const std::string& subscription_name, std::string_view verb,
                                        std::shared_ptr<Topic>* topic,

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "danube/common/json_nesting.hpp"
+
 namespace danube::testkit::internal {
 namespace {
 
@@ -42,7 +44,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 
 std::optional<nlohmann::json> parse_object(std::string_view encoded) {
   const auto decoded = base64url_decode(encoded);
-  if (!decoded) return std::nullopt;
+  if (!decoded || json_nesting_exceeds_limit(*decoded)) return std::nullopt;
   auto parsed = nlohmann::json::parse(*decoded, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
   return parsed;

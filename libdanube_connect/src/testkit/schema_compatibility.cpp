@@ -3,6 +3,8 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "danube/common/json_nesting.hpp"
+
 namespace danube::testkit::internal {
 namespace {
 
@@ -12,9 +14,13 @@ constexpr std::array<std::string_view, 6> kSchemaTypes = {"bytes", "string",    
                                                           "avro",  "json_schema", "protobuf"};
 constexpr std::array<std::string_view, 4> kModes = {"none", "backward", "forward", "full"};
 
+// Null for text that is not JSON, or that nests deeper than kMaxJsonNestingDepth: copying or
+// comparing such a document would overflow the stack, so it is never built.
 json parse_or_null(std::string_view text) {
-  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_discarded() ? json() : parsed;
+  if (json_nesting_exceeds_limit(text)) return json();
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return json();
+  return parsed;
 }
 
 const json& properties_of(const json& schema) {
@@ -79,6 +85,7 @@ bool is_valid_compatibility_mode(std::string_view mode) {
 
 std::string invalid_definition_reason(std::string_view type, std::string_view definition) {
   if (type != "json_schema") return {};
+  if (json_nesting_exceeds_limit(definition)) return json_nesting_error();
   const json parsed = parse_or_null(definition);
   if (!parsed.is_object()) return "a json_schema definition must be a JSON object";
   return {};

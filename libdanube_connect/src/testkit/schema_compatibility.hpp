@@ -12,7 +12,8 @@ bool is_valid_schema_type(std::string_view type);
 bool is_valid_compatibility_mode(std::string_view mode);
 
 // Why `definition` is not a valid schema of `type` (empty: valid). Only json_schema is parsed:
-// it must be a JSON object. Other types are stored as given.
+// it must be a JSON object nested at most kMaxJsonNestingDepth (json_nesting.hpp) deep; the
+// reason then names the limit. Other types are stored as given.
 std::string invalid_definition_reason(std::string_view type, std::string_view definition);
 
 // The problems that make `new_definition` incompatible with `old_definition` under `mode`

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -12,6 +13,14 @@
 namespace danube::connect {
 
 class ConfigDocument;
+
+// The deepest nesting of tables and arrays accepted in TOML configuration (files, and
+// ConfigSection::parse); deeper is a ConfigError naming the limit and the line ("TOML nesting
+// deeper than 128 levels"). Each segment of a dotted key, each array and each inline table is a
+// level; a segment of a [table] or [[array]] header counts two, since it may stand for an array
+// of tables and its last element. toml++ limits nested arrays and inline tables (to 256) but
+// not headers or dotted keys, and `a.a.a...` a few hundred kilobytes long overflows its stack.
+inline constexpr std::size_t kMaxTomlNestingDepth = 128;
 
 // A connector's own configuration table (`[mqtt]`, `[[mqtt.routes]]`), with typed accessors.
 //
@@ -34,7 +43,7 @@ class ConfigSection {
   ConfigSection& operator=(ConfigSection&&) noexcept;
 
   // Parses TOML text as a section, e.g. for tests of a connector's initialize(). Throws
-  // ConfigError on a syntax error.
+  // ConfigError on a syntax error and on nesting deeper than kMaxTomlNestingDepth.
   static ConfigSection parse(std::string_view toml_text, std::string source_name = "inline");
 
   // "mqtt", "mqtt.routes[1]"; empty for the root of a document.

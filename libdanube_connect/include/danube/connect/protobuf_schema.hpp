@@ -15,6 +15,13 @@
 // lowerCamelCase.
 namespace danube::connect::protobuf {
 
+// The deepest nesting accepted: of braces, brackets and angle brackets in .proto text (message
+// blocks, aggregate option values), and of messages and groups in a payload (the recursion
+// limit decoding sets). Deeper is an error naming the limit ("nesting deeper than 64 levels").
+// 64 is as deep as protobuf's JSON conversion goes, which decoding ends with; its parser would
+// accept 100.
+inline constexpr int kMaxNestingDepth = 64;
+
 class Schema {
  public:
   // Compiles `proto_text` (a single self-contained file; imports are not resolved, except the
@@ -27,7 +34,8 @@ class Schema {
 
   // JSON -> wire bytes. Throws ConnectorError(serialization) (unknown field, wrong type).
   std::string encode(const nlohmann::json& value) const;
-  // Wire bytes -> JSON. Throws ConnectorError(invalid_data) for malformed input.
+  // Wire bytes -> JSON. Throws ConnectorError(invalid_data) for malformed input, and for
+  // messages nested deeper than kMaxNestingDepth.
   nlohmann::json decode(std::span<const std::uint8_t> bytes) const;
   nlohmann::json decode(std::string_view bytes) const;
 

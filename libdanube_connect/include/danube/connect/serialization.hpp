@@ -14,7 +14,9 @@ namespace danube::connect::serialization {
 // Compact JSON text.
 std::string json_to_bytes(const nlohmann::json& value);
 std::string json_to_pretty_string(const nlohmann::json& value);
-// Parses JSON text (the whole input; trailing garbage is an error).
+// Parses JSON text (the whole input; trailing garbage is an error). Arrays and objects nested
+// deeper than danube::kMaxJsonNestingDepth (128, danube/common/json_nesting.hpp) are rejected
+// before parsing: such a document would overflow the stack when copied or dumped.
 nlohmann::json json_from_bytes(std::span<const std::uint8_t> bytes);
 nlohmann::json json_from_bytes(std::string_view bytes);
 

@@ -35,7 +35,7 @@ class SimpleSink : public SinkConnector {
                                        : ConfigSection::parse("", "simple_sink defaults");
     settings.reject_unknown_keys({"topic", "subscription", "consumer_name", "subscription_type",
                                   "print_every", "output_file"});
-    subscription_.topic = settings.get_string("topic", "/default/test");
+    subscription_.topic = settings.get_topic("topic", "/default/test");
     subscription_.subscription = settings.get_string("subscription", "simple-sink-sub");
     subscription_.consumer_name = settings.get_string("consumer_name", "simple-sink-consumer");
     const std::string type = settings.get_string("subscription_type", "Exclusive");

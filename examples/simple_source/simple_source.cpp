@@ -33,7 +33,7 @@ class SimpleSource : public SourceConnector {
                                        : ConfigSection::parse("", "simple_source defaults");
     settings.reject_unknown_keys(
         {"topic", "message_count", "batch_size", "interval_ms", "partitions", "keys", "reliable"});
-    topic_ = settings.get_string("topic", "/default/test");
+    topic_ = settings.get_topic("topic", "/default/test");
     message_count_ = static_cast<std::uint64_t>(settings.get_integer("message_count", 100, 0, INT64_MAX));
     batch_size_ = static_cast<std::size_t>(settings.get_integer("batch_size", 5, 1, 100'000));
     interval_ = std::chrono::milliseconds(settings.get_integer("interval_ms", 1000, 0, 3'600'000));

@@ -170,3 +170,19 @@ BOOST_AUTO_TEST_CASE(an_unwritable_output_file_exits_2_naming_the_key) {
   BOOST_TEST(output.find("output_file") != std::string::npos);
   BOOST_TEST(output.find(config.string() + ":") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(an_invalid_topic_in_a_connector_table_exits_2_naming_file_line_and_key) {
+  testkit::EmbeddedBroker broker;
+  broker.start();
+  TempDirectory dir;
+  const auto config = dir.path / "source.toml";
+  write_file(config, common_config(broker.service_url(), "bad-topic-source", dir.path / "state") +
+                         "[simple_source]\ntopic = \"orders\"\n");
+  auto source = start(SIMPLE_SOURCE_PATH, config);
+  const std::string output = read_all(*source);
+  const int status = source->wait(30s);
+  BOOST_TEST_MESSAGE(output);
+  BOOST_TEST(status == runtime::kExitConfigError);
+  BOOST_TEST(output.find(config.string() + ":10: [simple_source] topic: invalid topic name") !=
+             std::string::npos);
+}

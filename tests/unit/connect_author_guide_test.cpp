@@ -18,7 +18,7 @@ class JsonLinesSink : public dc::SinkConnector {
     const auto section = config.section("jsonl");
     section.reject_unknown_keys({"path", "topic", "subscription"});
     path_ = section.require_string("path");
-    topic_ = section.get_string("topic", "/default/events");
+    topic_ = section.get_topic("topic", "/default/events");
     subscription_ = section.get_string("subscription", config.connector_name + "-sub");
     out_.open(path_, std::ios::app);
     if (!out_) section.fail("path", "cannot open " + path_ + " for appending");

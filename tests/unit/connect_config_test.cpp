@@ -725,3 +725,30 @@ BOOST_AUTO_TEST_CASE(sections_parse_for_tests_of_connectors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(a_value_toml_cannot_read_is_reported_with_its_key) {
+  // toml++ reports where an integer overflows, not which key it belongs to.
+  BOOST_TEST(contains(load_error(kHeader + "[processing]\nbatch_size = 99999999999999999999\n"),
+                      "/etc/c.toml:4: [processing] batch_size: "));
+  BOOST_TEST(contains(load_error(kHeader + "[[schemas]]\ntopic = \"/default/x\"\n"
+                                           "version = 1979-05-27T07:32:00Z7\n"),
+                      ":5: [[schemas]][0] version: "));
+  BOOST_TEST(contains(load_error("connector_name = 1_000_000_000_000_000_000_000\n"),
+                      "/etc/c.toml:1: connector_name: "));
+}
+
+BOOST_AUTO_TEST_CASE(topic_accessors_name_file_line_and_key_of_a_bad_topic) {
+  const auto config =
+      load(kHeader + "[mqtt]\ntopic = \"orders\"\ngood = \"/default/orders\"\n", {}, {"mqtt"});
+  const auto mqtt = config.section("mqtt");
+  BOOST_TEST(mqtt.get_topic("good", "/default/x") == "/default/orders");
+  BOOST_TEST(mqtt.get_topic("absent", "/default/x") == "/default/x");
+  try {
+    mqtt.get_topic("topic", "/default/x");
+    BOOST_FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(contains(e.what(),
+                        "config error: /etc/c.toml:4: [mqtt] topic: invalid topic name "
+                        "\"orders\""));
+  }
+}

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <vector>
 
 #include "config_document.hpp"
+#include "danube/common/topic_name.hpp"
 #include "danube/connect/config_error.hpp"
 
 namespace danube::connect {
@@ -149,6 +151,61 @@ std::size_t line_nested_too_deep(std::string_view text) {
   return 0;
 }
 
+std::string_view trim_blanks(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  for (std::size_t start = 0; start <= text.size();) {
+    const auto end = text.find('\n', start);
+    lines.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
+// The key a parse error on `line` (1-based) belongs to, shown as the loader shows keys
+// ("[processing] batch_size"), when the line is a `key = value` line: toml++ names the line
+// of a bad value (an integer that overflows, a malformed date) but not its key. A best effort
+// on the raw text: a line inside a multi-line string may be taken for a key line.
+std::string key_at_line(std::string_view text, std::size_t line) {
+  const auto lines = split_lines(text);
+  if (line == 0 || line > lines.size()) return {};
+  const std::string_view source = trim_blanks(lines[line - 1]);
+  const auto equals = source.find('=');
+  if (equals == std::string_view::npos || source.empty() || source.front() == '[' ||
+      source.front() == '#') {
+    return {};
+  }
+  const std::string key(trim_blanks(source.substr(0, equals)));
+  if (key.empty()) return {};
+  const auto table_name = [](std::string_view header, bool array) -> std::optional<std::string> {
+    const auto close = header.find(array ? "]]" : "]");
+    if (close == std::string_view::npos) return std::nullopt;
+    return std::string(trim_blanks(header.substr(array ? 2 : 1, close - (array ? 2 : 1))));
+  };
+  for (std::size_t i = line - 1; i-- > 0;) {
+    const std::string_view header = trim_blanks(lines[i]);
+    if (header.empty() || header.front() != '[') continue;
+    const bool array = header.starts_with("[[");
+    const auto name = table_name(header, array);
+    if (!name) return key;
+    if (!array) return "[" + *name + "] " + key;
+    // Array elements are shown with their index, as the accessors show them.
+    std::size_t index = 0;
+    for (std::size_t j = 0; j < i; ++j) {
+      const std::string_view other = trim_blanks(lines[j]);
+      if (other.starts_with("[[") && table_name(other, true) == name) ++index;
+    }
+    return "[[" + *name + "]][" + std::to_string(index) + "] " + key;
+  }
+  return key;
+}
+
 }  // namespace
 
 toml::table parse_toml(std::string_view toml_text, const ConfigDocument& document) {
@@ -160,7 +217,8 @@ toml::table parse_toml(std::string_view toml_text, const ConfigDocument& documen
   try {
     return toml::parse(toml_text, document.source_name);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(document.location(e.source()), "", std::string(e.description()));
+    throw ConfigError(document.location(e.source()), key_at_line(toml_text, e.source().begin.line),
+                      std::string(e.description()));
   }
 }
 
@@ -370,6 +428,26 @@ std::string ConfigSection::get_string(std::string_view key, std::string fallback
 std::string ConfigSection::require_string(std::string_view key) const {
   auto value = get_string(key);
   if (!value) fail(key, "missing required key (expected a string)");
+  return std::move(*value);
+}
+
+std::optional<std::string> ConfigSection::get_topic(std::string_view key) const {
+  auto value = get_string(key);
+  std::string why;
+  if (value && !parse_topic_name(*value, &why)) {
+    fail(key, "invalid topic name " + quote_excerpt(*value) + ": " + why);
+  }
+  return value;
+}
+
+std::string ConfigSection::get_topic(std::string_view key, std::string fallback) const {
+  auto value = get_topic(key);
+  return value ? std::move(*value) : std::move(fallback);
+}
+
+std::string ConfigSection::require_topic(std::string_view key) const {
+  auto value = get_topic(key);
+  if (!value) fail(key, "missing required key (expected a topic name)");
   return std::move(*value);
 }
 

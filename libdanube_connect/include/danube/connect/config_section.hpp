@@ -65,6 +65,13 @@ class ConfigSection {
                            std::int64_t max) const;
   std::int64_t require_integer(std::string_view key, std::int64_t min, std::int64_t max) const;
 
+  // A Danube topic name ("/default/orders"; see danube/common/topic_name.hpp), checked here so
+  // that a bad one is reported with its file, line and key, not later by the runtime, which
+  // no longer knows where the name came from.
+  std::optional<std::string> get_topic(std::string_view key) const;
+  std::string get_topic(std::string_view key, std::string fallback) const;
+  std::string require_topic(std::string_view key) const;
+
   std::optional<bool> get_bool(std::string_view key) const;
   bool get_bool(std::string_view key, bool fallback) const;
   bool require_bool(std::string_view key) const;

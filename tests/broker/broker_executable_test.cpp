@@ -142,7 +142,11 @@ BOOST_AUTO_TEST_CASE(parses_every_flag) {
                                                  "--jwt-secret-file",
                                                  secret_file.string(),
                                                  "--log-level",
-                                                 "debug"});
+                                                 "debug",
+                                                 "--dispatch",
+                                                 "danube-0.15",
+                                                 "--cursor-persist-interval-ms=0",
+                                                 "--cluster-like"});
   BOOST_REQUIRE((parsed.action == Action::run));
   const auto& options = parsed.options;
   BOOST_TEST(options.listen_address == "0.0.0.0:7000");
@@ -164,6 +168,9 @@ BOOST_AUTO_TEST_CASE(parses_every_flag) {
   BOOST_TEST(options.tls->key_file.string() == "k.pem");
   BOOST_TEST(*options.jwt_secret == "file-secret");
   BOOST_TEST(parsed.log_level == "debug");
+  BOOST_TEST((options.dispatch_fidelity == DispatchFidelity::danube_0_15));
+  BOOST_TEST(options.cursor_persist_interval.count() == 0);
+  BOOST_TEST(options.cluster_like);
 }
 
 BOOST_AUTO_TEST_CASE(topic_flag_takes_partitions_and_strategy) {
@@ -190,6 +197,9 @@ BOOST_AUTO_TEST_CASE(defaults_listen_on_danube_client_port) {
   BOOST_REQUIRE((parsed.action == Action::run));
   BOOST_TEST(parsed.options.listen_address == "127.0.0.1:6650");
   BOOST_TEST(!parsed.options.data_dir.has_value());
+  BOOST_TEST((parsed.options.dispatch_fidelity == DispatchFidelity::lossless));
+  BOOST_TEST(parsed.options.cursor_persist_interval.count() == 10000);
+  BOOST_TEST(!parsed.options.cluster_like);
   BOOST_TEST((parse_broker_command_line({"--help"}).action == Action::show_help));
 }
 
@@ -207,6 +217,9 @@ BOOST_AUTO_TEST_CASE(bad_flags_fail_naming_the_flag) {
       {{"--jwt-secret-file", "/nonexistent/secret"}, "--jwt-secret-file"},
       {{"--log-level", "loud"}, "--log-level"},
       {{"--no-auto-create=yes"}, "--no-auto-create"},
+      {{"--dispatch", "lossy"}, "--dispatch"},
+      {{"--cursor-persist-interval-ms", "-1"}, "--cursor-persist-interval-ms"},
+      {{"--cluster-like"}, "--data-dir"},
   };
   for (const auto& [args, flag] : cases) {
     const auto parsed = parse_broker_command_line(args);

@@ -98,10 +98,10 @@ BOOST_AUTO_TEST_CASE(message_log_assigns_offsets_trims_and_recovers) {
     BOOST_TEST(log->read(5) == nullptr);
   }
   auto recovered = MessageLog::open(MessageLog::Options{file, FsyncPolicy::never, 0}, 3);
-  BOOST_TEST(recovered->end_offset() == 5U);
+  BOOST_TEST(recovered->end_position() == 5U);
   BOOST_TEST(recovered->read(2) == nullptr);  // below keep_from: not loaded
   BOOST_TEST(recovered->read(4)->payload() == "p4");
-  BOOST_TEST(recovered->stats().first_offset == 0U);
+  BOOST_TEST(recovered->stats().first_position == 0U);
   BOOST_TEST(*recovered->append(danube::StreamMessage{}).offset == 5U);
 }
 

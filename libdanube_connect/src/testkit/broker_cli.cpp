@@ -96,6 +96,23 @@ An in-process Danube-compatible broker for tests, demos and benchmarks.
   --poison-policy block|drop|dead-letter   (default block)
   --dead-letter-topic TOPIC     target of --poison-policy dead-letter
   --max-message-size BYTES      largest accepted payload (default 10485760)
+  --dispatch lossless|danube-0.15
+                                reliable dispatch (default lossless: a subscription gets
+                                everything however far behind it falls). danube-0.15 loses
+                                what the real Danube 0.15.1 broker loses: a subscription fed
+                                from its live tail skips all but the newest 256 entries once it
+                                is more than --max-unacked + 256 behind (skipped offsets are
+                                never delivered; the cursor stops at the gap), cursors are
+                                persisted only when they advance and at most every
+                                --cursor-persist-interval-ms, never at shutdown, and Ack/Nack
+                                for an unknown topic answer INTERNAL
+  --cursor-persist-interval-ms N  with --dispatch danube-0.15: the least time between two
+                                writes of a subscription's cursor (default 10000; 0: every
+                                flush)
+  --cluster-like                with --data-dir: like a Danube cluster-mode broker, each start
+                                numbers new messages from offset 0 again while subscriptions
+                                first replay old entries from their persisted cursor with
+                                their old offsets (offsets are not unique across restarts)
   --namespace NAME              create namespace NAME besides "default" (repeatable)
   --no-auto-create              producers cannot create topics
   --topic NAME[:partitions=N][:reliable|:non-reliable]
@@ -181,6 +198,20 @@ BrokerCommandLine parse_broker_command_line(const std::vector<std::string>& args
         result.options.dead_letter_topic = value();
       } else if (flag == "--max-message-size") {
         result.options.max_message_size = parse_integer<std::size_t>(flag, value(), 1);
+      } else if (flag == "--dispatch") {
+        const auto mode = value();
+        if (mode == "lossless") {
+          result.options.dispatch_fidelity = DispatchFidelity::lossless;
+        } else if (mode == "danube-0.15" || mode == "danube_0_15") {
+          result.options.dispatch_fidelity = DispatchFidelity::danube_0_15;
+        } else {
+          throw BadFlag("--dispatch expects lossless or danube-0.15, got '" + mode + "'");
+        }
+      } else if (flag == "--cursor-persist-interval-ms") {
+        result.options.cursor_persist_interval = parse_millis(flag, value(), 0);
+      } else if (flag == "--cluster-like") {
+        no_value();
+        result.options.cluster_like = true;
       } else if (flag == "--namespace") {
         const auto name = value();
         if (name.empty()) throw BadFlag("--namespace needs a non-empty name");
@@ -221,6 +252,9 @@ BrokerCommandLine parse_broker_command_line(const std::vector<std::string>& args
       throw BadFlag(tls_cert ? "--tls-cert needs --tls-key" : "--tls-key needs --tls-cert");
     }
     if (tls_cert) result.options.tls = TlsOptions{*tls_cert, *tls_key};
+    if (result.options.cluster_like && !result.options.data_dir) {
+      throw BadFlag("--cluster-like needs --data-dir");
+    }
     if (result.options.poison_policy == PoisonPolicy::dead_letter &&
         result.options.dead_letter_topic.empty()) {
       throw BadFlag("--poison-policy dead-letter needs --dead-letter-topic");

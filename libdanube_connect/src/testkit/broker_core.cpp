@@ -65,6 +65,14 @@ BrokerCore::BrokerCore(const BrokerOptions& options, TimerQueue& timers, ChangeS
       DeliveryPolicy{options_.max_unacked_messages,   options_.ack_timeout,
                      options_.max_redelivery_count,   options_.redelivery_backoff_initial,
                      options_.redelivery_backoff_max, options_.poison_policy};
+  if (options_.cursor_persist_interval.count() < 0) {
+    throw std::invalid_argument("cursor_persist_interval must not be negative");
+  }
+  if (options_.cluster_like && !options_.data_dir) {
+    throw std::invalid_argument("cluster_like needs a data_dir (it is about restarts)");
+  }
+  subscription_env_.fidelity = options_.dispatch_fidelity;
+  subscription_env_.cursor_persist_interval = options_.cursor_persist_interval;
   subscription_env_.timers = &timers_;
   subscription_env_.signal = &signal_;
   subscription_env_.publish_dead_letter = [this](danube::StreamMessage message) {
@@ -127,6 +135,7 @@ std::shared_ptr<Topic> BrokerCore::make_topic(const std::string& name, bool reli
     if (setup.dir) log_options.file = *setup.dir / "log";
     log_options.fsync = options_.fsync;
     log_options.max_retained_bytes = options_.max_topic_backlog_bytes;
+    log_options.restart_offsets = options_.cluster_like;
     if (setup.dir) std::filesystem::create_directories(*setup.dir);
     setup.log = MessageLog::open(std::move(log_options), keep_from);
   }
@@ -345,7 +354,9 @@ std::string BrokerCore::schema_violation(const TopicSchemaConfig& config,
   }
   if (config.payload_validation && described->latest_type == "json_schema") {
     // A deeply nested payload costs memory even where nothing recurses: refuse it unread.
-    if (json_nesting_exceeds_limit(message.payload())) return "the payload has " + json_nesting_error();
+    if (json_nesting_exceeds_limit(message.payload())) {
+      return "the payload has " + json_nesting_error();
+    }
     if (nlohmann::json::parse(message.payload(), nullptr, false).is_discarded()) {
       return "the payload is not valid JSON";
     }
@@ -460,10 +471,13 @@ Status BrokerCore::find_acked_subscription(const std::string& topic_name,
                                            std::shared_ptr<Subscription>* subscription) const {
   *topic = find_topic(topic_name);
   if (!*topic) {
-    // Danube answers INTERNAL here (protocol.md 2.7); NOT_FOUND is what every other rpc of ours
-    // answers for an unknown topic, and it tells a client that retrying cannot help.
-    return Status(StatusCode::NOT_FOUND,
-                  "topic '" + topic_name + "' not found for " + std::string(verb));
+    // Danube answers INTERNAL here (protocol.md 2.7), and so does danube_0_15 mode; lossless
+    // mode answers NOT_FOUND, as every other rpc of ours does for an unknown topic, which tells
+    // a client that retrying cannot help.
+    const auto code = options_.dispatch_fidelity == DispatchFidelity::danube_0_15
+                          ? StatusCode::INTERNAL
+                          : StatusCode::NOT_FOUND;
+    return Status(code, "topic '" + topic_name + "' not found for " + std::string(verb));
   }
   *subscription = (*topic)->find_subscription(subscription_name);
   if (!*subscription) {
@@ -527,20 +541,21 @@ Status BrokerCore::list_segment_descriptors(
   const auto topic = find_topic(request.topic());
   if (!topic) return Status(StatusCode::NOT_FOUND, "topic '" + request.topic() + "' not found");
   if (!topic->reliable()) return Status::OK;  // non-reliable topics store nothing
+  // Log positions, which are the offsets unless a cluster-like restart restarted them.
   const auto stats = topic->log()->stats();
   // after_offset 0 means "from the start", since offset 0 is a valid first entry.
-  const bool empty = stats.end_offset == 0;
+  const bool empty = stats.end_position == 0;
   const bool nothing_after =
-      request.after_offset() != 0 && stats.end_offset - 1 <= request.after_offset();
+      request.after_offset() != 0 && stats.end_position - 1 <= request.after_offset();
   if (empty || nothing_after) return Status::OK;
   // The whole log is one segment; its etag changes whenever the segment grows.
   auto* segment = response->add_segments();
-  segment->set_segment_id("segment-" + std::to_string(stats.first_offset));
-  segment->set_start_offset(stats.first_offset);
-  segment->set_end_offset(stats.end_offset - 1);
+  segment->set_segment_id("segment-" + std::to_string(stats.first_position));
+  segment->set_start_offset(stats.first_position);
+  segment->set_end_offset(stats.end_position - 1);
   segment->set_size(stats.bytes);
-  segment->set_etag(std::to_string(stats.first_offset) + "-" + std::to_string(stats.end_offset) +
-                    "-" + std::to_string(stats.bytes));
+  segment->set_etag(std::to_string(stats.first_position) + "-" +
+                    std::to_string(stats.end_position) + "-" + std::to_string(stats.bytes));
   segment->set_created_at(topic->created_at_ms() / 1000);
   return Status::OK;
 }
@@ -658,10 +673,11 @@ std::optional<SubscriptionSnapshot> BrokerCore::subscription(const std::string& 
   return subscription->snapshot();
 }
 
-void BrokerCore::flush() {
+void BrokerCore::flush(bool shutting_down) {
   const bool durable = options_.fsync != FsyncPolicy::never;
-  topics_.for_each(
-      [&](const std::string&, const std::shared_ptr<Topic>& topic) { topic->flush(durable); });
+  topics_.for_each([&](const std::string&, const std::shared_ptr<Topic>& topic) {
+    topic->flush(durable, shutting_down);
+  });
 }
 
 void BrokerCore::end_sessions() {

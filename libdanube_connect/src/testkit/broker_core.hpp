@@ -88,8 +88,9 @@ class BrokerCore {
   std::optional<SubscriptionSnapshot> subscription(const std::string& topic,
                                                    const std::string& name) const;
 
-  // Fsyncs logs (per policy), persists changed cursors and trims acked log entries.
-  void flush();
+  // Fsyncs logs (per policy), persists changed cursors (danube_0_15: not when shutting down) and
+  // trims acked log entries.
+  void flush(bool shutting_down = false);
   // Forgets producers, consumers and in-flight deliveries, as a restart does.
   void end_sessions();
 
@@ -100,8 +101,9 @@ class BrokerCore {
   };
 
   std::shared_ptr<Topic> find_topic(const std::string& name) const;
-  // The topic and subscription an ack or nack names: NOT_FOUND for an unknown topic (Danube
-  // answers INTERNAL), INTERNAL, as Danube answers, for an unknown subscription.
+  // The topic and subscription an ack or nack names: for an unknown topic NOT_FOUND in lossless
+  // mode, INTERNAL (as Danube) in danube_0_15 mode; INTERNAL, as Danube answers, for an unknown
+  // subscription.
   grpc::Status find_acked_subscription(const std::string& topic_name,
                                        const std::string& subscription_name, std::string_view verb,
                                        std::shared_ptr<Topic>* topic,

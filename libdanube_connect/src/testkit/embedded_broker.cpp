@@ -19,7 +19,9 @@
 // non-reliable topics are ignored, as in Danube); `redelivered` counts reliable sends after the
 // first; `dropped` counts non-reliable messages a subscription could not take (once per
 // subscription, or once when the topic has none) and poison messages dropped by the drop
-// policy; `dead_lettered` counts poison messages moved to the dead-letter topic.
+// policy; `dead_lettered` counts poison messages moved to the dead-letter topic; `skipped_by_lag`
+// (danube_0_15 mode) counts reliable offsets a subscription skipped because its live tail
+// overran them, summed over the topic's subscriptions.
 //
 // Shutdown order (stop): close the gate (new calls get UNAVAILABLE, delayed unary calls end),
 // finish every stream, Shutdown(deadline) the server, wait for the streams' OnDone, clear the
@@ -181,7 +183,7 @@ class EmbeddedBroker::Impl {
     periodic_flush_ = false;
     timers_.clear();
     try {
-      core_->flush();
+      core_->flush(/*shutting_down=*/true);
     } catch (const std::exception& error) {
       spdlog::error("event=broker_flush_failed error=\"{}\"", error.what());
     }

@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 
 namespace danube::testkit::internal {
@@ -26,7 +28,7 @@ std::shared_ptr<MessageLog> MessageLog::open(Options options, std::uint64_t keep
 void MessageLog::recover(std::uint64_t keep_from) {
   const auto& path = *options_.file;
   const auto content = read_whole_file(path).value_or(std::string{});
-  std::size_t position = 0;
+  std::size_t position = 0;  // in bytes
   bool have_first = false;
   while (content.size() - position >= kFrameHeaderBytes) {
     const char* header = content.data() + position;
@@ -36,23 +38,32 @@ void MessageLog::recover(std::uint64_t keep_from) {
     if (length > kMaxFramePayload || content.size() - position - kFrameHeaderBytes < length) break;
     const std::string_view payload(header + kFrameHeaderBytes, length);
     if (crc32(payload) != checksum) break;
-    if (have_first && offset != next_offset_) break;  // offsets are contiguous by construction
+    // Offsets are contiguous within a sequence; a cluster-like restart begins the next at 0.
+    const bool next_in_sequence = offset == next_position_ - sequence_starts_.back();
+    const bool new_sequence = have_first && !next_in_sequence && offset == 0;
+    if (have_first && !next_in_sequence && !new_sequence) break;
     auto message = std::make_shared<danube::StreamMessage>();
     if (!message->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) break;
     if (!have_first) {
+      // The first sequence's offsets are its positions.
       first_on_disk_ = offset;
-      first_retained_ = offset;
+      next_position_ = offset;
       have_first = true;
+    } else if (new_sequence) {
+      sequence_starts_.push_back(next_position_);
     }
-    next_offset_ = offset + 1;
-    if (offset >= keep_from) {
-      if (entries_.empty()) first_retained_ = offset;
+    if (next_position_ >= keep_from) {
+      if (entries_.empty()) first_retained_ = next_position_;
       entries_.push_back(Entry{std::move(message), length});
       retained_bytes_ += length;
     }
+    ++next_position_;
     position += kFrameHeaderBytes + length;
   }
-  if (entries_.empty()) first_retained_ = next_offset_;
+  if (options_.restart_offsets && next_position_ > sequence_starts_.back()) {
+    sequence_starts_.push_back(next_position_);
+  }
+  if (entries_.empty()) first_retained_ = next_position_;
 
   file_ = FileHandle(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   if (!file_) {
@@ -81,7 +92,7 @@ MessageLog::AppendResult MessageLog::append(danube::StreamMessage message) {
     result.backlog_full = true;
     return result;
   }
-  const std::uint64_t offset = next_offset_;
+  const std::uint64_t offset = next_position_ - sequence_starts_.back();
   message.mutable_msg_id()->set_topic_offset(offset);
   if (file_) {
     std::string frame;
@@ -109,34 +120,39 @@ MessageLog::AppendResult MessageLog::append(danube::StreamMessage message) {
       dirty_ = true;
     }
   }
-  if (entries_.empty()) first_retained_ = offset;
+  if (entries_.empty()) first_retained_ = next_position_;
   entries_.push_back(
       Entry{std::make_shared<const danube::StreamMessage>(std::move(message)), bytes});
   retained_bytes_ += bytes;
-  next_offset_ = offset + 1;
+  ++next_position_;
   result.offset = offset;
   return result;
 }
 
-std::shared_ptr<const danube::StreamMessage> MessageLog::read(std::uint64_t offset) const {
+std::shared_ptr<const danube::StreamMessage> MessageLog::read(std::uint64_t position) const {
   std::lock_guard lock(mutex_);
-  if (offset < first_retained_ || offset >= first_retained_ + entries_.size()) return nullptr;
-  return entries_[offset - first_retained_].message;
+  if (position < first_retained_ || position >= first_retained_ + entries_.size()) return nullptr;
+  return entries_[position - first_retained_].message;
 }
 
-std::uint64_t MessageLog::end_offset() const {
+std::uint64_t MessageLog::end_position() const {
   std::lock_guard lock(mutex_);
-  return next_offset_;
+  return next_position_;
 }
 
-void MessageLog::trim_before(std::uint64_t offset) {
+std::uint64_t MessageLog::offset_of(std::uint64_t position) const {
+  const auto after = std::upper_bound(sequence_starts_.begin(), sequence_starts_.end(), position);
+  return position - *std::prev(after);
+}
+
+void MessageLog::trim_before(std::uint64_t position) {
   std::lock_guard lock(mutex_);
-  while (!entries_.empty() && first_retained_ < offset) {
+  while (!entries_.empty() && first_retained_ < position) {
     retained_bytes_ -= entries_.front().bytes;
     entries_.pop_front();
     ++first_retained_;
   }
-  if (entries_.empty()) first_retained_ = next_offset_;
+  if (entries_.empty()) first_retained_ = next_position_;
 }
 
 void MessageLog::sync() {
@@ -152,8 +168,8 @@ void MessageLog::sync() {
 
 MessageLog::Stats MessageLog::stats() const {
   std::lock_guard lock(mutex_);
-  if (file_) return Stats{first_on_disk_, next_offset_, file_bytes_};
-  return Stats{first_retained_, next_offset_, retained_bytes_};
+  if (file_) return Stats{first_on_disk_, next_position_, file_bytes_};
+  return Stats{first_retained_, next_position_, retained_bytes_};
 }
 
 }  // namespace danube::testkit::internal

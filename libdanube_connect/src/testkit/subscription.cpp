@@ -88,12 +88,20 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 }
 
 Subscription::Subscription(std::string name, SubscriptionType type, SubscriptionEnv env,
-                           std::uint64_t start_offset)
+                           std::uint64_t start_position, bool restored)
     : name_(std::move(name)),
       type_(type),
       env_(std::move(env)),
-      next_offset_(start_offset),
-      cursor_(start_offset) {}
+      next_position_(start_position),
+      cursor_(start_position),
+      retain_from_(start_position),
+      start_position_(start_position) {
+  if (!env_.reliable || !faithful()) return;
+  // A restored subscription replays the log from its cursor and joins the live tail where the
+  // log ended at start-up; a new one is on the live tail from its first read.
+  tail_from_ = restored ? std::max(start_position, env_.log->end_position()) : start_position;
+  if (restored) persisted_cursor_ = start_position;
+}
 
 grpc::Status Subscription::add_consumer(const std::string& consumer_name,
                                         std::vector<std::string> key_filters,
@@ -198,10 +206,12 @@ bool Subscription::ack(std::uint64_t offset) {
   Deferred deferred;
   {
     std::lock_guard lock(mutex_);
-    const auto it = window_.find(offset);
-    if (it == window_.end()) return false;
+    const auto position = window_position(offset);
+    if (!position) return false;
+    const auto it = window_.find(*position);
     erase_pending(it);
     ++env_.stats->acked;
+    if (gap_start_ && *position > *gap_start_) ++acked_beyond_cursor_;
     drop_stale_deadlines();
     fill_window(deferred);
   }
@@ -214,9 +224,11 @@ void Subscription::nack(std::uint64_t offset, std::optional<std::uint64_t> delay
   Deferred deferred;
   {
     std::lock_guard lock(mutex_);
-    const auto it = window_.find(offset);
-    if (it == window_.end() || it->second.state != State::awaiting_ack) return;  // late nack
-    schedule_retry(offset, it->second, delay_ms, std::move(reason));
+    const auto position = window_position(offset);
+    if (!position) return;  // late nack, or an offset that was skipped
+    const auto it = window_.find(*position);
+    if (it->second.state != State::awaiting_ack) return;  // late nack
+    schedule_retry(*position, it->second, delay_ms, std::move(reason));
     drop_stale_deadlines();
     fill_window(deferred);
   }
@@ -240,9 +252,38 @@ SubscriptionSnapshot Subscription::snapshot() const {
       std::count_if(members_.begin(), members_.end(),
                     [](const Member& member) { return member.stream != nullptr; }));
   snapshot.in_flight = window_.size();
-  snapshot.cursor = cursor_.load();
-  snapshot.next_offset = next_offset_;
+  const auto& log = env_.log;
+  snapshot.cursor = log ? log->offset_of(cursor_.load()) : cursor_.load();
+  snapshot.next_offset = log ? log->offset_of(next_position_) : next_position_;
+  if (env_.reliable && faithful()) {
+    snapshot.live_tail = next_position_ >= tail_from_;
+    snapshot.skipped_by_lag = skipped_count_;
+    for (const auto& [first, end] : skipped_)
+      snapshot.skipped.push_back(offsets_of(first, end));
+    snapshot.acked_beyond_cursor = acked_beyond_cursor_;
+    if (persisted_cursor_) snapshot.persisted_cursor = log->offset_of(*persisted_cursor_);
+  }
   return snapshot;
+}
+
+std::optional<std::uint64_t> Subscription::cursor_due_for_persist(
+    TimerQueue::Clock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t cursor = cursor_.load();
+  if (cursor <= persisted_cursor_.value_or(start_position_)) return std::nullopt;
+  if (last_persist_ && now - *last_persist_ < env_.cursor_persist_interval) return std::nullopt;
+  return cursor;
+}
+
+std::optional<std::uint64_t> Subscription::persisted_cursor() const {
+  std::lock_guard lock(mutex_);
+  return persisted_cursor_;
+}
+
+void Subscription::mark_persisted(std::uint64_t position, TimerQueue::Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  persisted_cursor_ = position;
+  last_persist_ = now;
 }
 
 void Subscription::end_sessions() {
@@ -255,7 +296,10 @@ void Subscription::end_sessions() {
       if (member.stream) deferred.streams_to_end.push_back(std::move(member.stream));
     }
     members_.clear();
-    next_offset_ = cursor_.load();
+    // Unacked entries are dispatched again; entries danube_0_15 skipped stay skipped (its
+    // retain_from() is past them), as nothing but a restart from the persisted cursor brings
+    // them back.
+    next_position_ = retain_from_.load();
     window_.clear();
     ready_.clear();
     exhausted_.clear();
@@ -264,6 +308,45 @@ void Subscription::end_sessions() {
     ++ack_timer_generation_;
   }
   finish(deferred);
+}
+
+std::optional<std::uint64_t> Subscription::window_position(std::uint64_t offset) const {
+  if (!env_.log->offsets_repeat()) {
+    if (window_.count(offset) == 0) return std::nullopt;
+    return offset;  // positions are the offsets
+  }
+  // After a cluster-like restart an offset can name an old and a new entry; both can only be in
+  // the window together when it spans more than the old sequence, and the older one is meant.
+  for (const auto& [position, pending] : window_) {
+    if (pending.message->msg_id().topic_offset() == offset) return position;
+  }
+  return std::nullopt;
+}
+
+void Subscription::skip_lagged(std::uint64_t end) {
+  const std::uint64_t resume = end - kLiveTailCapacity;
+  const std::uint64_t lagged = resume - next_position_;
+  // The line Danube's dispatcher logs when its broadcast receiver lagged.
+  spdlog::warn(
+      "poll_next error topic={} subscription={} skipped_offsets=[{},{}) broadcast error: channel "
+      "lagged by {}",
+      env_.topic_name, name_, env_.log->offset_of(next_position_),
+      env_.log->offset_of(resume - 1) + 1, lagged);
+  if (!skipped_.empty() && skipped_.back().second == next_position_) {
+    skipped_.back().second = resume;
+  } else {
+    skipped_.emplace_back(next_position_, resume);
+  }
+  if (!gap_start_) gap_start_ = next_position_;
+  skipped_count_ += lagged;
+  env_.stats->skipped_by_lag += lagged;
+  next_position_ = resume;
+}
+
+OffsetRange Subscription::offsets_of(std::uint64_t first_position,
+                                     std::uint64_t end_position) const {
+  return OffsetRange{env_.log->offset_of(first_position),
+                     env_.log->offset_of(end_position - 1) + 1};
 }
 
 Subscription::Member* Subscription::find_member(std::uint64_t consumer_id) {
@@ -320,7 +403,7 @@ Subscription::Member* Subscription::pick_consumer(const danube::StreamMessage& m
   return nullptr;
 }
 
-bool Subscription::send(std::uint64_t offset, Pending& pending, Member& member) {
+bool Subscription::send(std::uint64_t position, Pending& pending, Member& member) {
   const bool redelivery = pending.attempts > 0;
   if (!member.stream->push(pending.message, redelivery ? &env_.stats->redelivered : nullptr)) {
     return false;
@@ -329,7 +412,7 @@ bool Subscription::send(std::uint64_t offset, Pending& pending, Member& member) 
   pending.state = State::awaiting_ack;
   pending.consumer_id = member.consumer->id;
   deadlines_.push_back(
-      AckDeadline{TimerQueue::Clock::now() + env_.policy.ack_timeout, offset, pending.attempts});
+      AckDeadline{TimerQueue::Clock::now() + env_.policy.ack_timeout, position, pending.attempts});
   arm_ack_timer();
   return true;
 }
@@ -346,7 +429,8 @@ void Subscription::fill_window(Deferred& deferred) {
         continue;
       case PoisonPolicy::drop:
         spdlog::warn("event=poison_dropped topic={} subscription={} offset={} attempts={}",
-                     env_.topic_name, name_, *it, pending->second.attempts);
+                     env_.topic_name, name_, pending->second.message->msg_id().topic_offset(),
+                     pending->second.attempts);
         ++env_.stats->dropped;
         break;
       case PoisonPolicy::dead_letter:
@@ -368,71 +452,78 @@ void Subscription::fill_window(Deferred& deferred) {
         ++it;
       }
     }
-    const std::uint64_t end = env_.log->end_offset();
-    while (!blocked && window_.size() < env_.policy.max_unacked && next_offset_ < end) {
-      auto message = env_.log->read(next_offset_);
+    const std::uint64_t end = env_.log->end_position();
+    while (!blocked && window_.size() < env_.policy.max_unacked && next_position_ < end) {
+      // The live tail only notices that it lagged when it is read, i.e. here.
+      if (faithful() && next_position_ >= tail_from_ && end - next_position_ > kLiveTailCapacity) {
+        skip_lagged(end);
+      }
+      auto message = env_.log->read(next_position_);
       if (!message) {
         // Only possible if the log was trimmed past our cursor, which the topic never does.
-        spdlog::error("event=log_entry_missing topic={} subscription={} offset={}", env_.topic_name,
-                      name_, next_offset_);
+        spdlog::error("event=log_entry_missing topic={} subscription={} position={}",
+                      env_.topic_name, name_, next_position_);
         break;
       }
-      auto& pending = window_[next_offset_];
+      auto& pending = window_[next_position_];
       pending.message = std::move(message);
       Member* member = pick_consumer(*pending.message);
-      if (member == nullptr || !send(next_offset_, pending, *member)) ready_.insert(next_offset_);
-      ++next_offset_;
+      if (member == nullptr || !send(next_position_, pending, *member)) {
+        ready_.insert(next_position_);
+      }
+      ++next_position_;
     }
   }
   update_cursor();
 }
 
 void Subscription::redeliver_consumer(std::uint64_t consumer_id) {
-  for (auto& [offset, pending] : window_) {
+  for (auto& [position, pending] : window_) {
     if (pending.state == State::awaiting_ack && pending.consumer_id == consumer_id) {
       pending.state = State::ready;
       pending.consumer_id = 0;
-      ready_.insert(offset);
+      ready_.insert(position);
     }
   }
 }
 
-void Subscription::schedule_retry(std::uint64_t offset, Pending& pending,
+void Subscription::schedule_retry(std::uint64_t position, Pending& pending,
                                   std::optional<std::uint64_t> delay_ms, std::string reason) {
   pending.consumer_id = 0;
   pending.last_failure = std::move(reason);
   if (pending.attempts > env_.policy.max_redelivery_count) {
     pending.state = State::exhausted;
-    exhausted_.insert(offset);
+    exhausted_.insert(position);
     spdlog::warn("event=redelivery_exhausted topic={} subscription={} offset={} attempts={}",
-                 env_.topic_name, name_, offset, pending.attempts);
+                 env_.topic_name, name_, pending.message->msg_id().topic_offset(),
+                 pending.attempts);
     return;
   }
   const auto delay = redelivery_delay(env_.policy, pending.attempts, delay_ms);
   if (delay.count() == 0) {
     pending.state = State::ready;
-    ready_.insert(offset);
+    ready_.insert(position);
     return;
   }
   pending.state = State::waiting_retry;
   env_.timers->schedule_after(delay,
-                              [weak = weak_from_this(), offset, attempts = pending.attempts] {
+                              [weak = weak_from_this(), position, attempts = pending.attempts] {
                                 if (const auto self = weak.lock())
-                                  self->retry_due(offset, attempts);
+                                  self->retry_due(position, attempts);
                               });
 }
 
-void Subscription::retry_due(std::uint64_t offset, std::uint32_t attempts) {
+void Subscription::retry_due(std::uint64_t position, std::uint32_t attempts) {
   Deferred deferred;
   {
     std::lock_guard lock(mutex_);
-    const auto it = window_.find(offset);
+    const auto it = window_.find(position);
     if (it == window_.end() || it->second.state != State::waiting_retry ||
         it->second.attempts != attempts) {
       return;
     }
     it->second.state = State::ready;
-    ready_.insert(offset);
+    ready_.insert(position);
     fill_window(deferred);
   }
   finish(deferred);
@@ -457,14 +548,15 @@ void Subscription::ack_timer_fired(std::uint64_t generation) {
     while (!deadlines_.empty() && deadlines_.front().due <= now) {
       const AckDeadline deadline = deadlines_.front();
       deadlines_.pop_front();
-      const auto it = window_.find(deadline.offset);
+      const auto it = window_.find(deadline.position);
       if (it == window_.end() || it->second.state != State::awaiting_ack ||
           it->second.attempts != deadline.attempts) {
         continue;
       }
       spdlog::debug("event=ack_timeout topic={} subscription={} offset={} attempts={}",
-                    env_.topic_name, name_, deadline.offset, deadline.attempts);
-      schedule_retry(deadline.offset, it->second, std::nullopt, "ack timeout");
+                    env_.topic_name, name_, it->second.message->msg_id().topic_offset(),
+                    deadline.attempts);
+      schedule_retry(deadline.position, it->second, std::nullopt, "ack timeout");
     }
     drop_stale_deadlines();
     arm_ack_timer();
@@ -477,7 +569,7 @@ void Subscription::drop_stale_deadlines() {
   // Keeps the deadline queue about as long as the window when acks arrive in order.
   while (!deadlines_.empty()) {
     const auto& deadline = deadlines_.front();
-    const auto it = window_.find(deadline.offset);
+    const auto it = window_.find(deadline.position);
     const bool live = it != window_.end() && it->second.state == State::awaiting_ack &&
                       it->second.attempts == deadline.attempts;
     if (live) return;
@@ -492,7 +584,9 @@ void Subscription::erase_pending(std::map<std::uint64_t, Pending>::iterator it) 
 }
 
 void Subscription::update_cursor() {
-  cursor_ = window_.empty() ? next_offset_ : window_.begin()->first;
+  const std::uint64_t unacked = window_.empty() ? next_position_ : window_.begin()->first;
+  retain_from_ = unacked;
+  cursor_ = gap_start_ ? std::min(*gap_start_, unacked) : unacked;
 }
 
 void Subscription::finish(Deferred& deferred) {

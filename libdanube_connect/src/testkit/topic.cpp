@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "storage_files.hpp"
 
@@ -54,8 +56,9 @@ std::shared_ptr<Subscription> Topic::find_subscription(const std::string& name) 
 }
 
 std::shared_ptr<Subscription> Topic::make_subscription(const std::string& name,
-                                                       SubscriptionType type, std::uint64_t start) {
-  auto subscription = std::make_shared<Subscription>(name, type, env_, start);
+                                                       SubscriptionType type, std::uint64_t start,
+                                                       bool restored) {
+  auto subscription = std::make_shared<Subscription>(name, type, env_, start, restored);
   subscriptions_.emplace(name, subscription);
   auto list = std::make_shared<SubscriptionList>(*subscription_list_);
   list->push_back(subscription);
@@ -70,20 +73,21 @@ std::shared_ptr<Subscription> Topic::get_or_create_subscription(const std::strin
     const auto it = subscriptions_.find(name);
     if (it != subscriptions_.end()) return it->second;
     // Danube starts a new subscription at the latest offset: earlier messages are not delivered.
-    const std::uint64_t start = reliable_ ? log_->end_offset() : 0;
-    auto created = make_subscription(name, type, start);
-    if (!reliable_ || !dir_) return created;
+    const std::uint64_t start = reliable_ ? log_->end_position() : 0;
+    auto created = make_subscription(name, type, start, false);
+    // Danube persists nothing for a subscription until its cursor advances.
+    if (!reliable_ || !dir_ || faithful()) return created;
   }
   // A new subscription is persisted at once: if the broker crashed before the next flush it
   // would otherwise come back starting at the (later) latest offset and lose messages.
-  save_cursors(true);
+  save_cursors(true, false);
   return find_subscription(name);
 }
 
 void Topic::restore_subscription(const std::string& name, SubscriptionType type,
                                  std::uint64_t cursor) {
   std::lock_guard lock(mutex_);
-  if (subscriptions_.count(name) == 0) make_subscription(name, type, cursor);
+  if (subscriptions_.count(name) == 0) make_subscription(name, type, cursor, true);
 }
 
 std::vector<std::shared_ptr<Subscription>> Topic::subscriptions() const {
@@ -127,8 +131,8 @@ void Topic::trim_log() {
   const auto subscriptions = subscription_list();
   std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
   for (const auto& subscription : *subscriptions)
-    lowest = std::min(lowest, subscription->cursor());
-  log_->trim_before(subscriptions->empty() ? log_->end_offset() : lowest);
+    lowest = std::min(lowest, subscription->retain_from());
+  log_->trim_before(subscriptions->empty() ? log_->end_position() : lowest);
 }
 
 void Topic::save_meta() const {
@@ -147,26 +151,43 @@ void Topic::save_meta() const {
   write_file_atomically(*dir_ / "meta.json", meta.dump(2), true);
 }
 
-void Topic::save_cursors(bool durable) {
+void Topic::save_cursors(bool durable, bool shutting_down) {
   if (!dir_ || !reliable_) return;
+  // Danube's cursors are written by a periodic task that a shutdown does not run once more.
+  if (faithful() && shutting_down) return;
+  const auto now = TimerQueue::Clock::now();
   nlohmann::json list = nlohmann::json::array();
+  std::vector<std::pair<std::shared_ptr<Subscription>, std::uint64_t>> advanced;
   for (const auto& subscription : *subscription_list()) {
+    std::optional<std::uint64_t> cursor = subscription->cursor();
+    if (faithful()) {
+      const auto due = subscription->cursor_due_for_persist(now);
+      if (due) advanced.emplace_back(subscription, *due);
+      cursor = due ? due : subscription->persisted_cursor();
+      if (!cursor) continue;  // never advanced: not persisted
+    }
     list.push_back({{"name", subscription->name()},
                     {"type", static_cast<int>(subscription->type())},
-                    {"cursor", subscription->cursor()}});
+                    {"cursor", *cursor}});
   }
   const std::string content = nlohmann::json{{"subscriptions", list}}.dump(2);
-  std::lock_guard lock(files_mutex_);
-  if (content == saved_cursors_) return;
-  write_file_atomically(*dir_ / "subscriptions.json", content, durable);
-  saved_cursors_ = content;
+  {
+    std::lock_guard lock(files_mutex_);
+    if (content == saved_cursors_) return;
+    write_file_atomically(*dir_ / "subscriptions.json", content, durable);
+    saved_cursors_ = content;
+  }
+  // Recorded only once written, so a failed write is retried at the next flush.
+  for (const auto& [subscription, cursor] : advanced)
+    subscription->mark_persisted(cursor, now);
+  if (!advanced.empty()) env_.signal->notify();
 }
 
-void Topic::flush(bool durable) {
+void Topic::flush(bool durable, bool shutting_down) {
   if (!dir_ || !reliable_) return;
   log_->sync();
   try {
-    save_cursors(durable);
+    save_cursors(durable, shutting_down);
   } catch (const std::exception& error) {
     spdlog::error("event=cursor_save_failed topic={} error=\"{}\"", name_, error.what());
   }

@@ -25,7 +25,12 @@ struct TopicSchemaConfig {
 
 // One topic: its dispatch strategy (fixed at creation), producers by name, subscriptions, the
 // reliable log and the counters. With a data directory the topic owns `dir/` holding meta.json,
-// log (reliable) and subscriptions.json (reliable cursors).
+// log (reliable) and subscriptions.json (reliable cursors, as log positions).
+//
+// Cursor persistence follows the dispatch fidelity: lossless mode writes every changed cursor on
+// each flush, new subscriptions at once and everything at shutdown; danube_0_15 writes a cursor
+// only when it advanced, at most every cursor_persist_interval, and never at shutdown, so a
+// subscription that never acked is not persisted at all (Danube's behaviour).
 class Topic {
  public:
   struct Setup {
@@ -56,7 +61,8 @@ class Topic {
   std::shared_ptr<Subscription> find_subscription(const std::string& name) const;
   std::shared_ptr<Subscription> get_or_create_subscription(const std::string& name,
                                                            SubscriptionType type);
-  // Recreates a subscription from persisted state (reliable topics at start-up).
+  // Recreates a subscription from persisted state (reliable topics at start-up); `cursor` is a
+  // log position.
   void restore_subscription(const std::string& name, SubscriptionType type, std::uint64_t cursor);
   std::vector<std::shared_ptr<Subscription>> subscriptions() const;
 
@@ -67,20 +73,22 @@ class Topic {
   };
   PublishResult publish(danube::StreamMessage message);
 
-  // Frees log entries every subscription has acked.
+  // Frees log entries no subscription will read again.
   void trim_log();
   // Persists meta.json (always written atomically and durably; it changes rarely).
   void save_meta() const;
-  // Persists cursors when they changed since the last call; fsyncs the log per policy.
-  void flush(bool durable);
+  // Persists cursors when they changed since the last call (see above); fsyncs the log per
+  // policy. `shutting_down`: the broker is stopping.
+  void flush(bool durable, bool shutting_down);
   void end_sessions();
 
  private:
   using SubscriptionList = std::vector<std::shared_ptr<Subscription>>;
   std::shared_ptr<const SubscriptionList> subscription_list() const;
   std::shared_ptr<Subscription> make_subscription(const std::string& name, SubscriptionType type,
-                                                  std::uint64_t start);
-  void save_cursors(bool durable);
+                                                  std::uint64_t start, bool restored);
+  bool faithful() const { return env_.fidelity == DispatchFidelity::danube_0_15; }
+  void save_cursors(bool durable, bool shutting_down);
 
   const std::string name_;
   const bool reliable_;

@@ -45,6 +45,17 @@ enum class FsyncPolicy { always, interval, never };
 //                 missing) with x-original-* attributes, then treated as acked
 enum class PoisonPolicy { block, drop, dead_letter };
 
+// How reliable subscriptions are fed (docs/embedded-broker.md, "Dispatch modes").
+//   lossless    - a subscription gets every message published after it was created, however far
+//                 behind its consumers fall (the default, for tests that are about other things)
+//   danube_0_15 - as the real Danube 0.15.1 broker was measured to behave: a subscription the
+//                 broker creates without a persisted cursor reads a live tail of 256 entries, so
+//                 a consumer more than max_unacked_messages + 256 behind loses the excess for
+//                 good (counted in skipped_by_lag) and the cursor stops at the gap; cursors are
+//                 persisted only when they advance, at most every cursor_persist_interval and
+//                 not at shutdown; Ack/Nack for an unknown topic answer INTERNAL
+enum class DispatchFidelity { lossless, danube_0_15 };
+
 struct TlsOptions {
   std::filesystem::path cert_file, key_file;  // PEM; server-only TLS, no client certificates
 };
@@ -70,6 +81,22 @@ struct BrokerOptions {
   std::size_t max_topic_backlog_bytes = 512 * 1024 * 1024;
   std::optional<TlsOptions> tls;
   std::optional<std::string> jwt_secret;  // set: every rpc needs a valid HS256 token
+  DispatchFidelity dispatch_fidelity = DispatchFidelity::lossless;
+  // danube_0_15: a subscription cursor is persisted when it advances, and at most this often
+  // (Danube passes 10 s); 0 persists every advance. Lossless mode persists on every flush and at
+  // shutdown.
+  std::chrono::milliseconds cursor_persist_interval{10000};
+  // With data_dir: each start begins the offsets of new messages at 0 again, while a subscription
+  // resumed from its persisted cursor first replays the old entries with their old offsets, as
+  // Danube 0.15.1 does in cluster mode. Offsets are then not unique across restarts.
+  bool cluster_like = false;
+};
+
+// A half-open range of topic offsets [first, end).
+struct OffsetRange {
+  std::uint64_t first = 0;
+  std::uint64_t end = 0;
+  bool operator==(const OffsetRange&) const = default;
 };
 
 // Monotonic per-topic counters (see embedded_broker.cpp for the exact rules).
@@ -80,17 +107,31 @@ struct TopicCounters {
   std::uint64_t redelivered = 0;    // reliable messages sent again (nack, ack timeout, disconnect)
   std::uint64_t dropped = 0;        // non-reliable drops, and poison messages dropped
   std::uint64_t dead_lettered = 0;  // poison messages moved to the dead-letter topic
+  std::uint64_t skipped_by_lag = 0;  // danube_0_15: offsets subscriptions skipped because they fell
+                                     // more than 256 behind their live tail (summed over them)
 };
 
-// A view of one subscription, for tests that wait on dispatcher state.
+// A view of one subscription, for tests that wait on dispatcher state. Offsets are the ones
+// consumers see (after a cluster_like restart the same offset can name an old and a new entry).
 struct SubscriptionSnapshot {
   std::string type;                     // "Exclusive", "Shared", "Failover" or "KeyShared"
   std::size_t consumers = 0;            // registered consumers (active or not)
   std::size_t connected_consumers = 0;  // consumers with a ReceiveMessages stream (until its
                                         // end has been fully processed)
   std::size_t in_flight = 0;            // reliable: unacked messages in the dispatch window
-  std::uint64_t cursor = 0;             // reliable: first offset not yet acked
+  std::uint64_t cursor = 0;             // reliable: first offset not yet acked (danube_0_15: a
+                                        // skipped offset counts as not acked, so after a gap the
+                                        // cursor stays at the gap's first offset)
   std::uint64_t next_offset = 0;        // reliable: next offset to dispatch for the first time
+  // Reliable topics in danube_0_15 mode (lossless mode leaves these empty):
+  bool live_tail = false;                         // reads the 256-entry live tail; false while a
+                                                  // subscription restored from a persisted cursor
+                                                  // replays the log written before the start
+  std::uint64_t skipped_by_lag = 0;               // offsets skipped because the tail overran them
+  std::vector<OffsetRange> skipped;               // those offsets, in the order they were skipped
+  std::uint64_t acked_beyond_cursor = 0;          // acks past a gap, which the cursor never passes
+  std::optional<std::uint64_t> persisted_cursor;  // the cursor as last persisted (what a
+                                                  // restart with data_dir resumes from)
 };
 
 class EmbeddedBroker {

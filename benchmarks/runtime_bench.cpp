@@ -3,25 +3,30 @@
 // as a ratio.
 //
 //   danube-runtime-bench [--count N] [--partitions P] [--max-unacked W] [--size BYTES]
-//                        [--scheduler-policy sharing|stealing]
+//                        [--scheduler-policy sharing|stealing] [--subscription exclusive|failover]
+//
+// The sink subscribes Exclusive, which tracks continuity (an offsets file written before every
+// ack batch); failover has the same dispatch with one consumer and no tracking, so the two
+// compare that cost.
 //
 // sink:   a producer publishes N messages; a sink runtime (spawn_sink) receives, processes
 //         (counts) and acks them. Latency: publish time to process time.
 // client: the same N messages received and acked by a bare client consumer.
 // source: a polling source emits N records; the runtime publishes them (strict order).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "danube/client/client.hpp"
@@ -40,6 +45,7 @@ struct Settings {
   std::uint32_t max_unacked = 10;
   std::size_t size = 100;
   bool work_stealing = false;  // --scheduler-policy stealing; sharing is what run_sink uses
+  connect::SubscriptionType sink_subscription = connect::SubscriptionType::exclusive;
 };
 
 Settings parse(int argc, char** argv) {
@@ -50,11 +56,24 @@ Settings parse(int argc, char** argv) {
       settings.work_stealing = std::string(argv[i + 1]) == "stealing";
       continue;
     }
+    if (flag == "--subscription") {
+      const auto type = connect::parse_subscription_type(argv[i + 1]);
+      if (!type) {
+        std::fprintf(stderr, "unknown subscription type %s\n", argv[i + 1]);
+        std::exit(2);
+      }
+      settings.sink_subscription = *type;
+      continue;
+    }
     const auto value = std::stoul(argv[i + 1]);
-    if (flag == "--count") settings.count = value;
-    else if (flag == "--partitions") settings.partitions = value;
-    else if (flag == "--max-unacked") settings.max_unacked = static_cast<std::uint32_t>(value);
-    else if (flag == "--size") settings.size = value;
+    if (flag == "--count")
+      settings.count = value;
+    else if (flag == "--partitions")
+      settings.partitions = value;
+    else if (flag == "--max-unacked")
+      settings.max_unacked = static_cast<std::uint32_t>(value);
+    else if (flag == "--size")
+      settings.size = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       std::exit(2);
@@ -78,10 +97,11 @@ double percentile(std::vector<double> values, double p) {
 
 void report(const char* mode, std::size_t count, std::size_t size, double seconds,
             const std::vector<double>& latencies_ms) {
-  std::printf("{\"mode\":\"%s\",\"count\":%zu,\"size\":%zu,\"seconds\":%.3f,\"msgs_per_sec\":%.0f,"
-              "\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-              mode, count, size, seconds, static_cast<double>(count) / seconds,
-              percentile(latencies_ms, 50), percentile(latencies_ms, 99));
+  std::printf(
+      "{\"mode\":\"%s\",\"count\":%zu,\"size\":%zu,\"seconds\":%.3f,\"msgs_per_sec\":%.0f,"
+      "\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
+      mode, count, size, seconds, static_cast<double>(count) / seconds,
+      percentile(latencies_ms, 50), percentile(latencies_ms, 99));
   std::fflush(stdout);
 }
 
@@ -113,11 +133,11 @@ class CountingSink : public connect::SinkConnector {
     std::vector<double> latencies_ms;
     Clock::time_point first{}, last{};
   };
-  CountingSink(std::string topic, std::shared_ptr<Shared> shared)
-      : topic_(std::move(topic)), shared_(std::move(shared)) {}
+  CountingSink(std::string topic, std::shared_ptr<Shared> shared, connect::SubscriptionType type)
+      : topic_(std::move(topic)), shared_(std::move(shared)), type_(type) {}
   void initialize(const connect::ConnectorConfig&) override {}
   std::vector<connect::ConsumerConfig> consumer_configs() override {
-    return {{topic_, "bench-sink", "bench-sink", connect::SubscriptionType::exclusive, {}, {}}};
+    return {{topic_, "bench-sink", "bench-sink", type_, {}, {}}};
   }
   connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
     const auto now = now_ms();
@@ -136,6 +156,7 @@ class CountingSink : public connect::SinkConnector {
  private:
   std::string topic_;
   std::shared_ptr<Shared> shared_;
+  connect::SubscriptionType type_;
 };
 
 class GeneratingSource : public connect::SourceConnector {
@@ -195,8 +216,9 @@ void bench_sink(caf::actor_system& system, testkit::EmbeddedBroker& broker,
   const std::string topic = "/default/bench-sink";
   broker.create_topic(topic, true, s.partitions);
   auto shared = std::make_shared<CountingSink::Shared>();
-  auto runtime = runtime::spawn_sink(system, std::make_unique<CountingSink>(topic, shared),
-                                     runtime_config(broker, "bench-sink"));
+  auto runtime = runtime::spawn_sink(
+      system, std::make_unique<CountingSink>(topic, shared, s.sink_subscription),
+      runtime_config(broker, "bench-sink"));
   wait_subscribed(broker, s, topic, "bench-sink");
   const auto start = Clock::now();
   produce(client, topic, s);
@@ -229,7 +251,8 @@ void bench_client(testkit::EmbeddedBroker& broker, const client::DanubeClient& c
   Clock::time_point last;
   while (received < s.count) {
     for (auto& message : consumer->receive(1000, std::chrono::milliseconds(100))) {
-      latencies.push_back(static_cast<double>(now_ms()) - static_cast<double>(message.publish_time));
+      latencies.push_back(static_cast<double>(now_ms()) -
+                          static_cast<double>(message.publish_time));
       consumer->ack_async(message);
       ++received;
       last = Clock::now();
@@ -251,7 +274,8 @@ void bench_source(caf::actor_system& system, testkit::EmbeddedBroker& broker, co
       [&] {
         std::uint64_t published = 0;
         for (std::size_t p = 0; p < s.partitions; ++p) {
-          if (auto c = broker.counters(topic + "-part-" + std::to_string(p))) published += c->published;
+          if (auto c = broker.counters(topic + "-part-" + std::to_string(p)))
+            published += c->published;
         }
         return published >= s.count;
       },

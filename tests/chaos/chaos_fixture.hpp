@@ -54,17 +54,21 @@ inline std::string source_tables(const SourceSettings& source) {
 // [simple_sink] appending every payload to `output`.
 inline std::string simple_sink_table(const std::string& topic, const std::string& subscription,
                                      const std::filesystem::path& output) {
-  return "[simple_sink]\ntopic = \"" + topic + "\"\nsubscription = \"" + subscription +
-         "\"\nprint_every = 0\noutput_file = \"" + output.string() + "\"\n";
+  // Its offsets beside the output: restarts of this sink keep their history, other runs do not.
+  const auto state_dir = output.parent_path() / (output.stem().string() + "-sink-state");
+  return "[offsets]\nstate_dir = \"" + state_dir.string() + "\"\n" + "[simple_sink]\ntopic = \"" +
+         topic + "\"\nsubscription = \"" + subscription + "\"\nprint_every = 0\noutput_file = \"" +
+         output.string() + "\"\n";
 }
 
 // [chaos_sink] (the fdatasync-ing test sink) appending every payload to `output`.
 inline std::string chaos_sink_table(const std::string& topic, const std::string& subscription,
                                     const std::string& consumer, const std::string& type,
                                     const std::filesystem::path& output) {
-  return "[chaos_sink]\ntopic = \"" + topic + "\"\nsubscription = \"" + subscription +
-         "\"\nconsumer_name = \"" + consumer + "\"\nsubscription_type = \"" + type +
-         "\"\noutput_file = \"" + output.string() + "\"\n";
+  const auto state_dir = output.parent_path() / (output.stem().string() + "-sink-state");
+  return "[offsets]\nstate_dir = \"" + state_dir.string() + "\"\n" + "[chaos_sink]\ntopic = \"" +
+         topic + "\"\nsubscription = \"" + subscription + "\"\nconsumer_name = \"" + consumer +
+         "\"\nsubscription_type = \"" + type + "\"\noutput_file = \"" + output.string() + "\"\n";
 }
 
 // Writes `toml` to <dir>/<name>.toml and returns the connector (not started).
@@ -157,6 +161,13 @@ inline std::string join(const std::vector<std::uint64_t>& values) {
   for (const auto value : values)
     text += (text.empty() ? "" : ",") + std::to_string(value);
   return text.empty() ? "-" : text;
+}
+
+inline std::string join(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines)
+    text += (text.empty() ? "" : "\n") + line;
+  return text;
 }
 
 }  // namespace danube::chaos

@@ -29,6 +29,25 @@ namespace danube::runtime::test {
 using Clock = std::chrono::steady_clock;
 using WallClock = std::chrono::system_clock;
 
+struct TempDirectory {
+  TempDirectory() {
+    path = std::filesystem::temp_directory_path() /
+           ("danube-runtime-test-" + std::to_string(::getpid()) + "-" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDirectory() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+};
+
+// State files (sink offsets, gap records) of the runtimes this test process starts: each config
+// gets its own directory, so no run or test case inherits another's history.
+inline std::filesystem::path fresh_state_dir(const std::string& name) {
+  static TempDirectory root;
+  static std::atomic<int> next{0};
+  return root.path / (name + "-" + std::to_string(next++));
+}
+
 inline connect::ConnectorConfig fast_config(const std::string& service_url,
                                             const std::string& name) {
   connect::ConnectorConfig config;
@@ -42,6 +61,7 @@ inline connect::ConnectorConfig fast_config(const std::string& service_url,
   config.processing.health_check_interval_ms = 3'600'000;
   config.shutdown.timeout_ms = 20'000;
   config.http.enabled = false;
+  config.offsets.state_dir = fresh_state_dir(name);
   return config;
 }
 
@@ -182,17 +202,6 @@ bool eventually_equal(StatusFn&& status, std::uint64_t expected,
   }
   return true;
 }
-
-struct TempDirectory {
-  TempDirectory() {
-    path = std::filesystem::temp_directory_path() /
-           ("danube-runtime-test-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDirectory() { std::filesystem::remove_all(path); }
-  std::filesystem::path path;
-};
 
 inline RuntimeStatus drain(caf::actor_system& system, const connector_actor& runtime) {
   caf::scoped_actor self{system};

@@ -78,6 +78,10 @@ struct InflightRecord {
   WallClock::time_point first_failure{};
   WallClock::time_point last_failure{};
   Clock::time_point received_at{};
+  // Continuity bookkeeping of the owner (PartitionContinuity): the message's identity digest,
+  // taken before the payload moves into `record`, and the offset sequence it arrived in.
+  std::uint64_t identity_digest = 0;
+  std::uint64_t continuity_epoch = 0;
 };
 
 // consumer -> batcher. `drained`: the consumer has nothing more to hand over right now (its

@@ -25,6 +25,8 @@ struct RuntimeCounters {
   std::atomic<std::uint64_t> skipped{0};
   std::atomic<std::uint64_t> acked{0};
   std::atomic<std::uint64_t> committed{0};
+  std::atomic<std::uint64_t> lost{0};
+  std::atomic<std::uint64_t> redeliveries_skipped{0};
 
   void add(std::atomic<std::uint64_t>& counter, std::uint64_t count = 1) {
     counter.fetch_add(count, std::memory_order_relaxed);

@@ -11,6 +11,8 @@ void RuntimeCounters::fill(RuntimeStatus& status) const {
   status.skipped = skipped.load(std::memory_order_relaxed);
   status.acked = acked.load(std::memory_order_relaxed);
   status.committed = committed.load(std::memory_order_relaxed);
+  status.lost = lost.load(std::memory_order_relaxed);
+  status.redeliveries_skipped = redeliveries_skipped.load(std::memory_order_relaxed);
 }
 
 }  // namespace danube::runtime

@@ -142,10 +142,10 @@ void SupervisionState::finish(RuntimeActor* self, const RuntimeContext& context,
   const RuntimeStatus final_status = status(context);
   spdlog::info(
       "event=runtime_stopped connector={} state={} received={} processed={} "
-      "dead_lettered={} restarts={} incomplete=\"{}\"",
+      "dead_lettered={} lost={} redeliveries_skipped={} restarts={} incomplete=\"{}\"",
       context.config.connector_name, final_status.state, final_status.received,
-      final_status.processed, final_status.dead_lettered, final_status.restarts,
-      join(incomplete_steps_));
+      final_status.processed, final_status.dead_lettered, final_status.lost,
+      final_status.redeliveries_skipped, final_status.restarts, join(incomplete_steps_));
   for (auto& waiter : drain_waiters_)
     waiter.deliver(final_status);
   drain_waiters_.clear();

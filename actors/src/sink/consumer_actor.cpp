@@ -2,9 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <optional>
+
 #include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/consumer.hpp"
+#include "gap_report.hpp"
+#include "partition_continuity.hpp"
+#include "sink_offset_file.hpp"
 
 namespace danube::runtime::consumer_detail {
 
@@ -33,6 +39,17 @@ struct ConsumerActorState {
   std::size_t acks_in_flight = 0;
   bool intake_open = true;
   std::vector<caf::response_promise> idle_waiters;
+  // Continuity tracking, when enabled and until the partition turns out not to number its
+  // messages (non-reliable topics leave every offset at 0).
+  std::optional<PartitionContinuity> continuity;
+  std::optional<SinkOffsetFile> offset_file;
+  std::optional<std::uint64_t> previous_zero_offset_digest;  // the last message had offset 0
+  bool gap_failure_sent = false;
+  bool save_failure_logged = false;
+  // Acks waiting for the offsets file (group commit: one save for every AckRecords already in
+  // the mailbox when the flush_atom arrives, instead of one per batch).
+  std::vector<std::pair<std::uint64_t, client::MessageId>> pending_acks;
+  bool flush_scheduled = false;
 
   ~ConsumerActorState() {
     // Closing joins the client's reader threads and drains its acks: blocking work for the
@@ -53,10 +70,138 @@ std::size_t footprint(const client::ReceivedMessage& message) {
 
 void notify_if_idle(ConsumerActor* self) {
   auto& state = self->state;
-  if (state.intake_open || state.outstanding_records > 0 || state.acks_in_flight > 0) return;
+  if (state.intake_open || state.outstanding_records > 0 || state.acks_in_flight > 0 ||
+      !state.pending_acks.empty()) {
+    return;
+  }
   for (auto& waiter : state.idle_waiters)
     waiter.deliver(idle_atom::value);
   state.idle_waiters.clear();
+}
+
+void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::MessageId& id) {
+  auto& state = self->state;
+  if (!state.config.consumer) return;  // closed: the broker redelivers it (at least once)
+  ++state.acks_in_flight;
+  const caf::actor_addr me = self->address();
+  const auto started = Clock::now();
+  state.config.consumer->ack_async(request_id, id, [me, started](client::Status status) {
+    // A client thread: hand the outcome to the actor, which may be gone by now.
+    if (auto target = caf::actor_cast<caf::actor>(me)) {
+      caf::anon_send(target, AckDone{status.ok(), Clock::now() - started,
+                                     status.ok() ? std::string() : status.error().to_string()});
+    }
+  });
+}
+
+void save_continuity(ConsumerActor* self) {
+  auto& state = self->state;
+  try {
+    state.offset_file->save(state.continuity->durable_state());
+  } catch (const std::exception& e) {
+    // Acking anyway loses nothing; a later restart may report processed offsets as lost.
+    if (!state.save_failure_logged) {
+      spdlog::error("event=sink_offsets_save_failed topic={} error=\"{}\"",
+                    state.config.partition_topic, e.what());
+      state.save_failure_logged = true;
+    }
+  }
+}
+
+void start_tracking(ConsumerActor* self) {
+  auto& state = self->state;
+  const auto& config = state.config;
+  const auto& settings = config.context->config;
+  state.offset_file.emplace(settings.offsets.state_dir, settings.connector_name,
+                            config.partition_topic, config.subscription.subscription);
+  std::string problem;
+  auto stored = state.offset_file->load(problem);
+  if (!problem.empty()) {
+    spdlog::error("event=sink_offsets_unreadable file={} error=\"{}\" action=start_without_history",
+                  state.offset_file->file().string(), problem);
+  }
+  if (stored && stored->next_expected) {
+    spdlog::info("event=sink_offsets_loaded topic={} next_expected={}", config.partition_topic,
+                 *stored->next_expected);
+  }
+  state.continuity.emplace(stored.value_or(PartitionContinuity::State{}));
+}
+
+void stop_tracking(ConsumerActor* self, std::string_view reason) {
+  auto& state = self->state;
+  spdlog::info("event=continuity_untracked topic={} reason=\"{}\"", state.config.partition_topic,
+               reason);
+  std::error_code ignored;
+  std::filesystem::remove(state.offset_file->file(), ignored);
+  state.continuity.reset();
+  state.offset_file.reset();
+}
+
+struct Admission {
+  bool forward = true;  // false: acked here, the connector never sees it
+  std::uint64_t identity_digest = 0;
+  std::uint64_t epoch = 0;
+};
+
+// Checks a message's offset against the partition's continuity.
+Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
+  auto& state = self->state;
+  if (!state.continuity) return {};
+  const auto& config = state.config;
+  const auto offset = message.id.topic_offset;
+  const auto identity =
+      identify(message.producer_name, message.request_id, message.publish_time, message.payload);
+  if (offset == 0) {
+    if (state.previous_zero_offset_digest &&
+        *state.previous_zero_offset_digest != identity.digest) {
+      stop_tracking(self, "two different messages at offset 0: the topic is not reliable");
+      return {};
+    }
+    state.previous_zero_offset_digest = identity.digest;
+  } else {
+    state.previous_zero_offset_digest.reset();
+  }
+  const auto verdict = state.continuity->received(offset, identity);
+  using Arrival = PartitionContinuity::Arrival;
+  switch (verdict.arrival) {
+    case Arrival::after_gap: {
+      report_gap(*config.context,
+                 GapReport{config.subscription.topic, config.partition_topic,
+                           config.subscription.subscription, *verdict.gap, offset});
+      save_continuity(self);  // the gap is settled: a restart must not report it twice
+      if (config.context->config.delivery.on_gap == connect::OnGap::fail &&
+          !state.gap_failure_sent && config.supervisor) {
+        state.gap_failure_sent = true;
+        self->send(
+            config.supervisor,
+            ConnectorFailed{
+                connect::ConnectorError::fatal(
+                    std::to_string(verdict.gap->count()) + " messages lost on " +
+                    config.partition_topic + " (offsets " + std::to_string(verdict.gap->first) +
+                    ".." + std::to_string(verdict.gap->last) + ") and delivery.on_gap = \"fail\""),
+                "continuity", config.incarnation});
+      }
+      break;
+    }
+    case Arrival::already_processed:
+      spdlog::debug("event=redelivery_skipped topic={} offset={}", config.partition_topic, offset);
+      send_ack(self, message.request_id, message.id);
+      return Admission{false, identity.digest, verdict.epoch};
+    case Arrival::new_sequence:
+      spdlog::warn(
+          "event=offsets_restarted topic={} offset={} reason=\"an offset below the expected one "
+          "carries a new message: the broker numbers from a new start (a restart)\"",
+          config.partition_topic, offset);
+      break;
+    case Arrival::uncertain_duplicate:
+      spdlog::debug("event=possible_duplicate topic={} offset={}", config.partition_topic, offset);
+      break;
+    case Arrival::first:
+    case Arrival::in_order:
+    case Arrival::redelivered:
+      break;
+  }
+  return Admission{true, identity.digest, verdict.epoch};
 }
 
 void pull(ConsumerActor* self) {
@@ -84,8 +229,17 @@ void pull(ConsumerActor* self) {
   batch.source = config.source;
   batch.records.reserve(messages.size());
   const auto now = Clock::now();
+  const auto taken = messages.size();
+  std::uint64_t skipped = 0;
   for (auto& message : messages) {
+    const auto admission = admit(self, message);
+    if (!admission.forward) {
+      ++skipped;
+      continue;
+    }
     InflightRecord record;
+    record.identity_digest = admission.identity_digest;
+    record.continuity_epoch = admission.epoch;
     record.bytes = footprint(message);
     record.message = std::move(message);
     record.topic = config.subscription.topic;
@@ -100,36 +254,52 @@ void pull(ConsumerActor* self) {
   const auto count = batch.records.size();
   const bool credit_left =
       state.outstanding_records < config.max_records && state.outstanding_bytes < config.max_bytes;
-  const bool more = count == wanted && credit_left;  // the buffer may hold more right now
+  const bool more = taken == wanted && credit_left;  // the buffer may hold more right now
   batch.drained = !more;
   state.batcher_expects_more = more;
-  config.context->counters->add(config.context->counters->received, count);
-  config.context->metrics->record_received(config.subscription.topic, count);
+  config.context->counters->add(config.context->counters->received, taken);
+  config.context->metrics->record_received(config.subscription.topic, taken);
+  if (skipped > 0) {
+    config.context->counters->add(config.context->counters->redeliveries_skipped, skipped);
+    config.context->metrics->record_redelivery_skipped(config.subscription.topic, skipped);
+  }
   config.context->metrics->add_inflight(config.subscription.topic,
                                         static_cast<std::int64_t>(count));
   self->send(config.batcher, std::move(batch));
   if (more) self->send(self, pull_atom::value);
 }
 
+// Saves the offsets file, then sends the acks it covers: after a crash the file never claims
+// more than the broker was told.
+void flush_pending_acks(ConsumerActor* self) {
+  auto& state = self->state;
+  state.flush_scheduled = false;
+  if (state.pending_acks.empty()) return;
+  save_continuity(self);
+  for (const auto& [request_id, id] : state.pending_acks)
+    send_ack(self, request_id, id);
+  state.pending_acks.clear();
+}
+
 void acknowledge(ConsumerActor* self, AckRecords& done) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
-  const caf::actor_addr me = self->address();
   for (auto& record : done.records) {
     state.outstanding_records -= 1;
     state.outstanding_bytes -= std::min(state.outstanding_bytes, record.bytes);
-    if (!config.consumer) continue;  // closed: the broker redelivers it (at least once)
-    ++state.acks_in_flight;
-    const auto started = Clock::now();
-    config.consumer->ack_async(
-        record.message.request_id, record.message.id, [me, started](client::Status status) {
-          // A client thread: hand the outcome to the actor, which may be gone by now.
-          if (auto target = caf::actor_cast<caf::actor>(me)) {
-            caf::anon_send(target,
-                           AckDone{status.ok(), Clock::now() - started,
-                                   status.ok() ? std::string() : status.error().to_string()});
-          }
-        });
+    if (!state.continuity) {
+      send_ack(self, record.message.request_id, record.message.id);
+      continue;
+    }
+    state.continuity->processed(
+        record.message.id.topic_offset,
+        MessageIdentity{record.identity_digest, record.message.publish_time},
+        record.continuity_epoch);
+    state.pending_acks.emplace_back(record.message.request_id, std::move(record.message.id));
+  }
+  if (!state.pending_acks.empty() && !state.flush_scheduled) {
+    state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
   }
   config.context->metrics->add_inflight(config.subscription.topic,
                                         -static_cast<std::int64_t>(done.records.size()));
@@ -148,6 +318,7 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
   return system.spawn(
       [](ConsumerActor* self, ConsumerActorConfig config) -> caf::behavior {
         self->state.config = std::move(config);
+        if (self->state.config.track_continuity) start_tracking(self);
         const caf::actor_addr me = self->address();
         self->state.config.consumer->set_ready_callback([me] {
           if (auto target = caf::actor_cast<caf::actor>(me))
@@ -155,6 +326,10 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
         });
         return {
             [=](pull_atom) { pull(self); },
+            [=](flush_atom) {
+              flush_pending_acks(self);
+              notify_if_idle(self);
+            },
             [=](AckRecords& done) {
               acknowledge(self, done);
               notify_if_idle(self);
@@ -178,6 +353,7 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
             [=](close_atom) {
               // Hands the client consumer over for closing; nothing is pulled or acked after.
               auto& state = self->state;
+              flush_pending_acks(self);
               if (state.config.consumer) state.config.consumer->set_ready_callback({});
               return CloseRequest{std::move(state.config.consumer), nullptr};
             },

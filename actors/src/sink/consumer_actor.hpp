@@ -27,6 +27,11 @@ struct ConsumerActorConfig {
   std::size_t batch_size = 1000;  // the most records per message to the batcher
   caf::actor batcher;
   caf::actor broker_io;  // closes the client consumer when this actor ends
+  // Continuity tracking (Exclusive subscriptions): offsets the broker skipped are reported, and
+  // redeliveries of what was processed before are acked without processing.
+  bool track_continuity = false;
+  caf::actor supervisor;          // told when delivery.on_gap = "fail" and a gap appears
+  std::uint64_t incarnation = 0;  // stamped on that failure
 };
 
 // One partition subscription of a sink. It pulls records from the client's flow-controlled

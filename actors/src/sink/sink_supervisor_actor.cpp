@@ -98,6 +98,13 @@ void spawn_consumers(
       consumer.batch_size = config.processing.batch_size;
       consumer.batcher = state.pipeline.batcher;
       consumer.broker_io = state.runtime->actors().broker_io;
+      // With one consumer on the subscription every offset comes here, so a missing one is a
+      // loss. Shared and KeyShared spread offsets over consumers; a Failover standby has not
+      // seen what the active consumer processed.
+      consumer.track_continuity =
+          subscription.subscription_type == connect::SubscriptionType::exclusive;
+      consumer.supervisor = caf::actor_cast<caf::actor>(self);
+      consumer.incarnation = incarnation;
       auto actor = spawn_consumer_actor(self->system(), std::move(consumer));
       self->monitor(actor);
       state.pipeline.consumers.push_back(actor);

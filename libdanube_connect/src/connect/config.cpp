@@ -11,6 +11,7 @@
 #include "danube/common/topic_name.hpp"
 #include "danube/connect/config_loader.hpp"
 #include "danube/connect/logging.hpp"
+#include "danube/connect/offset_store.hpp"
 
 namespace danube::connect {
 
@@ -24,6 +25,10 @@ std::string_view to_string(DeadLetterPolicy policy) {
       return "skip";
   }
   return "dead_letter";
+}
+
+std::string_view to_string(OnGap on_gap) {
+  return on_gap == OnGap::report ? "report" : "fail";
 }
 
 std::string_view to_string(Ordering ordering) {
@@ -397,6 +402,11 @@ std::string ConnectorConfig::dead_letter_topic() const {
   return "/default/" + connector_name + "-dlq";
 }
 
+std::filesystem::path ConnectorConfig::gap_file() const {
+  if (!delivery.gap_file.empty()) return delivery.gap_file;
+  return offsets.state_dir / (safe_file_name(connector_name) + ".gaps.jsonl");
+}
+
 const SchemaMapping* ConnectorConfig::schema_for_topic(std::string_view topic) const {
   for (const auto& mapping : schemas) {
     if (mapping.topic == topic) return &mapping;
@@ -453,7 +463,9 @@ std::string ConnectorConfig::describe() const {
       << " delivery.max_inflight_bytes=" << delivery.max_inflight_bytes
       << " delivery.ordering=" << to_string(delivery.ordering)
       << " delivery.max_inflight_sends=" << delivery.max_inflight_sends
-      << " http.enabled=" << http.enabled << " http.bind_address=" << http.bind_address
+      << " delivery.on_gap=" << to_string(delivery.on_gap)
+      << " delivery.gap_file=" << gap_file().string() << " http.enabled=" << http.enabled
+      << " http.bind_address=" << http.bind_address
       << " auth.tls_ca_file=" << optional_path(auth.tls_ca_file)
       << " auth.tls_cert_file=" << optional_path(auth.tls_cert_file)
       << " auth.tls_key_file=" << optional_path(auth.tls_key_file)

@@ -61,6 +61,10 @@ constexpr std::pair<std::string_view, Ordering> kOrderings[] = {
     {"strict", Ordering::strict},
     {"relaxed", Ordering::relaxed},
 };
+constexpr std::pair<std::string_view, OnGap> kOnGap[] = {
+    {"report", OnGap::report},
+    {"fail", OnGap::fail},
+};
 constexpr std::pair<std::string_view, OnFatal> kOnFatal[] = {
     {"exit", OnFatal::exit},
     {"restart", OnFatal::restart},
@@ -120,6 +124,8 @@ const std::vector<Field> kFields = {
      DANUBE_ASSIGN(c.delivery.ordering = to_enum(v, w, kOrderings))},
     {"delivery", "max_inflight_sends", VK::integer,
      DANUBE_ASSIGN(c.delivery.max_inflight_sends = to_unsigned<std::uint32_t>(v, w))},
+    {"delivery", "on_gap", VK::string, DANUBE_ASSIGN(c.delivery.on_gap = to_enum(v, w, kOnGap))},
+    {"delivery", "gap_file", VK::string, DANUBE_ASSIGN(c.delivery.gap_file = to_text(v))},
 
     {"http", "enabled", VK::boolean, DANUBE_ASSIGN(c.http.enabled = to_bool(v))},
     {"http", "bind_address", VK::string, DANUBE_ASSIGN(c.http.bind_address = to_text(v))},

@@ -27,6 +27,12 @@ void HealthState::set_status(HealthStatus status, std::string detail) {
   if (!state_.failed) state_.detail = std::move(detail);
 }
 
+void HealthState::record_loss(std::uint64_t messages, std::string detail) {
+  std::lock_guard lock(mutex_);
+  state_.messages_lost += messages;
+  loss_detail_ = std::move(detail);
+}
+
 void HealthState::mark_failed(std::string reason) {
   std::lock_guard lock(mutex_);
   state_.failed = true;
@@ -42,6 +48,10 @@ void HealthState::clear_failed() {
 HealthSnapshot HealthState::snapshot() const {
   std::lock_guard lock(mutex_);
   HealthSnapshot copy = state_;
+  if (copy.messages_lost > 0 && copy.status == HealthStatus::healthy) {
+    copy.status = HealthStatus::degraded;
+    if (!copy.failed) copy.detail = loss_detail_;
+  }
   copy.uptime = std::chrono::steady_clock::now() - created_;
   return copy;
 }

@@ -39,6 +39,7 @@ std::string health_body(const HealthSnapshot& snapshot) {
       {"connector", snapshot.connector},
       {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(snapshot.uptime).count()},
   };
+  body["messages_lost"] = snapshot.messages_lost;
   if (!snapshot.detail.empty()) body["detail"] = snapshot.detail;
   // Replace invalid UTF-8 rather than throw: the detail text may quote external errors.
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

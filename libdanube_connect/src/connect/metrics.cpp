@@ -62,6 +62,13 @@ struct ConnectorMetrics::Families {
                     "Messages acknowledged to the broker", registry)),
         reconnects(named(prometheus::BuildCounter(), "reconnects_total",
                          "Consumer or producer reconnections", registry)),
+        lost(named(prometheus::BuildCounter(), "messages_lost_total",
+                   "Offsets of a reliable topic the broker skipped: never delivered to this sink",
+                   registry)),
+        redeliveries_skipped(named(prometheus::BuildCounter(), "redeliveries_skipped_total",
+                                   "Redelivered messages acked without processing: this sink "
+                                   "had processed them before",
+                                   registry)),
         processing_duration(named(prometheus::BuildHistogram(), "processing_duration_seconds",
                                   "Time spent in process_batch (sinks) or per publish (sources)",
                                   registry)),
@@ -91,6 +98,8 @@ struct ConnectorMetrics::Families {
   prometheus::Family<prometheus::Counter>& dead_lettered;
   prometheus::Family<prometheus::Counter>& acked;
   prometheus::Family<prometheus::Counter>& reconnects;
+  prometheus::Family<prometheus::Counter>& lost;
+  prometheus::Family<prometheus::Counter>& redeliveries_skipped;
   prometheus::Family<prometheus::Histogram>& processing_duration;
   prometheus::Family<prometheus::Histogram>& batch_size;
   prometheus::Family<prometheus::Histogram>& ack_latency;
@@ -107,6 +116,8 @@ struct ConnectorMetrics::TopicHandles {
   prometheus::Counter* retried;
   prometheus::Counter* acked;
   prometheus::Counter* reconnects;
+  prometheus::Counter* lost;
+  prometheus::Counter* redeliveries_skipped;
   prometheus::Histogram* processing_duration;
   prometheus::Histogram* batch_size;
   prometheus::Histogram* ack_latency;
@@ -144,6 +155,8 @@ ConnectorMetrics::TopicHandles& ConnectorMetrics::topic(std::string_view topic) 
       &families.retried.Add(labels),
       &families.acked.Add(labels),
       &families.reconnects.Add(labels),
+      &families.lost.Add(labels),
+      &families.redeliveries_skipped.Add(labels),
       &families.processing_duration.Add(labels, MetricBuckets::latency_seconds()),
       &families.batch_size.Add(labels, MetricBuckets::batch_size()),
       &families.ack_latency.Add(labels, MetricBuckets::latency_seconds()),
@@ -206,6 +219,14 @@ void ConnectorMetrics::record_dead_lettered(std::string_view topic_name, ErrorTy
 
 void ConnectorMetrics::record_acked(std::string_view topic_name, std::uint64_t count) {
   topic(topic_name).acked->Increment(static_cast<double>(count));
+}
+
+void ConnectorMetrics::record_lost(std::string_view topic_name, std::uint64_t count) {
+  topic(topic_name).lost->Increment(static_cast<double>(count));
+}
+
+void ConnectorMetrics::record_redelivery_skipped(std::string_view topic_name, std::uint64_t count) {
+  topic(topic_name).redeliveries_skipped->Increment(static_cast<double>(count));
 }
 
 void ConnectorMetrics::record_reconnect(std::string_view topic_name) {

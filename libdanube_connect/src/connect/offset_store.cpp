@@ -28,17 +28,6 @@ constexpr std::uintmax_t kMaxFileBytes = 64 * 1024 * 1024;
                            std::strerror(errno));
 }
 
-std::string safe_file_name(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-';
-    out += keep ? c : '_';
-  }
-  if (out.empty() || out == "." || out == "..") out = "_" + out;
-  return out;
-}
-
 // RAII for a POSIX file descriptor.
 class FileDescriptor {
  public:
@@ -60,6 +49,17 @@ class FileDescriptor {
 };
 
 }  // namespace
+
+std::string safe_file_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+    out += keep ? c : '_';
+  }
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
 
 FileOffsetStore FileOffsetStore::for_connector(const std::filesystem::path& state_dir,
                                                const std::string& connector_name) {

@@ -66,12 +66,22 @@ enum class Ordering {
   relaxed,  // records may complete out of order (more parallelism)
 };
 
-// [delivery]: bounds on work in flight.
+// What a sink does when offsets of a reliable partition were skipped (docs/delivery.md).
+enum class OnGap {
+  report,  // log, count, record and mark /health degraded, and keep consuming
+  fail,    // report, then stop the connector as failed (exit code 1, or a supervised restart)
+};
+
+// [delivery]: bounds on work in flight, and what a sink does about lost messages.
 struct DeliverySettings {
   std::size_t max_inflight_records = 10000;
   std::uint64_t max_inflight_bytes = 64ull * 1024 * 1024;
   Ordering ordering = Ordering::strict;
   std::uint32_t max_inflight_sends = 64;  // pipelined publishes per producer
+  OnGap on_gap = OnGap::report;
+  // Every gap a sink detects is appended here as one JSON line; empty:
+  // `<offsets.state_dir>/<connector_name>.gaps.jsonl`.
+  std::filesystem::path gap_file;
 };
 
 // [http]: the /metrics, /health and /ready server. Its port is processing.metrics_port.
@@ -168,6 +178,9 @@ struct ConnectorConfig {
 
   // The dead-letter topic: dead_letter.topic, or `/default/<connector_name>-dlq`.
   std::string dead_letter_topic() const;
+  // Where sinks record lost offsets: delivery.gap_file, or
+  // `<offsets.state_dir>/<connector_name>.gaps.jsonl`.
+  std::filesystem::path gap_file() const;
   // The [[schemas]] entry for `topic`, or nullptr.
   const SchemaMapping* schema_for_topic(std::string_view topic) const;
 
@@ -183,6 +196,7 @@ struct ConnectorConfig {
 std::string_view to_string(DeadLetterPolicy policy);
 std::string_view to_string(Ordering ordering);
 std::string_view to_string(OnFatal on_fatal);
+std::string_view to_string(OnGap on_gap);
 std::string_view to_string(LogFormat format);
 
 }  // namespace danube::connect

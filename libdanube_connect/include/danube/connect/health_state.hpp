@@ -17,6 +17,10 @@ struct HealthSnapshot {
   bool stopping = false;   // shutdown began
   bool failed = false;     // a fatal error happened
   std::string detail;      // why degraded, unhealthy or failed (no secrets, no payloads)
+  // Messages the broker skipped before this sink could receive them, since the process started.
+  // Any loss makes a healthy status degraded: nothing brings the messages back, so an operator
+  // must see it until the process restarts.
+  std::uint64_t messages_lost = 0;
   std::chrono::steady_clock::duration uptime{};
 
   // Liveness: the process works (not failed and not unhealthy).
@@ -34,6 +38,7 @@ class HealthState {
   void set_connected(bool connected);
   void set_stopping(bool stopping);
   void set_status(HealthStatus status, std::string detail = {});
+  void record_loss(std::uint64_t messages, std::string detail);
   // Sticky until clear_failed() (a supervised restart).
   void mark_failed(std::string reason);
   void clear_failed();
@@ -45,6 +50,7 @@ class HealthState {
  private:
   mutable std::mutex mutex_;
   HealthSnapshot state_;
+  std::string loss_detail_;  // the latest loss, shown while nothing worse is
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
 };
 

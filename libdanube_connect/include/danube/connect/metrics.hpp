@@ -33,6 +33,8 @@ struct MetricBuckets {
 //   processing_duration_seconds (histogram), batch_size (histogram),
 //   ack_latency_seconds (histogram), publish_latency_seconds (histogram),
 //   inflight_messages (gauge), consumer_lag_messages (gauge), reconnects_total,
+//   messages_lost_total (sinks: offsets the broker skipped), redeliveries_skipped_total (sinks:
+//   redeliveries of what was processed before, acked without processing),
 //   schema_cache_requests_total{result="hit"|"miss"} (connector only),
 //   health (gauge: 1 healthy, 0.5 degraded, 0 unhealthy or stopped; connector only).
 // Thread-safe; per-topic handles are created on first use and cached.
@@ -51,6 +53,8 @@ class ConnectorMetrics {
   void record_dead_lettered(std::string_view topic, ErrorType error_type, std::uint64_t count = 1);
   void record_acked(std::string_view topic, std::uint64_t count = 1);
   void record_reconnect(std::string_view topic);
+  void record_lost(std::string_view topic, std::uint64_t count);
+  void record_redelivery_skipped(std::string_view topic, std::uint64_t count = 1);
 
   void observe_processing_duration(std::string_view topic, std::chrono::duration<double> elapsed);
   void observe_batch_size(std::string_view topic, std::size_t records);

@@ -9,6 +9,10 @@
 
 namespace danube::connect {
 
+// `name` with every character other than [A-Za-z0-9._-] replaced by '_', never "", "." or "..":
+// how state files are named after connectors and topics.
+std::string safe_file_name(const std::string& name);
+
 // Keeps a source's committed offsets in a JSON file, one entry per partition:
 //   {"format":1,"connector":"mqtt-source","offsets":[{"partition":"p","value":7,"metadata":"m"}]}
 // Saves are atomic: the file is written beside the target, fsynced, renamed over it, and the

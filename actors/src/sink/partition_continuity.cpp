@@ -1,0 +1,164 @@
+#include "partition_continuity.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace danube::runtime {
+namespace {
+
+// FNV-1a, 64 bit: stable across processes and builds, which std::hash is not.
+class Fnv1a {
+ public:
+  void add(const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+      hash_ ^= bytes[i];
+      hash_ *= 0x100000001b3ull;
+    }
+  }
+  void add(std::uint64_t value) {
+    unsigned char bytes[8];
+    for (int i = 0; i < 8; ++i)
+      bytes[i] = static_cast<unsigned char>(value >> (8 * i));
+    add(bytes, sizeof bytes);
+  }
+  void add(const std::string& text) {
+    add(text.size());  // so that ("ab","c") and ("a","bc") differ
+    add(text.data(), text.size());
+  }
+  std::uint64_t value() const { return hash_; }
+
+ private:
+  std::uint64_t hash_ = 0xcbf29ce484222325ull;
+};
+
+}  // namespace
+
+MessageIdentity identify(const std::string& producer_name, std::uint64_t request_id,
+                         std::uint64_t publish_time, const std::string& payload) {
+  Fnv1a hash;
+  hash.add(producer_name);
+  hash.add(request_id);
+  hash.add(publish_time);
+  hash.add(payload);
+  return MessageIdentity{hash.value(), publish_time};
+}
+
+PartitionContinuity::Verdict PartitionContinuity::received(std::uint64_t offset,
+                                                           const MessageIdentity& identity) {
+  if (!state_.next_expected) {
+    start_sequence(offset);
+    return Verdict{Arrival::first, std::nullopt, epoch_};
+  }
+  std::uint64_t& next = *state_.next_expected;
+  if (offset == next) {
+    ++next;
+    return Verdict{Arrival::in_order, std::nullopt, epoch_};
+  }
+  if (offset > next) {
+    const OffsetGap gap{next, offset - 1};
+    settle(next, offset);  // lost: nothing will settle these offsets otherwise
+    next = offset + 1;
+    return Verdict{Arrival::after_gap, gap, epoch_};
+  }
+  if (!is_settled(offset)) return Verdict{Arrival::redelivered, std::nullopt, epoch_};
+  if (const auto known = state_.recent.find(offset); known != state_.recent.end()) {
+    if (known->second == identity.digest) {
+      return Verdict{Arrival::already_processed, std::nullopt, epoch_};
+    }
+    start_sequence(offset);
+    return Verdict{Arrival::new_sequence, std::nullopt, epoch_};
+  }
+  // Too old to have a recorded identity. A message published after everything processed
+  // cannot be one processed before: the offsets started over.
+  if (identity.publish_time > state_.newest_publish_time) {
+    start_sequence(offset);
+    return Verdict{Arrival::new_sequence, std::nullopt, epoch_};
+  }
+  return Verdict{Arrival::uncertain_duplicate, std::nullopt, epoch_};
+}
+
+void PartitionContinuity::processed(std::uint64_t offset, const MessageIdentity& identity,
+                                    std::uint64_t epoch) {
+  if (epoch != epoch_) return;
+  settle(offset, offset + 1);
+  state_.recent[offset] = identity.digest;
+  while (state_.recent.size() > kRecentIdentities)
+    state_.recent.erase(state_.recent.begin());
+  state_.newest_publish_time = std::max(state_.newest_publish_time, identity.publish_time);
+}
+
+PartitionContinuity::State PartitionContinuity::durable_state() const {
+  State durable = state_;
+  if (!durable.next_expected) return durable;
+  // Received but unsettled offsets are unacked: the broker sends them again after a restart.
+  durable.next_expected = durable.settled_ranges.empty()
+                              ? durable.settled_below
+                              : std::prev(durable.settled_ranges.end())->second;
+  return durable;
+}
+
+bool PartitionContinuity::is_settled(std::uint64_t offset) const {
+  if (offset < state_.settled_below) return true;
+  auto after = state_.settled_ranges.upper_bound(offset);
+  if (after == state_.settled_ranges.begin()) return false;
+  return offset < std::prev(after)->second;
+}
+
+void PartitionContinuity::settle(std::uint64_t first, std::uint64_t end) {
+  first = std::max(first, state_.settled_below);
+  if (first >= end) return;
+  auto& ranges = state_.settled_ranges;
+  // Merge with every range that overlaps or touches [first, end).
+  auto it = ranges.upper_bound(first);
+  if (it != ranges.begin() && std::prev(it)->second >= first) --it;
+  while (it != ranges.end() && it->first <= end) {
+    first = std::min(first, it->first);
+    end = std::max(end, it->second);
+    it = ranges.erase(it);
+  }
+  ranges.emplace(first, end);
+  // Absorb what now continues the contiguous prefix.
+  while (!ranges.empty() && ranges.begin()->first <= state_.settled_below) {
+    state_.settled_below = std::max(state_.settled_below, ranges.begin()->second);
+    ranges.erase(ranges.begin());
+  }
+  // Bounded memory: past the limit, the oldest hole counts as settled. A redelivery of one of
+  // its offsets is then processed again as an uncertain duplicate, never dropped.
+  while (ranges.size() > kMaxSettledRanges) {
+    state_.settled_below = ranges.begin()->second;
+    ranges.erase(ranges.begin());
+  }
+}
+
+void PartitionContinuity::start_sequence(std::uint64_t offset) {
+  ++epoch_;
+  const auto newest_publish_time = state_.newest_publish_time;
+  state_ = State{};
+  state_.next_expected = offset + 1;
+  state_.settled_below = offset;
+  state_.newest_publish_time = newest_publish_time;
+}
+
+std::string_view to_string(PartitionContinuity::Arrival arrival) {
+  using Arrival = PartitionContinuity::Arrival;
+  switch (arrival) {
+    case Arrival::first:
+      return "first";
+    case Arrival::in_order:
+      return "in_order";
+    case Arrival::after_gap:
+      return "after_gap";
+    case Arrival::redelivered:
+      return "redelivered";
+    case Arrival::already_processed:
+      return "already_processed";
+    case Arrival::uncertain_duplicate:
+      return "uncertain_duplicate";
+    case Arrival::new_sequence:
+      return "new_sequence";
+  }
+  return "unknown";
+}
+
+}  // namespace danube::runtime

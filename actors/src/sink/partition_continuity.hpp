@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace danube::runtime {
+
+// What identifies a message across broker restarts, where offsets do not (a Danube 0.15 broker
+// in cluster mode numbers new messages from 0 again after a restart): a digest of the
+// producer's name, its request id, the publish time and the payload, plus the publish time.
+struct MessageIdentity {
+  std::uint64_t digest = 0;
+  std::uint64_t publish_time = 0;  // milliseconds since the Unix epoch, set by the producer
+};
+
+MessageIdentity identify(const std::string& producer_name, std::uint64_t request_id,
+                         std::uint64_t publish_time, const std::string& payload);
+
+// Offsets a broker skipped: [first, last].
+struct OffsetGap {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::uint64_t count() const { return last - first + 1; }
+  bool operator==(const OffsetGap&) const = default;
+};
+
+// The continuity of one partition of a reliable topic, as one sink sees it: which offsets it
+// expects next, which ones it has settled (processed, dead-lettered or lost), and the identities
+// of the latest processed ones. Pure bookkeeping; the consumer actor persists `State` before it
+// acks, so after a crash the state never claims more than the broker has been told.
+//
+// Offsets below the expected one are redeliveries, or the start of a new offset sequence after
+// a broker restart. The identity decides which: a known offset whose recorded identity matches
+// was processed already; one that does not match, or one too old to be recorded whose publish
+// time is newer than anything processed, starts a new sequence.
+class PartitionContinuity {
+ public:
+  // Identities kept for the newest processed offsets: enough to recognise what a restarted sink
+  // or broker sends again, without growing with the topic.
+  static constexpr std::size_t kRecentIdentities = 512;
+  // Settled ranges above the contiguous prefix; a sink has at most its in-flight records there.
+  static constexpr std::size_t kMaxSettledRanges = 100000;
+
+  struct State {
+    // The next offset expected; unset until the first message (a new subscription starts at the
+    // broker's newest message, so nothing before it can be missed).
+    std::optional<std::uint64_t> next_expected;
+    // Every offset from the first seen up to this one (exclusive) is settled.
+    std::uint64_t settled_below = 0;
+    // Settled ranges [first, end) above settled_below, disjoint and not adjacent.
+    std::map<std::uint64_t, std::uint64_t> settled_ranges;
+    // The newest processed offsets and their identity digests.
+    std::map<std::uint64_t, std::uint64_t> recent;
+    std::uint64_t newest_publish_time = 0;  // of everything processed
+    bool operator==(const State&) const = default;
+  };
+
+  enum class Arrival {
+    first,                // the first message of a subscription without history
+    in_order,             // the expected offset
+    after_gap,            // later than expected: `gap` was skipped
+    redelivered,          // below expected and not processed yet: process it
+    already_processed,    // below expected, processed, same identity: ack without processing
+    uncertain_duplicate,  // below expected, processed, identity not recorded: process again
+    new_sequence,         // the broker's offsets started over: a new baseline
+  };
+
+  struct Verdict {
+    Arrival arrival = Arrival::in_order;
+    std::optional<OffsetGap> gap;  // set with after_gap
+    std::uint64_t epoch = 0;       // hand back to processed()
+  };
+
+  PartitionContinuity() = default;
+  explicit PartitionContinuity(State state) : state_(std::move(state)) {}
+
+  Verdict received(std::uint64_t offset, const MessageIdentity& identity);
+  // A record received in `epoch` was settled (processed, skipped or dead-lettered). Records
+  // from before a new sequence began are ignored: their offsets mean something else now.
+  void processed(std::uint64_t offset, const MessageIdentity& identity, std::uint64_t epoch);
+
+  // What to persist: next_expected is the offset after the newest settled one, because what was
+  // received but not settled is unacked and the broker sends it again.
+  State durable_state() const;
+  const State& state() const { return state_; }
+  std::uint64_t epoch() const { return epoch_; }
+
+ private:
+  bool is_settled(std::uint64_t offset) const;
+  void settle(std::uint64_t first, std::uint64_t end);
+  void start_sequence(std::uint64_t offset);
+
+  State state_;
+  std::uint64_t epoch_ = 0;
+};
+
+std::string_view to_string(PartitionContinuity::Arrival arrival);
+
+}  // namespace danube::runtime

@@ -1,0 +1,193 @@
+// The bookkeeping behind gap detection (PartitionContinuity) and its file (SinkOffsetFile),
+// without a broker: every decision a sink takes about an arriving offset, exactly.
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <random>
+
+#include "sink/partition_continuity.hpp"
+#include "sink/sink_offset_file.hpp"
+
+using namespace danube::runtime;
+using Arrival = PartitionContinuity::Arrival;
+
+namespace danube::runtime {
+std::ostream& operator<<(std::ostream& out, Arrival arrival) {
+  return out << to_string(arrival);
+}
+}  // namespace danube::runtime
+
+namespace {
+
+MessageIdentity message(std::uint64_t n, std::uint64_t publish_time = 1000) {
+  return identify("producer", n, publish_time + n, "payload " + std::to_string(n));
+}
+
+// Receives and processes [first, end) in order, as a healthy sink does.
+void run(PartitionContinuity& continuity, std::uint64_t first, std::uint64_t end) {
+  for (auto offset = first; offset < end; ++offset) {
+    const auto verdict = continuity.received(offset, message(offset));
+    BOOST_TEST_REQUIRE(!verdict.gap.has_value());
+    continuity.processed(offset, message(offset), verdict.epoch);
+  }
+}
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::random_device random;
+    path = std::filesystem::temp_directory_path() /
+           ("continuity-test-" + std::to_string(random()) + std::to_string(random()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(identity_separates_fields_and_is_stable) {
+  BOOST_TEST(identify("ab", 1, 2, "c").digest != identify("a", 1, 2, "bc").digest);
+  BOOST_TEST(identify("p", 1, 2, "x").digest == identify("p", 1, 2, "x").digest);
+  BOOST_TEST(identify("p", 1, 2, "x").digest != identify("p", 2, 2, "x").digest);
+  BOOST_TEST(identify("p", 1, 2, "x").publish_time == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(the_first_offset_is_a_baseline_and_order_reports_nothing) {
+  PartitionContinuity continuity;
+  BOOST_TEST(continuity.received(500, message(500)).arrival == Arrival::first);
+  BOOST_TEST(continuity.received(501, message(501)).arrival == Arrival::in_order);
+  BOOST_TEST(*continuity.state().next_expected == 502u);
+}
+
+BOOST_AUTO_TEST_CASE(a_jump_reports_exactly_the_skipped_range) {
+  PartitionContinuity continuity;
+  run(continuity, 0, 10);
+  const auto verdict = continuity.received(1744, message(1744));
+  BOOST_TEST(verdict.arrival == Arrival::after_gap);
+  BOOST_TEST_REQUIRE(verdict.gap.has_value());
+  BOOST_TEST(verdict.gap->first == 10u);
+  BOOST_TEST(verdict.gap->last == 1743u);
+  BOOST_TEST(verdict.gap->count() == 1734u);
+  BOOST_TEST(continuity.received(1745, message(1745)).arrival == Arrival::in_order);
+  // The lost offsets count as settled: once the rest is processed the prefix passes them.
+  continuity.processed(1744, message(1744), verdict.epoch);
+  continuity.processed(1745, message(1745), verdict.epoch);
+  BOOST_TEST(continuity.state().settled_below == 1746u);
+  BOOST_TEST(continuity.state().settled_ranges.empty());
+}
+
+BOOST_AUTO_TEST_CASE(redeliveries_are_processed_unless_already_processed) {
+  PartitionContinuity continuity;
+  for (std::uint64_t offset = 0; offset < 5; ++offset)
+    continuity.received(offset, message(offset));
+  continuity.processed(0, message(0), continuity.epoch());
+  continuity.processed(1, message(1), continuity.epoch());
+  // 3 was received, not processed: the broker sends it again and it must be processed.
+  BOOST_TEST(continuity.received(3, message(3)).arrival == Arrival::redelivered);
+  // 1 was processed and the identity matches: ack it, do not process it again.
+  BOOST_TEST(continuity.received(1, message(1)).arrival == Arrival::already_processed);
+  BOOST_TEST(*continuity.state().next_expected == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_known_offset_with_another_identity_starts_a_new_sequence) {
+  PartitionContinuity continuity;
+  run(continuity, 0, 100);
+  const auto before = continuity.epoch();
+  // A broker restarted in cluster mode numbers new messages from 0 again.
+  const auto fresh = identify("producer", 7, 999999, "new message");
+  const auto verdict = continuity.received(0, fresh);
+  BOOST_TEST(verdict.arrival == Arrival::new_sequence);
+  BOOST_TEST(verdict.epoch == before + 1);
+  BOOST_TEST(*continuity.state().next_expected == 1u);
+  // Completions of records from the old sequence no longer settle anything.
+  continuity.processed(50, message(50), before);
+  BOOST_TEST(continuity.state().settled_ranges.empty());
+  BOOST_TEST(continuity.received(1, identify("producer", 8, 999999, "next")).arrival ==
+             Arrival::in_order);
+}
+
+BOOST_AUTO_TEST_CASE(offsets_older_than_the_recorded_identities_are_judged_by_publish_time) {
+  PartitionContinuity continuity;
+  const auto newest = PartitionContinuity::kRecentIdentities + 100;
+  run(continuity, 0, newest);
+  BOOST_TEST(continuity.state().recent.size() == PartitionContinuity::kRecentIdentities);
+  BOOST_TEST(!continuity.state().recent.contains(3));
+  // Published before everything processed: possibly a redelivery, processed again.
+  BOOST_TEST(continuity.received(3, message(3)).arrival == Arrival::uncertain_duplicate);
+  // Published after everything processed: cannot have been processed, so offsets restarted.
+  BOOST_TEST(continuity.received(3, message(3, 1000000)).arrival == Arrival::new_sequence);
+}
+
+BOOST_AUTO_TEST_CASE(durable_state_expects_what_the_broker_will_send_again) {
+  PartitionContinuity continuity;
+  for (std::uint64_t offset = 0; offset < 10; ++offset)
+    continuity.received(offset, message(offset));
+  for (std::uint64_t offset : {0, 1, 2, 3, 4, 7})
+    continuity.processed(offset, message(offset), continuity.epoch());
+  const auto durable = continuity.durable_state();
+  BOOST_TEST(*durable.next_expected == 8u);  // 8 and 9 were never acked
+  BOOST_TEST(durable.settled_below == 5u);
+  BOOST_TEST((durable.settled_ranges == std::map<std::uint64_t, std::uint64_t>{{7, 8}}));
+
+  // After a restart the broker redelivers the unacked 5, 6, 8, 9, then new offsets.
+  PartitionContinuity restarted(durable);
+  BOOST_TEST(restarted.received(5, message(5)).arrival == Arrival::redelivered);
+  BOOST_TEST(restarted.received(7, message(7)).arrival == Arrival::already_processed);
+  BOOST_TEST(restarted.received(8, message(8)).arrival == Arrival::in_order);
+  const auto verdict = restarted.received(300, message(300));
+  BOOST_TEST(verdict.arrival == Arrival::after_gap);
+  BOOST_TEST(verdict.gap->first == 9u);
+  BOOST_TEST(verdict.gap->count() == 291u);
+}
+
+BOOST_AUTO_TEST_CASE(settled_ranges_merge_out_of_order_completions) {
+  PartitionContinuity continuity;
+  for (std::uint64_t offset = 0; offset < 8; ++offset)
+    continuity.received(offset, message(offset));
+  for (std::uint64_t offset : {5, 3, 6, 1, 2})
+    continuity.processed(offset, message(offset), continuity.epoch());
+  BOOST_TEST(continuity.state().settled_below == 0u);
+  BOOST_TEST((continuity.state().settled_ranges ==
+              std::map<std::uint64_t, std::uint64_t>{{1, 4}, {5, 7}}));
+  continuity.processed(0, message(0), continuity.epoch());
+  continuity.processed(4, message(4), continuity.epoch());
+  BOOST_TEST(continuity.state().settled_below == 7u);
+  BOOST_TEST(continuity.state().settled_ranges.empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_offset_file_round_trips_and_sets_a_bad_file_aside) {
+  TempDir dir;
+  SinkOffsetFile file(dir.path, "my sink", "/default/orders-part-1", "sub");
+  BOOST_TEST(file.file().filename() == "my_sink.sink._default_orders-part-1.sub.json");
+  std::string problem;
+  BOOST_TEST(!file.load(problem).has_value());
+  BOOST_TEST(problem.empty());
+
+  PartitionContinuity continuity;
+  for (std::uint64_t offset = 0; offset < 10; ++offset)
+    continuity.received(offset, message(offset));
+  for (std::uint64_t offset : {0, 1, 4})
+    continuity.processed(offset, message(offset), continuity.epoch());
+  file.save(continuity.durable_state());
+  const auto loaded = file.load(problem);
+  BOOST_TEST(problem.empty());
+  BOOST_TEST_REQUIRE(loaded.has_value());
+  BOOST_TEST((*loaded == continuity.durable_state()));
+
+  // A state file of another subscription is not taken for this one.
+  SinkOffsetFile other(dir.path, "my sink", "/default/orders-part-1", "other");
+  std::filesystem::copy_file(file.file(), other.file());
+  BOOST_TEST(!other.load(problem).has_value());
+  BOOST_TEST(problem.find("another topic or subscription") != std::string::npos);
+  BOOST_TEST(std::filesystem::exists(other.file().string() + ".corrupt"));
+
+  std::ofstream(file.file(), std::ios::trunc) << "{\"format\":1,\"settled_below\":";
+  problem.clear();
+  BOOST_TEST(!file.load(problem).has_value());
+  BOOST_TEST(!problem.empty());
+  BOOST_TEST(!std::filesystem::exists(file.file()));
+}

@@ -1,0 +1,277 @@
+// Gap detection against the embedded broker in its danube_0_15 mode, which skips offsets for
+// lagging subscriptions as Danube 0.15.1 does: a sink reports exactly what it never received
+// (log, gap file, metric, status, health), never reports a restart of the broker's offsets as a
+// gap, and acks redeliveries of what it processed before without processing them again.
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "runtime_paths_support.hpp"
+#include "runtime_test_support.hpp"
+
+using namespace danube;
+using namespace danube::runtime;
+using namespace danube::runtime::test;
+using namespace danube::runtime::paths;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint32_t kWindow = 10;  // max_unacked_messages, as a standalone Danube broker
+
+// Holds process_batch until the test opens the gate, so the subscription lags on purpose.
+class GatedSink : public RecordingSink {
+ public:
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable opened_cv;
+    bool opened = true;
+    bool blocked = false;  // a batch waits at the gate
+    void close() {
+      std::lock_guard lock(mutex);
+      opened = false;
+    }
+    void open() {
+      std::lock_guard lock(mutex);
+      opened = true;
+      opened_cv.notify_all();
+    }
+    bool wait_blocked(std::chrono::milliseconds timeout) {
+      std::unique_lock lock(mutex);
+      return opened_cv.wait_for(lock, timeout, [&] { return blocked; });
+    }
+  };
+
+  GatedSink(std::vector<connect::ConsumerConfig> subscriptions,
+            std::shared_ptr<RecordingSink::Shared> shared, std::shared_ptr<Gate> gate)
+      : RecordingSink(std::move(subscriptions), std::move(shared)), gate_(std::move(gate)) {}
+
+  connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
+    {
+      std::unique_lock lock(gate_->mutex);
+      gate_->blocked = !gate_->opened;
+      gate_->opened_cv.notify_all();
+      gate_->opened_cv.wait(lock, [&] { return gate_->opened; });
+      gate_->blocked = false;
+    }
+    return RecordingSink::process_batch(records);
+  }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
+testkit::BrokerOptions faithful_options() {
+  testkit::BrokerOptions options;
+  options.dispatch_fidelity = testkit::DispatchFidelity::danube_0_15;
+  options.max_unacked_messages = kWindow;
+  return options;
+}
+
+std::set<std::string> payloads_of(const RecordingSink::Shared& shared) {
+  std::set<std::string> payloads;
+  for (const auto& record : shared.processed)
+    payloads.insert(std::string(record.as_string()));
+  return payloads;
+}
+
+std::size_t missing(const std::set<std::string>& seen, const std::string& prefix, int count) {
+  std::size_t absent = 0;
+  for (int i = 0; i < count; ++i)
+    absent += seen.contains(prefix + std::to_string(i)) ? 0 : 1;
+  return absent;
+}
+
+std::vector<nlohmann::json> gap_lines(const std::filesystem::path& file) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+struct Fixture {
+  explicit Fixture(testkit::BrokerOptions options = faithful_options()) : broker(options) {
+    broker.start();
+    client::ClientOptions client_options;
+    client_options.service_url = broker.service_url();
+    client.emplace(client::DanubeClient::create(client_options).value());
+  }
+  testkit::EmbeddedBroker broker;
+  std::optional<client::DanubeClient> client;
+  caf::actor_system system{system_config()};
+  RuntimeGuard runtimes{system};  // drains what a failed check left running
+};
+
+// A sink held at its first batch while `count` messages are published, then released.
+struct LaggingRun {
+  std::shared_ptr<RecordingSink::Shared> shared = std::make_shared<RecordingSink::Shared>();
+  std::shared_ptr<GatedSink::Gate> gate = std::make_shared<GatedSink::Gate>();
+  connect::ConnectorConfig config;
+  connector_actor runtime;
+};
+
+LaggingRun start_lagging_sink(Fixture& fixture, const std::string& topic, int count,
+                              connect::OnGap on_gap) {
+  LaggingRun run;
+  run.config = fast_config(fixture.broker.service_url(), "lagging-sink");
+  run.config.delivery.on_gap = on_gap;
+  run.gate->close();
+  run.runtime = fixture.runtimes.add(
+      spawn_sink(fixture.system,
+                 std::make_unique<GatedSink>(std::vector{subscription(topic, "lagging")},
+                                             run.shared, run.gate),
+                 run.config));
+  BOOST_REQUIRE(subscribed(fixture.broker, topic, "lagging"));
+  produce(*fixture.client, topic, count, "m-");
+  BOOST_REQUIRE(run.gate->wait_blocked(30s));
+  run.gate->open();
+  return run;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_lagging_sink_reports_exactly_the_range_the_broker_skipped) {
+  Fixture fixture;
+  const std::string topic = "/default/lagging";
+  fixture.broker.create_topic(topic, true);
+  auto run = start_lagging_sink(fixture, topic, 2000, connect::OnGap::report);
+
+  // Everything the broker still delivers arrives: the window and the newest 256.
+  BOOST_REQUIRE(wait_for(*run.shared, [](const auto& s) { return s.processed.size() >= 266; }));
+  BOOST_REQUIRE(eventually([&] { return status_of(fixture.system, run.runtime).lost > 0; }));
+  const auto status = status_of(fixture.system, run.runtime);
+  const auto snapshot = fixture.broker.subscription(topic, "lagging");
+  BOOST_REQUIRE(snapshot);
+  const auto seen = payloads_of(*run.shared);
+
+  // The broker skipped 10..1743; the sink reports that range, and it is what its output lacks.
+  BOOST_TEST(snapshot->skipped_by_lag == 1734u);
+  BOOST_TEST(status.lost == snapshot->skipped_by_lag);
+  BOOST_TEST(missing(seen, "m-", 2000) == status.lost);
+  const auto lines = gap_lines(run.config.gap_file());
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0]["partition"].get<std::string>() == topic);
+  BOOST_TEST(lines[0]["first_offset"].get<std::uint64_t>() == snapshot->skipped[0].first);
+  BOOST_TEST(lines[0]["last_offset"].get<std::uint64_t>() == snapshot->skipped[0].end - 1);
+  BOOST_TEST(lines[0]["count"].get<std::uint64_t>() == 1734u);
+
+  const auto drained = drain_and_wait(fixture.system, run.runtime);
+  BOOST_REQUIRE(drained);
+  BOOST_TEST(drained->status.lost == 1734u);
+  BOOST_TEST(!drained->reason);  // on_gap = "report": the sink kept going and stopped cleanly
+}
+
+BOOST_AUTO_TEST_CASE(on_gap_fail_stops_the_sink_as_failed) {
+  Fixture fixture;
+  const std::string topic = "/default/strict-gaps";
+  fixture.broker.create_topic(topic, true);
+  auto run = start_lagging_sink(fixture, topic, 2000, connect::OnGap::fail);
+  const auto reason = wait_for_exit(fixture.system, run.runtime, 30s);
+  BOOST_REQUIRE(reason.has_value());
+  BOOST_TEST(static_cast<bool>(*reason));  // failed, not a clean stop
+  BOOST_TEST(gap_lines(run.config.gap_file()).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_workload_on_the_lossless_broker_loses_and_reports_nothing) {
+  Fixture fixture(testkit::BrokerOptions{});
+  const std::string topic = "/default/lossless";
+  fixture.broker.create_topic(topic, true);
+  auto run = start_lagging_sink(fixture, topic, 2000, connect::OnGap::report);
+  BOOST_REQUIRE(wait_for(*run.shared, [](const auto& s) { return s.processed.size() >= 2000; }));
+  const auto drained = drain_and_wait(fixture.system, run.runtime);
+  BOOST_REQUIRE(drained);
+  BOOST_TEST(drained->status.lost == 0u);
+  BOOST_TEST(missing(payloads_of(*run.shared), "m-", 2000) == 0u);
+  BOOST_TEST(!std::filesystem::exists(run.config.gap_file()));
+}
+
+BOOST_AUTO_TEST_CASE(a_sink_down_while_messages_are_published_reports_the_loss_on_return) {
+  Fixture fixture;
+  const std::string topic = "/default/outage";
+  fixture.broker.create_topic(topic, true);
+  auto shared = std::make_shared<RecordingSink::Shared>();
+  auto config = fast_config(fixture.broker.service_url(), "outage-sink");
+  const auto subscriptions = std::vector{subscription(topic, "outage")};
+  {
+    auto runtime = fixture.runtimes.add(
+        spawn_sink(fixture.system, std::make_unique<RecordingSink>(subscriptions, shared), config));
+    BOOST_REQUIRE(subscribed(fixture.broker, topic, "outage"));
+    produce(*fixture.client, topic, 100, "before-");
+    BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() == 100; }));
+    BOOST_REQUIRE(fixture.broker.wait_until(
+        [&] { return fixture.broker.subscription(topic, "outage")->cursor == 100; }, 30s));
+    const auto drained = drain_and_wait(fixture.system, runtime);
+    BOOST_REQUIRE(drained);
+    BOOST_TEST(drained->status.lost == 0u);
+  }
+  // Nobody consumes while 1000 are published; the subscription's history is in state_dir.
+  produce(*fixture.client, topic, 1000, "during-");
+  auto runtime = fixture.runtimes.add(
+      spawn_sink(fixture.system, std::make_unique<RecordingSink>(subscriptions, shared), config));
+  BOOST_REQUIRE(eventually([&] { return status_of(fixture.system, runtime).lost > 0; }));
+  const auto snapshot = fixture.broker.subscription(topic, "outage");
+  BOOST_REQUIRE(snapshot);
+  BOOST_REQUIRE(wait_for(*shared, [&](const auto& s) {
+    return s.processed.size() == 100 + 1000 - snapshot->skipped_by_lag;
+  }));
+  const auto status = status_of(fixture.system, runtime);
+  BOOST_TEST(snapshot->skipped_by_lag == 1000u - 256u);
+  BOOST_TEST(status.lost == snapshot->skipped_by_lag);
+  BOOST_TEST(missing(payloads_of(*shared), "during-", 1000) == status.lost);
+  BOOST_TEST(missing(payloads_of(*shared), "before-", 100) == 0u);
+  const auto lines = gap_lines(config.gap_file());
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0]["first_offset"].get<std::uint64_t>() == 100u);
+  BOOST_TEST(lines[0]["count"].get<std::uint64_t>() == status.lost);
+}
+
+BOOST_AUTO_TEST_CASE(restarted_offsets_are_no_gap_and_replays_are_not_processed_twice) {
+  TempDirectory data;
+  auto options = faithful_options();
+  options.data_dir = data.path;
+  options.cluster_like = true;
+  // Persisted once, at the first advance: the restart replays what was acked after it.
+  options.cursor_persist_interval = std::chrono::hours(1);
+  Fixture fixture(options);
+  const std::string topic = "/default/restarting";
+  fixture.broker.create_topic(topic, true);
+  auto shared = std::make_shared<RecordingSink::Shared>();
+  auto config = fast_config(fixture.broker.service_url(), "restart-sink");
+  auto runtime = fixture.runtimes.add(spawn_sink(
+      fixture.system,
+      std::make_unique<RecordingSink>(std::vector{subscription(topic, "restart")}, shared),
+      config));
+  BOOST_REQUIRE(subscribed(fixture.broker, topic, "restart"));
+  // The first 10 are processed and their cursor persisted; the next 90 only in memory.
+  produce(*fixture.client, topic, 10, "old-");
+  std::optional<std::uint64_t> persisted;
+  BOOST_REQUIRE(fixture.broker.wait_until(
+      [&] {
+        persisted = fixture.broker.subscription(topic, "restart")->persisted_cursor;
+        return persisted.has_value();
+      },
+      30s));
+  BOOST_REQUIRE_EQUAL(*persisted, 10u);
+  produce(*fixture.client, topic, 90, "older-");
+  BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() == 100; }));
+  BOOST_REQUIRE(fixture.broker.wait_until(
+      [&] { return fixture.broker.subscription(topic, "restart")->cursor == 100; }, 30s));
+
+  fixture.broker.restart();
+  // The broker replays old offsets from its persisted cursor, then numbers new ones from 0.
+  produce(*fixture.client, topic, 50, "new-");
+  BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() >= 150; }));
+  BOOST_REQUIRE(eventually(
+      [&] { return status_of(fixture.system, runtime).redeliveries_skipped == 100 - *persisted; }));
+  const auto status = status_of(fixture.system, runtime);
+  BOOST_TEST(status.lost == 0u);
+  BOOST_TEST(missing(payloads_of(*shared), "new-", 50) == 0u);
+  // Counters start again with the broker: the 90 replayed and the 50 new were all sent.
+  BOOST_TEST(fixture.broker.counters(topic)->delivered >= 90u + 50u);
+  std::lock_guard lock(shared->mutex);
+  BOOST_TEST(shared->processed.size() == 150u);  // nothing old processed twice
+  for (const auto& [payload, attempts] : shared->attempts)
+    BOOST_TEST(attempts == 1, payload << " processed " << attempts << " times");
+  BOOST_TEST(!std::filesystem::exists(config.gap_file()));
+}

@@ -275,3 +275,29 @@ BOOST_AUTO_TEST_CASE(restarted_offsets_are_no_gap_and_replays_are_not_processed_
     BOOST_TEST(attempts == 1, payload << " processed " << attempts << " times");
   BOOST_TEST(!std::filesystem::exists(config.gap_file()));
 }
+
+BOOST_AUTO_TEST_CASE(a_non_reliable_topic_is_not_tracked_and_reports_nothing) {
+  Fixture fixture(testkit::BrokerOptions{});
+  const std::string topic = "/default/best-effort";
+  fixture.broker.create_topic(topic, false);
+  auto shared = std::make_shared<RecordingSink::Shared>();
+  auto config = fast_config(fixture.broker.service_url(), "best-effort-sink");
+  auto runtime = fixture.runtimes.add(spawn_sink(
+      fixture.system,
+      std::make_unique<RecordingSink>(std::vector{subscription(topic, "best-effort")}, shared),
+      config));
+  BOOST_REQUIRE(subscribed(fixture.broker, topic, "best-effort"));
+  // Every message carries offset 0; the broker may drop some (a queue of 4 per consumer).
+  for (int round = 0; round < 20; ++round) {
+    produce(*fixture.client, topic, 5, "r" + std::to_string(round) + "-", 0, 0, false);
+    wait_for(
+        *shared, [&](const auto& s) { return s.processed.size() >= std::size_t(round) + 1; }, 5s);
+  }
+  BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() >= 3; }));
+  const auto drained = drain_and_wait(fixture.system, runtime);
+  BOOST_REQUIRE(drained);
+  BOOST_TEST(!drained->reason);
+  BOOST_TEST(drained->status.lost == 0u);
+  BOOST_TEST(drained->status.redeliveries_skipped == 0u);
+  BOOST_TEST(!std::filesystem::exists(config.gap_file()));
+}

@@ -44,6 +44,7 @@ struct ConsumerActorState {
   std::optional<PartitionContinuity> continuity;
   std::optional<SinkOffsetFile> offset_file;
   std::optional<std::uint64_t> previous_zero_offset_digest;  // the last message had offset 0
+  bool saw_positive_offset = false;  // then the topic is reliable, whatever comes later
   bool gap_failure_sent = false;
   bool save_failure_logged = false;
   // Acks waiting for the offsets file (group commit: one save for every AckRecords already in
@@ -94,10 +95,22 @@ void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::Messa
   });
 }
 
+// Acks wait for the next save of the offsets file (flush_pending_acks): the file must never
+// claim less than the broker was told.
+void queue_ack(ConsumerActor* self, std::uint64_t request_id, client::MessageId id) {
+  auto& state = self->state;
+  state.pending_acks.emplace_back(request_id, std::move(id));
+  if (!state.flush_scheduled) {
+    state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
 void save_continuity(ConsumerActor* self) {
   auto& state = self->state;
+  if (!state.continuity || !state.offset_file) return;  // tracking stopped
   try {
-    state.offset_file->save(state.continuity->durable_state());
+    state.offset_file->save(state.continuity->state());
   } catch (const std::exception& e) {
     // Acking anyway loses nothing; a later restart may report processed offsets as lost.
     if (!state.save_failure_logged) {
@@ -124,6 +137,7 @@ void start_tracking(ConsumerActor* self) {
     spdlog::info("event=sink_offsets_loaded topic={} next_expected={}", config.partition_topic,
                  *stored->next_expected);
   }
+  state.saw_positive_offset = stored && stored->next_expected.value_or(0) > 1;
   state.continuity.emplace(stored.value_or(PartitionContinuity::State{}));
 }
 
@@ -151,7 +165,8 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
   const auto offset = message.id.topic_offset;
   const auto identity =
       identify(message.producer_name, message.request_id, message.publish_time, message.payload);
-  if (offset == 0) {
+  if (offset > 0) state.saw_positive_offset = true;
+  if (offset == 0 && !state.saw_positive_offset) {
     if (state.previous_zero_offset_digest &&
         *state.previous_zero_offset_digest != identity.digest) {
       stop_tracking(self, "two different messages at offset 0: the topic is not reliable");
@@ -185,7 +200,8 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
     }
     case Arrival::already_processed:
       spdlog::debug("event=redelivery_skipped topic={} offset={}", config.partition_topic, offset);
-      send_ack(self, message.request_id, message.id);
+      // After the next save, like every ack: the identity that decided it is in the file.
+      queue_ack(self, message.request_id, message.id);
       return Admission{false, identity.digest, verdict.epoch};
     case Arrival::new_sequence:
       spdlog::warn(
@@ -295,11 +311,7 @@ void acknowledge(ConsumerActor* self, AckRecords& done) {
         record.message.id.topic_offset,
         MessageIdentity{record.identity_digest, record.message.publish_time},
         record.continuity_epoch);
-    state.pending_acks.emplace_back(record.message.request_id, std::move(record.message.id));
-  }
-  if (!state.pending_acks.empty() && !state.flush_scheduled) {
-    state.flush_scheduled = true;
-    self->send(self, flush_atom::value);
+    queue_ack(self, record.message.request_id, std::move(record.message.id));
   }
   config.context->metrics->add_inflight(config.subscription.topic,
                                         -static_cast<std::int64_t>(done.records.size()));

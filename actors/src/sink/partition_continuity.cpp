@@ -64,6 +64,11 @@ PartitionContinuity::Verdict PartitionContinuity::received(std::uint64_t offset,
   if (!is_settled(offset)) return Verdict{Arrival::redelivered, std::nullopt, epoch_};
   if (const auto known = state_.recent.find(offset); known != state_.recent.end()) {
     if (known->second == identity.digest) {
+      // Without a publish time the identity is the payload alone (a client that sets neither
+      // time nor request id): not enough to drop a message, so it is processed again.
+      if (identity.publish_time == 0) {
+        return Verdict{Arrival::uncertain_duplicate, std::nullopt, epoch_};
+      }
       return Verdict{Arrival::already_processed, std::nullopt, epoch_};
     }
     start_sequence(offset);
@@ -86,16 +91,6 @@ void PartitionContinuity::processed(std::uint64_t offset, const MessageIdentity&
   while (state_.recent.size() > kRecentIdentities)
     state_.recent.erase(state_.recent.begin());
   state_.newest_publish_time = std::max(state_.newest_publish_time, identity.publish_time);
-}
-
-PartitionContinuity::State PartitionContinuity::durable_state() const {
-  State durable = state_;
-  if (!durable.next_expected) return durable;
-  // Received but unsettled offsets are unacked: the broker sends them again after a restart.
-  durable.next_expected = durable.settled_ranges.empty()
-                              ? durable.settled_below
-                              : std::prev(durable.settled_ranges.end())->second;
-  return durable;
 }
 
 bool PartitionContinuity::is_settled(std::uint64_t offset) const {

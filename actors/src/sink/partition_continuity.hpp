@@ -82,9 +82,9 @@ class PartitionContinuity {
   // from before a new sequence began are ignored: their offsets mean something else now.
   void processed(std::uint64_t offset, const MessageIdentity& identity, std::uint64_t epoch);
 
-  // What to persist: next_expected is the offset after the newest settled one, because what was
-  // received but not settled is unacked and the broker sends it again.
-  State durable_state() const;
+  // What to persist. next_expected stays the offset after the newest one received: offsets
+  // received but not settled are unacked, and the broker sends them again after a restart, in
+  // whatever order; they are redeliveries then, never a gap.
   const State& state() const { return state_; }
   std::uint64_t epoch() const { return epoch_; }
 

@@ -62,6 +62,12 @@ PartitionContinuity::State parse(const std::string& text, const std::string& par
   return state;
 }
 
+// Distinguishes names that safe_file_name maps to the same text ("/a_b/c" and "/a/b_c").
+std::string name_digest(const std::string& topic, const std::string& subscription) {
+  return fmt::format("{:08x}",
+                     static_cast<std::uint32_t>(identify(topic, 0, 0, subscription).digest));
+}
+
 [[noreturn]] void io_failure(const std::filesystem::path& file, const std::string& what) {
   throw std::runtime_error("sink offsets file " + file.string() + ": " + what + ": " +
                            std::strerror(errno));
@@ -89,7 +95,8 @@ SinkOffsetFile::SinkOffsetFile(const std::filesystem::path& state_dir,
                                const std::string& partition_topic, const std::string& subscription)
     : file_(state_dir / (connect::safe_file_name(connector_name) + ".sink." +
                          connect::safe_file_name(partition_topic) + "." +
-                         connect::safe_file_name(subscription) + ".json")),
+                         connect::safe_file_name(subscription) + "." +
+                         name_digest(partition_topic, subscription) + ".json")),
       partition_topic_(partition_topic),
       subscription_(subscription) {}
 

@@ -22,6 +22,9 @@ struct OffsetTrackerState {
   std::map<std::string, connect::Offset> ready;  // committable, newest per partition
   bool committing = false;
   bool timer_armed = false;
+  // Draining: commit every settlement at once, so whatever the shutdown budget lets the drain
+  // publish is committed even if it ends the drain before the backlog is out.
+  bool draining = false;
   Clock::time_point last_commit{};
   std::vector<caf::response_promise> idle_waiters;
 
@@ -54,7 +57,7 @@ void commit_ready(TrackerActor* self) {
   }
   const auto interval = std::chrono::milliseconds(state.context->config.offsets.commit_interval_ms);
   const auto due = state.last_commit + interval;
-  if (state.idle_waiters.empty() && Clock::now() < due) {
+  if (state.idle_waiters.empty() && !state.draining && Clock::now() < due) {
     if (!state.timer_armed) {
       state.timer_armed = true;
       self->delayed_send(self, due - Clock::now(), commit_timer_atom::value);
@@ -113,6 +116,10 @@ caf::actor spawn_offset_tracker(caf::actor_system& system, ContextPtr context, c
                   tracked.erase(tracked.begin());
                 }
               }
+              commit_ready(self);
+            },
+            [=](drain_all_atom) {
+              self->state.draining = true;
               commit_ready(self);
             },
             [=](commit_timer_atom) {

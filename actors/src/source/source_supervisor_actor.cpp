@@ -135,6 +135,9 @@ void drain(SourceSupervisor* self) {
       self->state.runtime->finish(std::nullopt);
     };
   };
+  // From now on every published record is committed at once: a drain cut short by the budget
+  // still commits what it published, so a restart polls only the rest again.
+  if (state.pipeline.tracker) self->send(state.pipeline.tracker, drain_all_atom::value);
   self->request(state.runtime->actors().connector, caf::infinite, stop_atom::value)
       .then(
           [=] {

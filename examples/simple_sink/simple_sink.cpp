@@ -30,6 +30,7 @@ constexpr std::size_t kPrintedPayloadBytes = 80;
 class SimpleSink : public SinkConnector {
  public:
   void initialize(const ConnectorConfig& config) override {
+    started_ = std::chrono::steady_clock::now();  // shutdown() runs even when this throws
     const ConfigSection settings = config.has_section("simple_sink")
                                        ? config.section("simple_sink")
                                        : ConfigSection::parse("", "simple_sink defaults");
@@ -49,7 +50,6 @@ class SimpleSink : public SinkConnector {
       output_ = std::make_unique<std::ofstream>(output, std::ios::app);
       if (!*output_) settings.fail("output_file", "cannot open '" + output + "' for appending");
     }
-    started_ = std::chrono::steady_clock::now();
   }
 
   std::vector<ConsumerConfig> consumer_configs() override { return {subscription_}; }

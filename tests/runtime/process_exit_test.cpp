@@ -18,6 +18,13 @@ using danube::test::ChildProcess;
 namespace {
 
 constexpr std::uint64_t kBudgetMs = 2000;
+// What the process may take beyond its budget to exit once the watchdog fires: tearing down the
+// process, and under a sanitizer also the sanitizer's own exit work (TSan took 643 ms here).
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr long kExitSlackMs = 1500;
+#else
+constexpr long kExitSlackMs = 500;
+#endif
 
 void write_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file);
@@ -90,7 +97,7 @@ BOOST_AUTO_TEST_CASE(sigterm_with_the_broker_down_ends_a_source_within_its_budge
   broker.stop();  // publishes now fail and retry; producers wait to be re-created
   const auto [elapsed, status] = terminate(*source);
   BOOST_TEST_MESSAGE("source exited " << status << " after " << elapsed.count() << " ms");
-  BOOST_TEST(elapsed.count() <= static_cast<long>(kBudgetMs) + 500);
+  BOOST_TEST(elapsed.count() <= static_cast<long>(kBudgetMs) + kExitSlackMs);
   BOOST_TEST((status == runtime::kExitClean || status == runtime::kExitDrainIncomplete));
 }
 
@@ -112,7 +119,7 @@ BOOST_AUTO_TEST_CASE(sigterm_with_the_broker_down_ends_a_sink_within_its_budget)
   broker.stop();
   const auto [elapsed, status] = terminate(*sink);
   BOOST_TEST_MESSAGE("sink exited " << status << " after " << elapsed.count() << " ms");
-  BOOST_TEST(elapsed.count() <= static_cast<long>(kBudgetMs) + 500);
+  BOOST_TEST(elapsed.count() <= static_cast<long>(kBudgetMs) + kExitSlackMs);
   BOOST_TEST((status == runtime::kExitClean || status == runtime::kExitDrainIncomplete));
 }
 
@@ -129,7 +136,7 @@ BOOST_AUTO_TEST_CASE(sigterm_while_a_sink_waits_for_its_topic_ends_within_its_bu
   BOOST_REQUIRE(wait_for_output(*sink, "event=waiting_for_topic"));
   const auto [elapsed, status] = terminate(*sink);
   BOOST_TEST_MESSAGE("sink exited " << status << " after " << elapsed.count() << " ms");
-  BOOST_TEST(elapsed.count() <= static_cast<long>(kBudgetMs) + 500);
+  BOOST_TEST(elapsed.count() <= static_cast<long>(kBudgetMs) + kExitSlackMs);
   BOOST_TEST(status == runtime::kExitClean);
 }
 

@@ -42,6 +42,14 @@ caf::invoke_message_result RuntimeActor::consume(caf::mailbox_element& element) 
   return result;
 }
 
+// CAF calls on_destroy() once the last strong reference is gone (an uninstrumented atomic) and
+// then runs the destructors, which rewrite the vtable pointer that every sender read to call
+// enqueue(); the release in enqueue() pairs with this acquire.
+void RuntimeActor::on_destroy() {
+  __tsan_acquire(this);
+  caf::event_based_actor::on_destroy();
+}
+
 }  // namespace danube::runtime
 
 #endif

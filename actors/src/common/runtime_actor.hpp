@@ -7,7 +7,8 @@
 // every message would look like a data race. In TSan builds RuntimeActor tells TSan about the
 // edges CAF guarantees: what the spawner did before spawning happens before the actor starts;
 // what a sender did before enqueueing a message happens before the receiver handles it; what an
-// actor did while handling a message happens before it handles the next one, on any thread.
+// actor did while handling a message happens before it handles the next one, on any thread;
+// every enqueue (and the virtual call that reaches it) happens before the actor is destroyed.
 // In every other build it is plain caf::event_based_actor.
 
 #include <caf/all.hpp>
@@ -30,6 +31,7 @@ class RuntimeActor : public caf::event_based_actor {
   void enqueue(caf::mailbox_element_ptr element, caf::execution_unit* unit) override;
   caf::resumable::resume_result resume(caf::execution_unit* unit, size_t max_throughput) override;
   caf::invoke_message_result consume(caf::mailbox_element& element) override;
+  void on_destroy() override;
 };
 
 #else

@@ -72,6 +72,8 @@ BOOST_AUTO_TEST_CASE(programmatic_defaults_are_the_seeds) {
   BOOST_TEST(config.delivery.max_inflight_bytes == 64u * 1024 * 1024);
   BOOST_TEST((config.delivery.ordering == Ordering::strict));
   BOOST_TEST(config.delivery.max_inflight_sends == 64u);
+  BOOST_TEST((config.delivery.on_gap == OnGap::report));
+  BOOST_TEST(config.gap_file() == std::filesystem::path("./state/default-connector.gaps.jsonl"));
   BOOST_TEST(config.http.enabled);
   BOOST_TEST(config.http.bind_address == "0.0.0.0");
   BOOST_TEST(!config.auth.token.has_value());
@@ -144,6 +146,8 @@ max_inflight_records = 100
 max_inflight_bytes = 1048576
 ordering = "relaxed"
 max_inflight_sends = 8
+on_gap = "fail"
+gap_file = "/var/log/orders-gaps.jsonl"
 
 [http]
 enabled = false
@@ -195,6 +199,8 @@ commit_interval_ms = 250
   BOOST_TEST(config.delivery.max_inflight_records == 100u);
   BOOST_TEST((config.delivery.ordering == Ordering::relaxed));
   BOOST_TEST(config.delivery.max_inflight_sends == 8u);
+  BOOST_TEST((config.delivery.on_gap == OnGap::fail));
+  BOOST_TEST(config.gap_file() == std::filesystem::path("/var/log/orders-gaps.jsonl"));
   BOOST_TEST(!config.http.enabled);
   BOOST_TEST(config.http.bind_address == "127.0.0.1");
   BOOST_TEST(config.auth.tls_ca_file.value() == ca);
@@ -327,6 +333,9 @@ BOOST_AUTO_TEST_CASE(bad_override_values_name_the_variable) {
   BOOST_TEST(contains(load_error(kHeader, {{"DANUBE_CONNECT__DELIVERY__ORDERING", "chaos"}}),
                       "[delivery] ordering: must be one of \"strict\", \"relaxed\" (got "
                       "\"chaos\")"));
+  BOOST_TEST(contains(load_error(kHeader, {{"DANUBE_CONNECT__DELIVERY__ON_GAP", "ignore"}}),
+                      "[delivery] on_gap: must be one of \"report\", \"fail\" (got "
+                      "\"ignore\")"));
   BOOST_TEST(contains(load_error(kHeader, {{"LOG_LEVEL", "loud"}}),
                       "config error: LOG_LEVEL: [processing] log_level: must be one of trace"));
   BOOST_TEST(contains(load_error(kHeader, {{"DANUBE_CONNECT__PROCESSING__BATCH_SIZ", "1"}}),

@@ -63,6 +63,8 @@ batch_timeout_ms = 100
 topic = "/default/demo"
 subscription = "demo-sub"
 print_every = $((count / 5))
+[offsets]
+state_dir = "$work/state"
 TOML
 cat >"$work/source.toml" <<TOML
 danube_service_url = "http://$broker"

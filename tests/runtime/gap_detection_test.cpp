@@ -205,7 +205,11 @@ BOOST_AUTO_TEST_CASE(a_sink_down_while_messages_are_published_reports_the_loss_o
     BOOST_REQUIRE(drained);
     BOOST_TEST(drained->status.lost == 0u);
   }
-  // Nobody consumes while 1000 are published; the subscription's history is in state_dir.
+  // Nobody consumes while 1000 are published; the subscription's history is in state_dir. The
+  // drained sink's client consumer closes after the runtime ended: until then the broker could
+  // still hand it a message of the outage (which would then be owed, not lost).
+  BOOST_REQUIRE(fixture.broker.wait_until(
+      [&] { return fixture.broker.subscription(topic, "outage")->connected_consumers == 0; }, 30s));
   produce(*fixture.client, topic, 1000, "during-");
   auto runtime = fixture.runtimes.add(
       spawn_sink(fixture.system, std::make_unique<RecordingSink>(subscriptions, shared), config));
@@ -223,6 +227,7 @@ BOOST_AUTO_TEST_CASE(a_sink_down_while_messages_are_published_reports_the_loss_o
   const auto lines = gap_lines(config.gap_file());
   BOOST_REQUIRE_EQUAL(lines.size(), 1u);
   BOOST_TEST(lines[0]["first_offset"].get<std::uint64_t>() == 100u);
+  BOOST_TEST(lines[0]["first_offset"].get<std::uint64_t>() == snapshot->skipped.at(0).first);
   BOOST_TEST(lines[0]["count"].get<std::uint64_t>() == status.lost);
 }
 
@@ -252,7 +257,9 @@ BOOST_AUTO_TEST_CASE(restarted_offsets_are_no_gap_and_replays_are_not_processed_
         return persisted.has_value();
       },
       30s));
-  BOOST_REQUIRE_EQUAL(*persisted, 10u);
+  // The first advance, which may come after a part of the 10 (the sink acks batch by batch).
+  BOOST_REQUIRE_GT(*persisted, 0u);
+  BOOST_REQUIRE_LE(*persisted, 10u);
   produce(*fixture.client, topic, 90, "older-");
   BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() == 100; }));
   BOOST_REQUIRE(fixture.broker.wait_until(

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "danube/SchemaRegistry.grpc.pb.h"
 #include "danube/client/partitioning.hpp"
 #include "danube/common/topic_name.hpp"
@@ -473,6 +475,15 @@ void ProducerCore::close(std::chrono::milliseconds drain_timeout) {
   std::unique_lock lock(mutex_);
   changed_.wait(
       lock, [&] { return active_calls_.empty() && pending_total_ == 0 && probes_running_ == 0; });
+  // So does a re-creation on the control thread, which logs and fails its queue once it notices
+  // the cancellation: wait for it too, so that nothing of this producer runs after close()
+  // (otherwise it could log while the process exits and spdlog is gone). Bounded, because a
+  // re-creation whose task never ran would leave its flag set.
+  if (client_->control().on_scheduler_thread()) return;  // it would wait for itself
+  changed_.wait_for(lock, std::chrono::seconds(2), [&] {
+    return std::none_of(partitions_.begin(), partitions_.end(),
+                        [](const Partition& partition) { return partition.recreating; });
+  });
 }
 
 void ProducerCore::schedule_health_check() {

@@ -1,15 +1,17 @@
 // Unit tests of the client's building blocks that need no broker: URL parsing, key routing,
 // retry backoff bounds, the scheduler and the flow-controlled receive buffer.
-#include <boost/test/unit_test.hpp>
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <condition_variable>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "client_core.hpp"
 #include "danube/client/error.hpp"
 #include "danube/client/partitioning.hpp"
 #include "receive_buffer.hpp"
+#include "release_guard.hpp"
 #include "retry_backoff.hpp"
 #include "scheduler.hpp"
 #include "service_url.hpp"
@@ -150,6 +152,48 @@ BOOST_AUTO_TEST_CASE(pending_tasks_are_dropped_on_destruction) {
     scheduler.post_after(1h, [&] { ran = true; });
   }
   BOOST_TEST(!ran.load());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(release_guard)
+
+// Stands in for a consumer or producer core: owns the client core, and its destruction takes
+// long enough that a handle which does not wait for it returns first.
+struct SlowCore {
+  std::atomic<bool>* destroyed;
+  std::shared_ptr<ClientCore> client;
+  ~SlowCore() {
+    std::this_thread::sleep_for(100ms);  // stands for closing calls; part of the scenario
+    client.reset();
+    destroyed->store(true);
+  }
+  ClientCore& owning_client() { return *client; }
+};
+
+// An in-flight call's completion runs on a gRPC thread, holds the core and drops it after the
+// handle is gone: the core, and with it the client core whose last user it is, is destroyed on
+// the client's control thread. The handle's destructor must return only after that.
+BOOST_AUTO_TEST_CASE(a_handle_waits_for_a_core_released_later_on_a_grpc_thread) {
+  ClientOptions options;
+  options.service_url = "http://127.0.0.1:1";
+  auto client = ClientCore::create(options);
+  BOOST_REQUIRE(client.ok());
+  std::atomic<bool> destroyed{false};
+  std::shared_ptr<SlowCore> handle(new SlowCore{&destroyed, std::move(client).value()},
+                                   CoreDeleter<SlowCore>{});
+
+  std::weak_ptr<SlowCore> watch = handle;
+  std::thread completion([in_flight = handle, watch]() mutable {
+    const ReleaseRestriction on_a_grpc_thread;
+    while (watch.use_count() > 1)
+      std::this_thread::yield();  // until the handle let go
+    in_flight.reset();
+  });
+  release_and_wait(handle, 5s);
+  const bool destroyed_when_handle_returned = destroyed.load();
+  completion.join();
+  BOOST_TEST(destroyed_when_handle_returned);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

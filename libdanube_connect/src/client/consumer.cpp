@@ -4,11 +4,19 @@
 #include "release_guard.hpp"
 
 namespace danube::client {
+namespace {
+
+// A call still in flight after close() holds the core until its completion runs; bounded so a
+// stuck completion cannot hang the destructor.
+constexpr std::chrono::seconds kReleaseWait{2};
+
+}  // namespace
 
 Consumer::Consumer(std::shared_ptr<detail::ConsumerCore> core) : core_(std::move(core)) {}
 
 Consumer::~Consumer() {
   close();
+  detail::release_and_wait(core_, kReleaseWait);
 }
 
 const std::string& Consumer::topic() const {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <future>
 #include <memory>
 
 #include "scheduler.hpp"
@@ -28,18 +30,47 @@ bool release_restricted();
 // Destroys `object` now, or, when the calling thread is restricted or is the `timers` thread
 // (whose tasks must not block, and a core's destructor waits for its calls), as a task on
 // `control`. `control` must outlive the task: pass a scheduler the object keeps alive.
-void release_where_safe(std::shared_ptr<void> object, Scheduler& control, const Scheduler& timers);
+// `destroyed` is fulfilled once the object (and whatever it released in turn) is gone.
+void release_where_safe(std::shared_ptr<void> object, Scheduler& control, const Scheduler& timers,
+                        std::shared_ptr<std::promise<void>> destroyed);
 
 // A shared_ptr deleter for the client's cores: hands the object to release_where_safe with
-// the schedulers of the ClientCore it uses.
+// the schedulers of the ClientCore it uses, and tells whoever watches (see
+// release_and_wait) when the destruction has finished.
 template <class Core>
 struct CoreDeleter {
+  std::shared_ptr<std::promise<void>> destroyed = std::make_shared<std::promise<void>>();
+  std::shared_future<void> finished = destroyed->get_future().share();
+
   void operator()(Core* core) const {
     std::shared_ptr<Core> owned(core);  // the last owner from here on, whatever thread this is
     Scheduler& control = owned->owning_client().control();
     const Scheduler& timers = owned->owning_client().timers();
-    release_where_safe(std::move(owned), control, timers);
+    release_where_safe(std::move(owned), control, timers, destroyed);
   }
 };
+
+// Whether the calling thread may wait for a core's deferred destruction: not a restricted
+// thread, and neither of the client's own schedulers (which would run that destruction).
+bool may_wait_for_release(const Scheduler& control, const Scheduler& timers);
+
+// Waits for `finished` at most `limit`; logs when the limit passes.
+void wait_for_release(const std::shared_future<void>& finished, std::chrono::milliseconds limit);
+
+// Drops the caller's reference to `core`. When an in-flight call still holds one, the core is
+// destroyed later on the client's control thread, possibly taking the ClientCore with it; a
+// handle's destructor waits (at most `limit`) for that, so once the last public handle is
+// gone nothing of the client runs any more, not even after main returns.
+template <class Core>
+void release_and_wait(std::shared_ptr<Core>& core, std::chrono::milliseconds limit) {
+  if (!core) return;
+  const auto* deleter = std::get_deleter<CoreDeleter<Core>>(core);
+  const bool may_wait = deleter != nullptr && may_wait_for_release(core->owning_client().control(),
+                                                                   core->owning_client().timers());
+  std::shared_future<void> finished =
+      deleter != nullptr ? deleter->finished : std::shared_future<void>{};
+  core.reset();
+  if (may_wait) wait_for_release(finished, limit);
+}
 
 }  // namespace danube::client::detail

@@ -38,7 +38,9 @@ struct ConsumerStats {
 class Consumer {
  public:
   explicit Consumer(std::shared_ptr<detail::ConsumerCore> core);
-  ~Consumer();  // close() with the default drain
+  // close() with the default drain; then waits (bounded) until no thread of the client runs
+  // code of this consumer, or of the client when this was its last user.
+  ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 

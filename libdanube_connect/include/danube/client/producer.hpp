@@ -33,7 +33,9 @@ struct ProducerStats {
 class Producer {
  public:
   explicit Producer(std::shared_ptr<detail::ProducerCore> core);
-  ~Producer();  // close() with a short drain
+  // close() with a short drain; then waits (bounded) until no thread of the client runs code
+  // of this producer, or of the client when this was its last user.
+  ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 

@@ -11,6 +11,7 @@
 #include "danube/runtime/embedding.hpp"
 #include "sink/batcher_actor.hpp"
 #include "sink/retry_supervisor_actor.hpp"
+#include "source/publish_pacer.hpp"
 
 using namespace danube;
 using namespace danube::runtime;
@@ -240,9 +241,9 @@ BOOST_FIXTURE_TEST_CASE(supervision_restarts_with_growing_backoff_then_gives_up,
         auto state = std::make_shared<SupervisionState>(context->config, "sink");
         return {
             [=](ConnectorFailed& failed) {
-              const auto decision = state->on_failure(*context, failed.error, failed.where,
-                                                      FailureOrigin::connector,
-                                                      self->clock().now());
+              const auto decision =
+                  state->on_failure(*context, failed.error, failed.where, FailureOrigin::connector,
+                                    self->clock().now());
               if (decision == SupervisionState::Decision::restart) {
                 self->delayed_send(self, state->next_restart_delay(), restart_atom::value);
               } else if (decision == SupervisionState::Decision::stop) {
@@ -304,9 +305,9 @@ BOOST_FIXTURE_TEST_CASE(the_restart_budget_counts_only_restarts_within_its_windo
         auto state = std::make_shared<SupervisionState>(context->config, "sink");
         return {
             [=](ConnectorFailed& failed) {
-              const auto decision = state->on_failure(*context, failed.error, failed.where,
-                                                      FailureOrigin::connector,
-                                                      self->clock().now());
+              const auto decision =
+                  state->on_failure(*context, failed.error, failed.where, FailureOrigin::connector,
+                                    self->clock().now());
               decisions->push_back(decision);
               if (decision == SupervisionState::Decision::restart) {
                 self->delayed_send(self, state->next_restart_delay(), restart_atom::value);
@@ -374,3 +375,66 @@ BOOST_FIXTURE_TEST_CASE(a_failure_while_a_restart_is_pending_is_not_counted_twic
   BOOST_CHECK(strict.on_failure(*context, error, "f", FailureOrigin::connector, now) ==
               SupervisionState::Decision::stop);
 }
+
+BOOST_AUTO_TEST_SUITE(publish_pacer)
+
+// Outstanding records throughout; `per_step` settle every 10 ms of busy time.
+void publish_steadily(PublishPacer& pacer, PublishPacer::Clock::time_point& now, int steps,
+                      std::size_t per_step) {
+  for (int i = 0; i < steps; ++i) {
+    pacer.observe(100, now);
+    pacer.settled(per_step);
+    now += 10ms;
+  }
+  pacer.observe(100, now);
+}
+
+BOOST_AUTO_TEST_CASE(the_limit_starts_at_the_floor_and_follows_the_publish_rate) {
+  PublishPacer pacer(200, 10'000, 1s);
+  BOOST_TEST(pacer.limit() == 200u);
+  auto now = PublishPacer::Clock::time_point{} + 1h;
+  publish_steadily(pacer, now, 100, 20);  // 2 000 records/s for one second
+  BOOST_TEST(pacer.records_per_second() == 2000.0, boost::test_tools::tolerance(0.01));
+  BOOST_TEST(pacer.limit() == 2000u);  // what one second (the drain window) publishes
+}
+
+BOOST_AUTO_TEST_CASE(a_faster_broker_raises_the_limit_up_to_the_ceiling) {
+  PublishPacer pacer(200, 10'000, 1s);
+  auto now = PublishPacer::Clock::time_point{} + 1h;
+  publish_steadily(pacer, now, 100, 20);
+  publish_steadily(pacer, now, 500, 500);  // 50 000 records/s
+  BOOST_TEST(pacer.limit() == 10'000u);
+}
+
+BOOST_AUTO_TEST_CASE(a_slower_broker_lowers_the_limit_but_never_below_the_floor) {
+  PublishPacer pacer(200, 10'000, 1s);
+  auto now = PublishPacer::Clock::time_point{} + 1h;
+  publish_steadily(pacer, now, 100, 50);  // 5 000 records/s
+  BOOST_TEST(pacer.limit() == 5000u);
+  publish_steadily(pacer, now, 1000, 1);  // 100 records/s for ten seconds
+  BOOST_TEST(pacer.limit() == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(idle_time_does_not_count_as_a_slow_broker) {
+  PublishPacer pacer(200, 10'000, 1s);
+  auto now = PublishPacer::Clock::time_point{} + 1h;
+  publish_steadily(pacer, now, 100, 20);
+  BOOST_TEST(pacer.limit() == 2000u);
+  for (int burst = 0; burst < 10; ++burst) {
+    pacer.observe(0, now);  // nothing outstanding: the source had nothing to send
+    now += 5s;
+    publish_steadily(pacer, now, 10, 20);  // then 100 ms of work at 2 000 records/s
+  }
+  BOOST_TEST(pacer.records_per_second() == 2000.0, boost::test_tools::tolerance(0.01));
+  BOOST_TEST(pacer.limit() == 2000u);
+}
+
+BOOST_AUTO_TEST_CASE(the_configured_pacer_drains_in_a_third_of_the_shutdown_budget) {
+  PublishPacer pacer = publish_pacer_for(100, 10'000, 3s);
+  BOOST_TEST(pacer.limit() == 200u);  // twice the batch size
+  auto now = PublishPacer::Clock::time_point{} + 1h;
+  publish_steadily(pacer, now, 100, 30);  // 3 000 records/s
+  BOOST_TEST(pacer.limit() == 3000u);     // one second of publishing
+}
+
+BOOST_AUTO_TEST_SUITE_END()

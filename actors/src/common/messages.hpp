@@ -227,6 +227,7 @@ struct Envelopes {
 // router -> driver: this many records left the pipeline (credit for more polls).
 struct Credit {
   std::size_t records = 0;
+  std::size_t read_ahead_limit = 0;  // how many may be outstanding now (PublishPacer)
 };
 // driver -> supervisor: what initialize(), producer_configs(), mode() and the schema
 // registration gave.

@@ -6,6 +6,7 @@
 #include "../common/runtime_actor.hpp"
 #include "danube/connect/backoff.hpp"
 #include "danube/connect/offset_store.hpp"
+#include "publish_pacer.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -22,7 +23,8 @@ struct SourceDriverState {
   std::uint32_t poll_failures = 0;
   std::shared_ptr<connect::EnvelopeChannel> channel;
   caf::actor stream_runner;
-  std::size_t outstanding = 0;  // records handed to the router, not yet settled
+  std::size_t outstanding = 0;       // records handed to the router, not yet settled
+  std::size_t read_ahead_limit = 0;  // from the router's Credit; its pacer's floor until then
   bool polling = false;
   bool poll_scheduled = false;
   bool stopped = false;
@@ -86,7 +88,7 @@ void poll_once(DriverActor* self) {
   const RuntimeContext& context = *state.context;
   state.poll_scheduled = false;
   if (state.stopped || !state.polling) return;
-  if (state.outstanding >= context.config.delivery.max_inflight_records) return;  // Credit resumes
+  if (state.outstanding >= state.read_ahead_limit) return;  // Credit resumes
   std::vector<connect::SourceEnvelope> envelopes;
   try {
     const ConnectorActivity::Call call(*state.activity);
@@ -157,6 +159,12 @@ caf::actor spawn_source_driver(caf::actor_system& system,
               auto& state = self->state;
               state.stopped = false;
               state.outstanding = 0;
+              const auto& settings = state.context->config;
+              state.read_ahead_limit =
+                  publish_pacer_for(settings.processing.batch_size,
+                                    settings.delivery.max_inflight_records,
+                                    std::chrono::milliseconds(settings.shutdown.timeout_ms))
+                      .limit();
               return initialize(self);
             },
             [=](poll_atom, caf::actor router, std::uint64_t incarnation) {
@@ -174,6 +182,7 @@ caf::actor spawn_source_driver(caf::actor_system& system,
             [=](const Credit& credit) {
               auto& state = self->state;
               state.outstanding -= std::min(state.outstanding, credit.records);
+              state.read_ahead_limit = credit.read_ahead_limit;
               if (state.polling && !state.poll_scheduled)
                 schedule_poll(self, std::chrono::milliseconds(0));
             },

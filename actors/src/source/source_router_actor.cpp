@@ -6,6 +6,7 @@
 #include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "producer_actor.hpp"
+#include "publish_pacer.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -15,6 +16,7 @@ struct SourceRouterState {
   std::map<std::string, caf::actor, std::less<>> producers;  // by topic
   std::uint64_t next_sequence = 1;
   std::size_t outstanding = 0;
+  std::optional<PublishPacer> pacer;  // bounds `outstanding`; set once the config is known
   bool stopping = false;
   std::vector<caf::response_promise> idle_waiters;
 
@@ -68,6 +70,7 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
   std::map<std::string, SourceBatch> per_topic;
   TrackOffsets offsets;
   std::vector<DeadLetterItem> unroutable;
+  state.pacer->observe(state.outstanding, Clock::now());
   for (auto& envelope : envelopes) {
     SourceItem item;
     item.sequence = state.next_sequence++;
@@ -119,7 +122,7 @@ void drain_channel(RouterActor* self) {
   auto& state = self->state;
   const auto& channel = state.config.channel;
   if (!channel) return;
-  const std::size_t limit = state.config.context->config.delivery.max_inflight_records;
+  const std::size_t limit = state.pacer->limit();
   if (state.outstanding >= limit) return;  // settlements call this again
   const std::size_t wanted =
       std::min(limit - state.outstanding, state.config.context->config.processing.batch_size);
@@ -144,6 +147,10 @@ caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig con
   return system.spawn(
       [](RouterActor* self, SourceRouterConfig config) -> caf::behavior {
         self->state.config = std::move(config);
+        const auto& settings = self->state.config.context->config;
+        self->state.pacer.emplace(publish_pacer_for(
+            settings.processing.batch_size, settings.delivery.max_inflight_records,
+            std::chrono::milliseconds(settings.shutdown.timeout_ms)));
         if (const auto& channel = self->state.config.channel) {
           const caf::actor_addr me = self->address();
           channel->set_readable_callback([me] {
@@ -169,15 +176,24 @@ caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig con
             [=](ItemsSettled& settled) {
               auto& state = self->state;
               const std::size_t count = settled.sequences.size();
+              state.pacer->observe(state.outstanding, Clock::now());
+              state.pacer->settled(count);
               state.outstanding -= std::min(state.outstanding, count);
               self->send(state.config.offset_tracker, std::move(settled));
-              if (!state.config.channel) self->send(state.config.driver, Credit{count});
+              if (!state.config.channel) {
+                self->send(state.config.driver, Credit{count, state.pacer->limit()});
+              }
               drain_channel(self);
               notify_if_idle(self);
             },
             [=](stop_atom) {
               auto& state = self->state;
               state.stopping = true;
+              spdlog::info(
+                  "event=drain_publishing outstanding={} queued={} read_ahead_limit={} "
+                  "publish_rate={:.0f}",
+                  state.outstanding, state.config.channel ? state.config.channel->size() : 0,
+                  state.pacer->limit(), state.pacer->records_per_second());
               auto promise = self->make_response_promise();
               state.idle_waiters.push_back(promise);
               drain_channel(self);  // what the source already sent is published, not dropped

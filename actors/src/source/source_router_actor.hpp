@@ -29,10 +29,12 @@ struct SourceRouterConfig {
 };
 
 // Routes each source record to the producer actor of its topic, spawning producers on first
-// use; numbers the records for the offset tracker; keeps at most
-// [delivery] max_inflight_records in the pipeline (streaming: it drains the channel only as far
-// as that allows, so the connector's sender blocks — its backpressure). A record naming a topic
-// that producer_configs() did not list is invalid data for the [dead_letter] policy.
+// use; numbers the records for the offset tracker; keeps at most what the publish rate drains
+// in a third of the shutdown budget, and never more than [delivery] max_inflight_records, in
+// the pipeline (PublishPacer; streaming: it drains the channel only as far as that allows, so
+// the connector's sender blocks — its backpressure; polling: each Credit carries the limit). A
+// record naming a topic that producer_configs() did not list is invalid data for the [dead_letter]
+// policy.
 //
 //   Envelopes        from a polling driver
 //   readable_atom    the streaming channel has envelopes

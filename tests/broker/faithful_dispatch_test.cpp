@@ -386,18 +386,21 @@ BOOST_AUTO_TEST_CASE(cursor_persistence_is_throttled_and_skipped_at_shutdown) {
     BOOST_REQUIRE(wait_connected(first.broker, topic, "s", 1));
     publish(client, producer, topic, 10);
     const auto window = reader.take(kWindow);
-    ack_all(client, std::vector<danube::StreamMessage>(window.begin(), window.begin() + 3), "s");
-    BOOST_REQUIRE(wait_persisted(first.broker, topic, "s", 3));  // the first advance is written
-    ack_all(client, std::vector<danube::StreamMessage>(window.begin() + 3, window.end()), "s");
+    // One ack first: several acks may reach the broker one by one, and only the first advance
+    // is written within the hour.
+    ack_all(client, std::vector<danube::StreamMessage>(window.begin(), window.begin() + 1), "s");
+    BOOST_REQUIRE(wait_persisted(first.broker, topic, "s", 1));  // the first advance is written
+    ack_all(client, std::vector<danube::StreamMessage>(window.begin() + 1, window.end()), "s");
     BOOST_TEST(first.broker.subscription(topic, "s")->cursor == 10U);
+    BOOST_TEST((first.broker.subscription(topic, "s")->persisted_cursor == 1U));
   }
   RunningBroker second(options);
-  BOOST_TEST(second.broker.subscription(topic, "s")->cursor == 3U);
+  BOOST_TEST(second.broker.subscription(topic, "s")->cursor == 1U);
   BOOST_TEST(!second.broker.subscription(topic, "never-acks").has_value());
   // The entries acked after the last write come again (duplicates, as with Danube).
   Client client(second.broker.address());
   StreamReader reader(client, client.consumer(topic, "c", "s", SubType::exclusive));
-  BOOST_TEST(offsets_of(reader.take(7)) == offset_range(3, 10), boost::test_tools::per_element());
+  BOOST_TEST(offsets_of(reader.take(9)) == offset_range(1, 10), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(ack_and_nack_for_an_unknown_topic_are_internal) {

@@ -6,9 +6,12 @@
 #include <ostream>
 #include <random>
 
+#include "common/runtime_context.hpp"
+#include "sink/gap_report.hpp"
 #include "sink/partition_continuity.hpp"
 #include "sink/sink_offset_file.hpp"
 
+using namespace danube;
 using namespace danube::runtime;
 using Arrival = PartitionContinuity::Arrival;
 
@@ -206,4 +209,67 @@ BOOST_AUTO_TEST_CASE(the_offset_file_round_trips_and_sets_a_bad_file_aside) {
   BOOST_TEST(!file.load(problem).has_value());
   BOOST_TEST(!problem.empty());
   BOOST_TEST(!std::filesystem::exists(file.file()));
+}
+
+BOOST_AUTO_TEST_CASE(a_gap_stays_unconfirmed_in_the_saved_state_until_its_report_is_written) {
+  TempDir dir;
+  SinkOffsetFile file(dir.path, "sink", "/default/t-part-0", "sub");
+  PartitionContinuity continuity;
+  run(continuity, 0, 5);
+  const auto verdict = continuity.received(9, message(9));
+  BOOST_TEST(verdict.arrival == Arrival::after_gap);
+  BOOST_TEST((continuity.state().unconfirmed_reports == std::vector<OffsetGap>{{5, 8}}));
+
+  file.save(continuity.state());  // what a sink killed before its report finds on restart
+  std::string problem;
+  auto loaded = file.load(problem);
+  BOOST_TEST_REQUIRE(loaded.has_value());
+  BOOST_TEST((loaded->unconfirmed_reports == std::vector<OffsetGap>{{5, 8}}));
+
+  continuity.reports_confirmed();
+  BOOST_TEST(continuity.state().unconfirmed_reports.empty());
+  file.save(continuity.state());
+  loaded = file.load(problem);
+  BOOST_TEST_REQUIRE(loaded.has_value());
+  BOOST_TEST(loaded->unconfirmed_reports.empty());
+
+  // Files written before reports were confirmed have no such list: nothing is unconfirmed.
+  std::ofstream(file.file(), std::ios::trunc)
+      << R"({"format":1,"topic":"/default/t-part-0","subscription":"sub","next_expected":10,)"
+      << R"("settled_below":0,"settled_ranges":[],"recent":[],"newest_publish_time":7})";
+  loaded = file.load(problem);
+  BOOST_TEST_REQUIRE(loaded.has_value(), problem);
+  BOOST_TEST(loaded->unconfirmed_reports.empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_gap_file_tells_which_reports_an_earlier_run_wrote) {
+  TempDir dir;
+  connect::ConnectorConfig config;
+  config.connector_name = "sink";
+  config.offsets.state_dir = dir.path.string();
+  config.danube_service_url = "http://127.0.0.1:1";  // never contacted
+  client::ClientOptions options;
+  options.service_url = config.danube_service_url;
+  const RuntimeContext context{config, client::DanubeClient::create(options).value(),
+                               std::make_shared<connect::ConnectorMetrics>(config.connector_name),
+                               std::make_shared<connect::HealthState>(config.connector_name),
+                               nullptr};
+  const GapReport written{"/default/t", "/default/t-part-0", "sub", OffsetGap{5, 8}, 9};
+  BOOST_TEST(!gap_file_holds(config.gap_file(), written));  // no file yet
+  report_gap(context, written);
+  BOOST_TEST(context.counters->lost.load() == 4u);
+  {
+    std::ofstream garbage(config.gap_file(), std::ios::app);
+    garbage << "not json\n[[[[\n{\"partition\":7}\n";
+  }
+  BOOST_TEST(gap_file_holds(config.gap_file(), written));
+  auto other = written;
+  other.subscription = "other";
+  BOOST_TEST(!gap_file_holds(config.gap_file(), other));
+  other = written;
+  other.partition_topic = "/default/t-part-1";
+  BOOST_TEST(!gap_file_holds(config.gap_file(), other));
+  other = written;
+  other.gap = OffsetGap{5, 9};
+  BOOST_TEST(!gap_file_holds(config.gap_file(), other));
 }

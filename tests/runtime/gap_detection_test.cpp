@@ -8,6 +8,7 @@
 
 #include "runtime_paths_support.hpp"
 #include "runtime_test_support.hpp"
+#include "sink/sink_offset_file.hpp"
 
 using namespace danube;
 using namespace danube::runtime;
@@ -307,4 +308,59 @@ BOOST_AUTO_TEST_CASE(a_non_reliable_topic_is_not_tracked_and_reports_nothing) {
   BOOST_TEST(drained->status.lost == 0u);
   BOOST_TEST(drained->status.redeliveries_skipped == 0u);
   BOOST_TEST(!std::filesystem::exists(config.gap_file()));
+}
+
+// A sink saves a gap as settled, with its report unconfirmed, before it writes the report, and
+// confirms it after. Killed in between, its next run reports the gap unless the gap file shows
+// the report was written: once, never twice, never not at all.
+BOOST_AUTO_TEST_CASE(a_report_cut_short_by_a_kill_is_made_exactly_once_on_restart) {
+  Fixture fixture(testkit::BrokerOptions{});
+  const std::string topic = "/default/cut-short";
+  fixture.broker.create_topic(topic, true);
+  auto config = fast_config(fixture.broker.service_url(), "cut-short-sink");
+  const auto subscriptions = std::vector{subscription(topic, "cut-short")};
+  SinkOffsetFile offsets(config.offsets.state_dir, config.connector_name, topic, "cut-short");
+  PartitionContinuity::State killed_run;
+  killed_run.next_expected = 40;
+  killed_run.settled_below = 40;
+  killed_run.unconfirmed_reports = {OffsetGap{10, 29}};
+  const auto unconfirmed_cleared = [&] {
+    std::string problem;
+    const auto stored = offsets.load(problem);
+    return stored && stored->unconfirmed_reports.empty();
+  };
+  auto shared = std::make_shared<RecordingSink::Shared>();
+
+  // Killed before the report was written: the restart reports it.
+  offsets.save(killed_run);
+  {
+    auto runtime = fixture.runtimes.add(
+        spawn_sink(fixture.system, std::make_unique<RecordingSink>(subscriptions, shared), config));
+    BOOST_REQUIRE(subscribed(fixture.broker, topic, "cut-short"));
+    BOOST_REQUIRE(eventually(unconfirmed_cleared));
+    const auto drained = drain_and_wait(fixture.system, runtime);
+    BOOST_REQUIRE(drained);
+    BOOST_TEST(drained->status.lost == 20u);
+  }
+  auto lines = gap_lines(config.gap_file());
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0]["first_offset"].get<std::uint64_t>() == 10u);
+  BOOST_TEST(lines[0]["last_offset"].get<std::uint64_t>() == 29u);
+
+  // Killed after the report was written, before it was confirmed: not reported again.
+  BOOST_REQUIRE(fixture.broker.wait_until(
+      [&] { return fixture.broker.subscription(topic, "cut-short")->connected_consumers == 0; },
+      30s));
+  offsets.save(killed_run);
+  {
+    auto runtime = fixture.runtimes.add(
+        spawn_sink(fixture.system, std::make_unique<RecordingSink>(subscriptions, shared), config));
+    BOOST_REQUIRE(subscribed(fixture.broker, topic, "cut-short"));
+    BOOST_REQUIRE(eventually(unconfirmed_cleared));
+    const auto drained = drain_and_wait(fixture.system, runtime);
+    BOOST_REQUIRE(drained);
+    BOOST_TEST(drained->status.lost == 0u);
+  }
+  lines = gap_lines(config.gap_file());
+  BOOST_TEST(lines.size() == 1u);
 }

@@ -121,6 +121,27 @@ void save_continuity(ConsumerActor* self) {
   }
 }
 
+// Gaps an earlier run settled but was stopped before it confirmed their report: reported now
+// unless the gap file shows that run wrote them.
+void confirm_earlier_reports(ConsumerActor* self) {
+  auto& state = self->state;
+  const auto& config = state.config;
+  const auto unconfirmed = state.continuity->state().unconfirmed_reports;
+  if (unconfirmed.empty()) return;
+  for (const auto& gap : unconfirmed) {
+    const GapReport report{config.subscription.topic, config.partition_topic,
+                           config.subscription.subscription, gap, gap.last + 1};
+    if (gap_file_holds(config.context->config.gap_file(), report)) {
+      spdlog::info("event=gap_report_confirmed topic={} first_offset={} last_offset={}",
+                   config.partition_topic, gap.first, gap.last);
+    } else {
+      report_gap(*config.context, report);
+    }
+  }
+  state.continuity->reports_confirmed();
+  save_continuity(self);
+}
+
 void start_tracking(ConsumerActor* self) {
   auto& state = self->state;
   const auto& config = state.config;
@@ -139,6 +160,7 @@ void start_tracking(ConsumerActor* self) {
   }
   state.saw_positive_offset = stored && stored->next_expected.value_or(0) > 1;
   state.continuity.emplace(stored.value_or(PartitionContinuity::State{}));
+  confirm_earlier_reports(self);
 }
 
 void stop_tracking(ConsumerActor* self, std::string_view reason) {
@@ -180,10 +202,13 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
   using Arrival = PartitionContinuity::Arrival;
   switch (verdict.arrival) {
     case Arrival::after_gap: {
+      // Saved (gap settled, report unconfirmed) before the report is written, confirmed after:
+      // see PartitionContinuity::State::unconfirmed_reports.
+      save_continuity(self);
       report_gap(*config.context,
                  GapReport{config.subscription.topic, config.partition_topic,
                            config.subscription.subscription, *verdict.gap, offset});
-      save_continuity(self);  // the gap is settled: a restart must not report it twice
+      state.continuity->reports_confirmed();
       if (config.context->config.delivery.on_gap == connect::OnGap::fail &&
           !state.gap_failure_sent && config.supervisor) {
         state.gap_failure_sent = true;

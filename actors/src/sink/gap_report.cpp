@@ -8,6 +8,10 @@
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "danube/common/files.hpp"
+#include "danube/common/json_nesting.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -31,17 +35,16 @@ std::string utc_now() {
 void append_line(const std::filesystem::path& file, const std::string& line) {
   std::error_code error;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), error);
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  const files::FileHandle handle(
+      ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!handle) {
     spdlog::error("event=gap_file_error file={} error=\"{}\"", file.string(), std::strerror(errno));
     return;
   }
-  const ssize_t written = ::write(fd, line.data(), line.size());
-  if (written != static_cast<ssize_t>(line.size())) {
+  if (const int failure = files::write_fully(handle.get(), line)) {
     spdlog::error("event=gap_file_error file={} error=\"{}\"", file.string(),
-                  written < 0 ? std::strerror(errno) : "short write");
+                  std::strerror(failure));
   }
-  ::close(fd);
 }
 
 }  // namespace
@@ -70,6 +73,43 @@ void report_gap(const RuntimeContext& context, const GapReport& report) {
                             {"detected_at_offset", report.detected_at}};
   append_line(context.config.gap_file(),
               line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+bool gap_file_holds(const std::filesystem::path& gap_file, const GapReport& report) {
+  std::optional<std::string> text;
+  try {
+    text = files::read_whole_file(gap_file);
+  } catch (const std::exception& e) {
+    spdlog::error("event=gap_file_error file={} error=\"{}\"", gap_file.string(), e.what());
+    return false;
+  }
+  if (!text) return false;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+    if (line.empty() || json_nesting_exceeds_limit(line)) continue;
+    const auto entry = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!entry.is_object()) continue;
+    const auto number = [&entry](const char* key) {
+      const auto found = entry.find(key);
+      return found != entry.end() && found->is_number_unsigned()
+                 ? std::optional(found->get<std::uint64_t>())
+                 : std::nullopt;
+    };
+    const auto text_of = [&entry](const char* key) {
+      const auto found = entry.find(key);
+      return found != entry.end() && found->is_string() ? std::optional(found->get<std::string>())
+                                                        : std::nullopt;
+    };
+    if (text_of("partition") == report.partition_topic &&
+        text_of("subscription") == report.subscription &&
+        number("first_offset") == report.gap.first && number("last_offset") == report.gap.last) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace danube::runtime

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "../common/runtime_context.hpp"
@@ -20,5 +21,10 @@ struct GapReport {
 // status), /health degraded, and one JSON line in the gap file (config.gap_file()). A gap file
 // that cannot be written is logged and does not stop the sink.
 void report_gap(const RuntimeContext& context, const GapReport& report);
+
+// Whether the gap file already holds a line for this gap of this partition and subscription
+// (written by an earlier run that stopped before it could confirm the report). Lines that do
+// not parse are skipped; an unreadable file counts as not holding it.
+bool gap_file_holds(const std::filesystem::path& gap_file, const GapReport& report);
 
 }  // namespace danube::runtime

@@ -58,6 +58,7 @@ PartitionContinuity::Verdict PartitionContinuity::received(std::uint64_t offset,
   if (offset > next) {
     const OffsetGap gap{next, offset - 1};
     settle(next, offset);  // lost: nothing will settle these offsets otherwise
+    state_.unconfirmed_reports.push_back(gap);
     next = offset + 1;
     return Verdict{Arrival::after_gap, gap, epoch_};
   }

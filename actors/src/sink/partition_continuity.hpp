@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace danube::runtime {
 
@@ -55,6 +56,11 @@ class PartitionContinuity {
     // The newest processed offsets and their identity digests.
     std::map<std::uint64_t, std::uint64_t> recent;
     std::uint64_t newest_publish_time = 0;  // of everything processed
+    // Gaps settled in this state whose report may not have reached the gap file yet. The
+    // state is saved with them before the report is written, and they are cleared after it: a
+    // sink killed in between finds them on restart and reports each one that the gap file
+    // lacks, so a loss is reported once, never twice and never not at all.
+    std::vector<OffsetGap> unconfirmed_reports;
     bool operator==(const State&) const = default;
   };
 
@@ -77,7 +83,10 @@ class PartitionContinuity {
   PartitionContinuity() = default;
   explicit PartitionContinuity(State state) : state_(std::move(state)) {}
 
+  // An after_gap verdict settles the gap and adds it to State::unconfirmed_reports.
   Verdict received(std::uint64_t offset, const MessageIdentity& identity);
+  // The gaps in State::unconfirmed_reports are in the gap file now.
+  void reports_confirmed() { state_.unconfirmed_reports.clear(); }
   // A record received in `epoch` was settled (processed, skipped or dead-lettered). Records
   // from before a new sequence began are ignored: their offsets mean something else now.
   void processed(std::uint64_t offset, const MessageIdentity& identity, std::uint64_t epoch);

@@ -1,16 +1,11 @@
 #include "sink_offset_file.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 
+#include "danube/common/files.hpp"
 #include "danube/common/json_nesting.hpp"
 #include "danube/connect/offset_store.hpp"
 
@@ -19,6 +14,8 @@ namespace {
 
 constexpr int kFormat = 1;
 constexpr std::uintmax_t kMaxFileBytes = 16 * 1024 * 1024;
+// A sink confirms each report right after writing it; a few can wait at a crash.
+constexpr std::size_t kMaxUnconfirmedReports = 10000;
 
 std::uint64_t unsigned_field(const nlohmann::json& object, const char* key) {
   const auto value = object.find(key);
@@ -55,7 +52,16 @@ PartitionContinuity::State parse(const std::string& text, const std::string& par
     const auto digest = entry.at(1).get<std::string>();
     state.recent.emplace(entry.at(0).get<std::uint64_t>(), std::stoull(digest, nullptr, 16));
   }
+  // Absent from files written before reports were confirmed.
+  if (const auto reports = document.find("unconfirmed_reports"); reports != document.end()) {
+    for (const auto& range : *reports) {
+      const OffsetGap gap{range.at(0).get<std::uint64_t>(), range.at(1).get<std::uint64_t>()};
+      if (gap.last < gap.first) throw std::invalid_argument("unconfirmed_reports out of order");
+      state.unconfirmed_reports.push_back(gap);
+    }
+  }
   if (state.recent.size() > PartitionContinuity::kRecentIdentities ||
+      state.unconfirmed_reports.size() > kMaxUnconfirmedReports ||
       state.settled_ranges.size() > PartitionContinuity::kMaxSettledRanges) {
     throw std::invalid_argument("more entries than a sink keeps");
   }
@@ -67,26 +73,6 @@ std::string name_digest(const std::string& topic, const std::string& subscriptio
   return fmt::format("{:08x}",
                      static_cast<std::uint32_t>(identify(topic, 0, 0, subscription).digest));
 }
-
-[[noreturn]] void io_failure(const std::filesystem::path& file, const std::string& what) {
-  throw std::runtime_error("sink offsets file " + file.string() + ": " + what + ": " +
-                           std::strerror(errno));
-}
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -106,11 +92,9 @@ std::optional<PartitionContinuity::State> SinkOffsetFile::load(std::string& prob
   try {
     const auto size = std::filesystem::file_size(file_);
     if (size > kMaxFileBytes) throw std::invalid_argument("too large");
-    std::ifstream in(file_, std::ios::binary);
-    if (!in) throw std::invalid_argument(std::string("cannot open: ") + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse(text.str(), partition_topic_, subscription_);
+    const auto text = files::read_whole_file(file_);
+    if (!text) throw std::invalid_argument("vanished while opening it");
+    return parse(*text, partition_topic_, subscription_);
   } catch (const std::exception& e) {
     problem = e.what();
   }
@@ -147,30 +131,19 @@ void SinkOffsetFile::save(const PartitionContinuity::State& state) const {
     fmt::format_to(out, "{}[{},\"{:016x}\"]", separator, offset, digest);
     separator = ",";
   }
+  text += "],\"unconfirmed_reports\":[";
+  separator = "";
+  for (const auto& gap : state.unconfirmed_reports) {
+    fmt::format_to(out, "{}[{},{}]", separator, gap.first, gap.last);
+    separator = ",";
+  }
   fmt::format_to(out, "],\"newest_publish_time\":{}}}\n", state.newest_publish_time);
 
-  std::error_code error;
-  std::filesystem::create_directories(file_.parent_path(), error);
-  if (error) {
-    throw std::runtime_error("sink offsets file " + file_.string() + ": cannot create " +
-                             file_.parent_path().string() + ": " + error.message());
+  try {
+    files::write_file_atomically(file_, text, /*durable=*/false);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("sink offsets file " + file_.string() + ": " + e.what());
   }
-  const auto temporary = std::filesystem::path(file_.string() + ".tmp");
-  {
-    FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) io_failure(temporary, "cannot create");
-    std::size_t written = 0;
-    while (written < text.size()) {
-      const ssize_t n = ::write(fd.get(), text.data() + written, text.size() - written);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        io_failure(temporary, "write failed");
-      }
-      written += static_cast<std::size_t>(n);
-    }
-    if (::close(fd.release()) != 0) io_failure(temporary, "close failed");
-  }
-  if (::rename(temporary.c_str(), file_.c_str()) != 0) io_failure(file_, "rename failed");
 }
 
 }  // namespace danube::runtime

@@ -1,13 +1,8 @@
 #include "danube/connect/offset_store.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "danube/common/files.hpp"
 #include "danube/common/json_nesting.hpp"
 #include "danube/connect/error.hpp"
 
@@ -22,31 +17,6 @@ constexpr std::uintmax_t kMaxFileBytes = 64 * 1024 * 1024;
 [[noreturn]] void corrupted(const std::filesystem::path& file, const std::string& why) {
   throw ConnectorError::io("corrupted offsets file " + file.string() + ": " + why);
 }
-
-[[noreturn]] void io_failure(const std::filesystem::path& file, const std::string& what) {
-  throw ConnectorError::io("offsets file " + file.string() + ": " + what + ": " +
-                           std::strerror(errno));
-}
-
-// RAII for a POSIX file descriptor.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -72,9 +42,14 @@ std::vector<Offset> FileOffsetStore::load() const {
   const auto size = std::filesystem::file_size(file_, error);
   if (error) throw ConnectorError::io("offsets file " + file_.string() + ": " + error.message());
   if (size > kMaxFileBytes) corrupted(file_, "too large (" + std::to_string(size) + " bytes)");
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) io_failure(file_, "cannot open");
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string text;
+  try {
+    auto content = files::read_whole_file(file_);
+    if (!content) return {};  // removed since the check above
+    text = std::move(*content);
+  } catch (const std::runtime_error& e) {
+    throw ConnectorError::io("offsets file " + file_.string() + ": " + e.what());
+  }
 
   if (json_nesting_exceeds_limit(text)) corrupted(file_, json_nesting_error());
   nlohmann::json document;
@@ -137,33 +112,11 @@ void FileOffsetStore::save(const std::vector<Offset>& offsets) const {
                              ": cannot serialize (partition names must be UTF-8): " + e.what());
   }
 
-  const auto directory = file_.has_parent_path() ? file_.parent_path() : std::filesystem::path(".");
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) {
-    throw ConnectorError::io("offsets file " + file_.string() + ": cannot create " +
-                             directory.string() + ": " + error.message());
+  try {
+    files::write_file_atomically(file_, text, /*durable=*/true);
+  } catch (const std::runtime_error& e) {
+    throw ConnectorError::io("offsets file " + file_.string() + ": " + e.what());
   }
-  const auto temporary = std::filesystem::path(file_.string() + ".tmp");
-  {
-    FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) io_failure(temporary, "cannot create");
-    std::size_t written = 0;
-    while (written < text.size()) {
-      const ssize_t n = ::write(fd.get(), text.data() + written, text.size() - written);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        io_failure(temporary, "write failed");
-      }
-      written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) io_failure(temporary, "fsync failed");
-    if (::close(fd.release()) != 0) io_failure(temporary, "close failed");
-  }
-  if (::rename(temporary.c_str(), file_.c_str()) != 0) io_failure(file_, "rename failed");
-  // The rename is durable only once the directory entry is on disk.
-  FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());
 }
 
 std::vector<Offset> FileOffsetStore::commit(const std::vector<Offset>& offsets) const {

@@ -144,6 +144,48 @@ inline bool wait_for(RecordingSink::Shared& shared,
   return shared.changed.wait_for(lock, timeout, [&] { return condition(shared); });
 }
 
+// Holds process_batch until the test opens the gate, so the subscription lags on purpose.
+class GatedSink : public RecordingSink {
+ public:
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable opened_cv;
+    bool opened = true;
+    bool blocked = false;  // a batch waits at the gate
+    void close() {
+      std::lock_guard lock(mutex);
+      opened = false;
+    }
+    void open() {
+      std::lock_guard lock(mutex);
+      opened = true;
+      opened_cv.notify_all();
+    }
+    bool wait_blocked(std::chrono::milliseconds timeout) {
+      std::unique_lock lock(mutex);
+      return opened_cv.wait_for(lock, timeout, [&] { return blocked; });
+    }
+  };
+
+  GatedSink(std::vector<connect::ConsumerConfig> subscriptions,
+            std::shared_ptr<RecordingSink::Shared> shared, std::shared_ptr<Gate> gate)
+      : RecordingSink(std::move(subscriptions), std::move(shared)), gate_(std::move(gate)) {}
+
+  connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
+    {
+      std::unique_lock lock(gate_->mutex);
+      gate_->blocked = !gate_->opened;
+      gate_->opened_cv.notify_all();
+      gate_->opened_cv.wait(lock, [&] { return gate_->opened; });
+      gate_->blocked = false;
+    }
+    return RecordingSink::process_batch(records);
+  }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
 inline connect::ConsumerConfig subscription(const std::string& topic, const std::string& name) {
   connect::ConsumerConfig config;
   config.topic = topic;

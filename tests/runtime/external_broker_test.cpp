@@ -30,21 +30,6 @@ std::string unique_topic(const std::string& name) {
          std::to_string(Clock::now().time_since_epoch().count() % 1'000'000'000);
 }
 
-std::set<std::string> payloads_of(RecordingSink::Shared& shared) {
-  std::lock_guard lock(shared.mutex);
-  std::set<std::string> payloads;
-  for (const auto& record : shared.processed)
-    payloads.insert(std::string(record.as_string()));
-  return payloads;
-}
-
-std::size_t missing(const std::set<std::string>& seen, const std::string& prefix, int count) {
-  std::size_t absent = 0;
-  for (int i = 0; i < count; ++i)
-    absent += seen.contains(prefix + std::to_string(i)) ? 0 : 1;
-  return absent;
-}
-
 struct ExternalBroker {
   ExternalBroker() {
     client::ClientOptions options;

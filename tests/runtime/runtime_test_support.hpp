@@ -186,6 +186,24 @@ class GatedSink : public RecordingSink {
   std::shared_ptr<Gate> gate_;
 };
 
+// The distinct payloads a RecordingSink processed so far.
+inline std::set<std::string> payloads_of(RecordingSink::Shared& shared) {
+  std::lock_guard lock(shared.mutex);
+  std::set<std::string> payloads;
+  for (const auto& record : shared.processed)
+    payloads.insert(std::string(record.as_string()));
+  return payloads;
+}
+
+// How many of "<prefix>0" .. "<prefix><count - 1>" are not in `seen`.
+inline std::size_t missing(const std::set<std::string>& seen, const std::string& prefix,
+                           int count) {
+  std::size_t absent = 0;
+  for (int i = 0; i < count; ++i)
+    absent += seen.contains(prefix + std::to_string(i)) ? 0 : 1;
+  return absent;
+}
+
 inline connect::ConsumerConfig subscription(const std::string& topic, const std::string& name) {
   connect::ConsumerConfig config;
   config.topic = topic;

@@ -192,5 +192,7 @@ BOOST_AUTO_TEST_CASE(cut_streams_are_reopened_without_losing_messages) {
     }
   }
   BOOST_TEST(seen.size() == 200u);
-  BOOST_TEST(consumer->stats().stream_reopens >= 1u);
+  // Counted when the reader sees its stream end, which under load can come after the broker
+  // already delivered everything.
+  BOOST_TEST(eventually([&] { return consumer->stats().stream_reopens >= 1u; }));
 }

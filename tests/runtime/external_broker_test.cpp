@@ -76,13 +76,13 @@ BOOST_AUTO_TEST_CASE(a_lagging_sink_reports_exactly_what_the_broker_skipped) {
   const bool accounted = eventually(
       [&] {
         const auto status = status_of(broker.system, runtime);
-        return payloads_of(*shared).size() + status.lost >= std::size_t(kCount);
+        return processed_payloads(*shared).size() + status.lost >= std::size_t(kCount);
       },
       120s);
   const auto status = status_of(broker.system, runtime);
-  const auto absent = missing(payloads_of(*shared), "m-", kCount);
+  const auto absent = missing(processed_payloads(*shared), "m-", kCount);
   std::cout << "external: lagging_sink topic=" << topic << " sent=" << kCount
-            << " processed=" << payloads_of(*shared).size() << " missing=" << absent
+            << " processed=" << processed_payloads(*shared).size() << " missing=" << absent
             << " reported_lost=" << status.lost << std::endl;
   BOOST_TEST(accounted);
   BOOST_TEST(status.lost == absent);
@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(a_sink_that_keeps_up_gets_everything_and_reports_nothing) {
   const auto drained = drain_and_wait(broker.system, runtime);
   BOOST_REQUIRE(drained);
   BOOST_TEST(drained->status.lost == 0u);
-  BOOST_TEST(payloads_of(*shared).size() == std::size_t(kCount));
+  BOOST_TEST(processed_payloads(*shared).size() == std::size_t(kCount));
 }
 
 // Without a broker to talk to, skip (exit 77) before Boost.Test starts.

@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(a_lagging_sink_reports_exactly_the_range_the_broker_skipped
   const auto status = status_of(fixture.system, run.runtime);
   const auto snapshot = fixture.broker.subscription(topic, "lagging");
   BOOST_REQUIRE(snapshot);
-  const auto seen = payloads_of(*run.shared);
+  const auto seen = processed_payloads(*run.shared);
 
   // The broker skipped 10..1743; the sink reports that range, and it is what its output lacks.
   BOOST_TEST(snapshot->skipped_by_lag == 1734u);
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(the_same_workload_on_the_lossless_broker_loses_and_reports_
   const auto drained = drain_and_wait(fixture.system, run.runtime);
   BOOST_REQUIRE(drained);
   BOOST_TEST(drained->status.lost == 0u);
-  BOOST_TEST(missing(payloads_of(*run.shared), "m-", 2000) == 0u);
+  BOOST_TEST(missing(processed_payloads(*run.shared), "m-", 2000) == 0u);
   BOOST_TEST(!std::filesystem::exists(run.config.gap_file()));
 }
 
@@ -167,8 +167,8 @@ BOOST_AUTO_TEST_CASE(a_sink_down_while_messages_are_published_reports_the_loss_o
   const auto status = status_of(fixture.system, runtime);
   BOOST_TEST(snapshot->skipped_by_lag == 1000u - 256u);
   BOOST_TEST(status.lost == snapshot->skipped_by_lag);
-  BOOST_TEST(missing(payloads_of(*shared), "during-", 1000) == status.lost);
-  BOOST_TEST(missing(payloads_of(*shared), "before-", 100) == 0u);
+  BOOST_TEST(missing(processed_payloads(*shared), "during-", 1000) == status.lost);
+  BOOST_TEST(missing(processed_payloads(*shared), "before-", 100) == 0u);
   const auto lines = gap_lines(config.gap_file());
   BOOST_REQUIRE_EQUAL(lines.size(), 1u);
   BOOST_TEST(lines[0]["first_offset"].get<std::uint64_t>() == 100u);
@@ -218,7 +218,7 @@ BOOST_AUTO_TEST_CASE(restarted_offsets_are_no_gap_and_replays_are_not_processed_
       [&] { return status_of(fixture.system, runtime).redeliveries_skipped == 100 - *persisted; }));
   const auto status = status_of(fixture.system, runtime);
   BOOST_TEST(status.lost == 0u);
-  BOOST_TEST(missing(payloads_of(*shared), "new-", 50) == 0u);
+  BOOST_TEST(missing(processed_payloads(*shared), "new-", 50) == 0u);
   // Counters start again with the broker: the 90 replayed and the 50 new were all sent.
   BOOST_TEST(fixture.broker.counters(topic)->delivered >= 90u + 50u);
   std::lock_guard lock(shared->mutex);

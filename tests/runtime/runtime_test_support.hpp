@@ -186,8 +186,9 @@ class GatedSink : public RecordingSink {
   std::shared_ptr<Gate> gate_;
 };
 
-// The distinct payloads a RecordingSink processed so far.
-inline std::set<std::string> payloads_of(RecordingSink::Shared& shared) {
+// The distinct payloads a RecordingSink processed so far. Locks `shared.mutex`: not for use
+// inside wait_for() predicates, which run under it.
+inline std::set<std::string> processed_payloads(RecordingSink::Shared& shared) {
   std::lock_guard lock(shared.mutex);
   std::set<std::string> payloads;
   for (const auto& record : shared.processed)

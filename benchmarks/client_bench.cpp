@@ -4,6 +4,7 @@
 //
 //   danube-client-bench produce --service-url URL --topic T --count N --size BYTES
 //                               [--in-flight K] [--reliable] [--ordering strict|relaxed]
+//                               [--partitions P]
 //   danube-client-bench consume --service-url URL --topic T --subscription S --count N [--ack]
 #include <algorithm>
 #include <atomic>
@@ -42,7 +43,7 @@ struct Arguments {
   std::fprintf(stderr,
                "danube-client-bench: %s\n"
                "usage: danube-client-bench produce --service-url URL --topic T --count N --size B "
-               "[--in-flight K] [--reliable] [--ordering strict|relaxed]\n"
+               "[--in-flight K] [--reliable] [--ordering strict|relaxed] [--partitions P]\n"
                "       danube-client-bench consume --service-url URL --topic T --subscription S "
                "--count N [--ack]\n",
                problem.c_str());
@@ -112,6 +113,9 @@ int produce(const Arguments& arguments) {
   options.max_in_flight = arguments.number("in-flight", 64);
   options.ordering = arguments.get("ordering", "relaxed") == "strict" ? Ordering::strict : Ordering::relaxed;
   options.max_pending = std::max<std::size_t>(options.max_in_flight, 10'000);
+  // A partitioned topic is created with its partitions by its first producer; with --count 0
+  // this only creates the topic.
+  options.partitions = arguments.number("partitions", 0);
   auto producer = client.create_producer(options);
   if (!producer) {
     std::fprintf(stderr, "danube-client-bench: %s\n", producer.error().to_string().c_str());

@@ -13,6 +13,7 @@
 //   consumer_name = "chaos-sink-consumer"
 //   subscription_type = "Exclusive"        Exclusive, Shared, Failover or KeyShared
 //   output_file = "/path/records.txt"      required
+//   record_delay_us = 0                    a slow connector: this long per record, per batch
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "danube/connect/connect.hpp"
 #include "danube/runtime/run.hpp"
@@ -59,8 +61,8 @@ class ChaosSink : public SinkConnector {
  public:
   void initialize(const ConnectorConfig& config) override {
     const ConfigSection settings = config.section("chaos_sink");
-    settings.reject_unknown_keys(
-        {"topic", "subscription", "consumer_name", "subscription_type", "output_file"});
+    settings.reject_unknown_keys({"topic", "subscription", "consumer_name", "subscription_type",
+                                  "output_file", "record_delay_us"});
     subscription_.topic = settings.get_string("topic", "/default/chaos");
     subscription_.subscription = settings.get_string("subscription", "chaos-sub");
     subscription_.consumer_name = settings.get_string("consumer_name", "chaos-sink-consumer");
@@ -69,6 +71,8 @@ class ChaosSink : public SinkConnector {
     if (!type)
       settings.fail("subscription_type", "must be Exclusive, Shared, Failover or KeyShared");
     subscription_.subscription_type = *type;
+    record_delay_ =
+        std::chrono::microseconds(settings.get_integer("record_delay_us", 0, 0, 1'000'000));
     path_ = settings.get_string("output_file", "");
     if (path_.empty()) settings.fail("output_file", "is required");
     output_ =
@@ -82,6 +86,9 @@ class ChaosSink : public SinkConnector {
   std::vector<ConsumerConfig> consumer_configs() override { return {subscription_}; }
 
   BatchResult process_batch(std::span<const SinkRecord> records) override {
+    if (record_delay_.count() > 0) {
+      std::this_thread::sleep_for(record_delay_ * static_cast<std::int64_t>(records.size()));
+    }
     buffer_.clear();
     for (const auto& record : records) {
       buffer_.append(record.payload().view());
@@ -125,6 +132,7 @@ class ChaosSink : public SinkConnector {
   }
 
   ConsumerConfig subscription_;
+  std::chrono::microseconds record_delay_{0};
   std::string path_;
   FileDescriptor output_;
   std::string buffer_;

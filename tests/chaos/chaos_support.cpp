@@ -564,4 +564,18 @@ std::string summarize_ms(const std::vector<std::int64_t>& values) {
          std::to_string(*high);
 }
 
+std::uint64_t reported_lost(const std::filesystem::path& gap_file, std::size_t& gaps) {
+  std::uint64_t lost = 0;
+  gaps = 0;
+  std::ifstream in(gap_file);
+  const std::string key = "\"count\":";
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(key);
+    if (at == std::string::npos) continue;
+    lost += std::stoull(line.substr(at + key.size()));
+    ++gaps;
+  }
+  return lost;
+}
+
 }  // namespace danube::chaos

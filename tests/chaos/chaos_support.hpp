@@ -282,6 +282,10 @@ class ConnectorProcess {
 std::vector<std::string> grep_logs(const std::vector<std::filesystem::path>& files,
                                    std::string_view text);
 
+// The messages a sink recorded as lost in its gap file: the sum of "count" over its lines;
+// `gaps` is set to the number of lines.
+std::uint64_t reported_lost(const std::filesystem::path& gap_file, std::size_t& gaps);
+
 // Prints one line of figures to stdout ("chaos: <scenario> key=value ..."), flushed.
 void print_figures(const std::string& scenario,
                    const std::vector<std::pair<std::string, std::string>>& figures);

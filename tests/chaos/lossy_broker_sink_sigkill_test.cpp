@@ -3,7 +3,6 @@
 // is SIGKILLed 3 times and stays down for a moment each time. The broker skips what the
 // subscription could not hold meanwhile, for good. The sink must say so exactly: the numbers
 // missing from its output equal the sum of the gaps it recorded in its gap file.
-#include <fstream>
 #include <thread>
 
 #include "chaos_fixture.hpp"
@@ -19,21 +18,6 @@ constexpr int kKills = 3;
 // about 2000 a second): a scenario parameter, not a wait for anything.
 constexpr auto kOutage = std::chrono::milliseconds(600);
 const std::string kTopic = "/default/lossy";
-
-// The messages the sink recorded as lost: the sum of "count" over the gap file's lines.
-std::uint64_t reported_lost(const std::filesystem::path& gap_file, std::size_t& gaps) {
-  std::uint64_t lost = 0;
-  gaps = 0;
-  std::ifstream in(gap_file);
-  const std::string key = "\"count\":";
-  for (std::string line; std::getline(in, line);) {
-    const auto at = line.find(key);
-    if (at == std::string::npos) continue;
-    lost += std::stoull(line.substr(at + key.size()));
-    ++gaps;
-  }
-  return lost;
-}
 
 }  // namespace
 

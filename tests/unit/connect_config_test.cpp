@@ -174,6 +174,11 @@ max_restart_backoff_ms = 100
 [offsets]
 state_dir = "/var/lib/conn"
 commit_interval_ms = 250
+
+[sink_buffer]
+enabled = true
+max_bytes = 268435456
+segment_bytes = 1048576
 )";
   const auto config = load(toml);
   BOOST_TEST(config.retry.max_retries == 5u);
@@ -211,6 +216,11 @@ commit_interval_ms = 250
   BOOST_TEST(config.offsets.state_dir == "/var/lib/conn");
   BOOST_TEST(config.offsets.commit_interval_ms == 250u);
   BOOST_TEST(config.origins.at("processing.batch_size") == "/etc/c.toml:12");
+  BOOST_TEST(config.sink_buffer.enabled);
+  BOOST_TEST(config.sink_buffer.max_bytes == 268435456u);
+  BOOST_TEST(config.sink_buffer.segment_bytes == 1048576u);
+  BOOST_TEST(config.sink_buffer_directory() ==
+             std::filesystem::path("/var/lib/conn/orders-sink.buffer"));
 
   const auto described = config.describe();
   BOOST_TEST(described.find("secret-token") == std::string::npos);
@@ -393,6 +403,12 @@ BOOST_AUTO_TEST_SUITE(validation)
 // Each bad input with the exact location, key and problem its message must name.
 BOOST_AUTO_TEST_CASE(every_error_names_file_line_and_key) {
   const std::vector<std::pair<std::string, std::string>> cases = {
+      {kHeader + "[sink_buffer]\nmax_bytes = 1048576\nsegment_bytes = 2097152\n",
+       "[sink_buffer] max_bytes: must be >= segment_bytes (2097152) (got 1048576)"},
+      {kHeader + "[sink_buffer]\nsegment_bytes = 1024\n",
+       "/etc/c.toml:4: [sink_buffer] segment_bytes: must be >= 65536 (got 1024)"},
+      {kHeader + "[sink_buffer]\nenable = true\n",
+       "/etc/c.toml:4: [sink_buffer] enable: unknown key (known keys: enabled, max_bytes"},
       {kHeader + "[processing]\nbatch_size = 0\n",
        "config error: /etc/c.toml:4: [processing] batch_size: must be >= 1 (got 0)"},
       {kHeader + "[processing]\nbatch_size = 2000000\n",

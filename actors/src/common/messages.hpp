@@ -82,6 +82,9 @@ struct InflightRecord {
   // taken before the payload moves into `record`, and the offset sequence it arrived in.
   std::uint64_t identity_digest = 0;
   std::uint64_t continuity_epoch = 0;
+  // Its place in the owner's sink buffer, when it came from one: finishing it marks it done
+  // there instead of acking it (the broker was acked when it was buffered).
+  std::optional<std::uint64_t> buffer_sequence;
 };
 
 // consumer -> batcher. `drained`: the consumer has nothing more to hand over right now (its

@@ -10,6 +10,7 @@
 #include "danube/client/consumer.hpp"
 #include "gap_report.hpp"
 #include "partition_continuity.hpp"
+#include "sink_buffer.hpp"
 #include "sink_offset_file.hpp"
 
 namespace danube::runtime::consumer_detail {
@@ -51,8 +52,17 @@ struct ConsumerActorState {
   // the mailbox when the flush_atom arrives, instead of one per batch).
   std::vector<std::pair<std::uint64_t, client::MessageId>> pending_acks;
   bool flush_scheduled = false;
+  // The sink buffer, when enabled, and what this actor has added to its gauges.
+  std::optional<SinkBuffer> buffer;
+  bool buffer_failed = false;
+  std::int64_t shown_buffer_messages = 0;
+  std::int64_t shown_buffer_bytes = 0;
 
   ~ConsumerActorState() {
+    if (shown_buffer_messages != 0 || shown_buffer_bytes != 0) {
+      config.context->metrics->add_buffered(config.subscription.topic, -shown_buffer_messages,
+                                            -shown_buffer_bytes);
+    }
     // Closing joins the client's reader threads and drains its acks: blocking work for the
     // broker I/O actor, never for a scheduler thread.
     if (config.consumer && config.broker_io) {
@@ -173,6 +183,52 @@ void stop_tracking(ConsumerActor* self, std::string_view reason) {
   state.offset_file.reset();
 }
 
+void show_buffer_gauges(ConsumerActor* self) {
+  auto& state = self->state;
+  if (!state.buffer) return;
+  const auto messages = static_cast<std::int64_t>(state.buffer->pending());
+  const auto bytes = static_cast<std::int64_t>(state.buffer->bytes());
+  if (messages == state.shown_buffer_messages && bytes == state.shown_buffer_bytes) return;
+  state.config.context->metrics->add_buffered(state.config.subscription.topic,
+                                              messages - state.shown_buffer_messages,
+                                              bytes - state.shown_buffer_bytes);
+  state.shown_buffer_messages = messages;
+  state.shown_buffer_bytes = bytes;
+}
+
+// The buffer cannot be written or read: nothing more is taken from the broker or acked (what
+// was not acked comes back), and the supervisor fails or restarts the pipeline.
+void buffer_failed(ConsumerActor* self, const std::string& error) {
+  auto& state = self->state;
+  const auto& config = state.config;
+  if (state.buffer_failed) return;
+  state.buffer_failed = true;
+  state.pending_acks.clear();
+  spdlog::error("event=sink_buffer_failed topic={} error=\"{}\"", config.partition_topic, error);
+  if (config.supervisor) {
+    self->send(config.supervisor, ConnectorFailed{connect::ConnectorError::fatal(error),
+                                                  "sink_buffer", config.incarnation});
+  }
+}
+
+void open_buffer(ConsumerActor* self) {
+  auto& state = self->state;
+  const auto& config = state.config;
+  try {
+    state.buffer.emplace(*config.buffer);
+  } catch (const std::exception& e) {
+    buffer_failed(self, e.what());
+    return;
+  }
+  if (const auto recovered = state.buffer->recovered(); recovered > 0) {
+    spdlog::info("event=sink_buffer_recovered topic={} messages={} bytes={} directory=\"{}\"",
+                 config.partition_topic, recovered, state.buffer->bytes(),
+                 state.buffer->directory().string());
+    config.context->metrics->record_buffer_replayed(config.subscription.topic, recovered);
+  }
+  show_buffer_gauges(self);
+}
+
 struct Admission {
   bool forward = true;  // false: acked here, the connector never sees it
   std::uint64_t identity_digest = 0;
@@ -203,7 +259,9 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
   switch (verdict.arrival) {
     case Arrival::after_gap: {
       // Saved (gap settled, report unconfirmed) before the report is written, confirmed after:
-      // see PartitionContinuity::State::unconfirmed_reports.
+      // see PartitionContinuity::State::unconfirmed_reports. The file must not claim buffered
+      // messages that are not durable yet (a sync failure throws to the buffered pull).
+      if (state.buffer && state.buffer->has_unsynced()) state.buffer->sync();
       save_continuity(self);
       report_gap(*config.context,
                  GapReport{config.subscription.topic, config.partition_topic,
@@ -245,7 +303,7 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
   return Admission{true, identity.digest, verdict.epoch};
 }
 
-void pull(ConsumerActor* self) {
+void pull_for_connector(ConsumerActor* self) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
   if (!state.intake_open || !config.consumer) return;
@@ -310,21 +368,174 @@ void pull(ConsumerActor* self) {
   if (more) self->send(self, pull_atom::value);
 }
 
+// Buffer mode, broker side: takes what the client has while the buffer has room and appends it.
+// Each record is settled for continuity as it is buffered and its ack waits for the next
+// flush, which fsyncs the buffer first.
+void pull_into_buffer(ConsumerActor* self) {
+  auto& state = self->state;
+  const ConsumerActorConfig& config = state.config;
+  if (!state.intake_open || !config.consumer || state.buffer_failed) return;
+  if (state.buffer->full()) return;  // finished records free segments and pull again
+  auto messages = config.consumer->try_receive(config.batch_size);
+  if (messages.empty()) return;
+  const auto taken = messages.size();
+  std::uint64_t skipped = 0;
+  std::uint64_t appended = 0;
+  try {
+    for (auto& message : messages) {
+      const auto admission = admit(self, message);
+      if (!admission.forward) {
+        ++skipped;
+        continue;
+      }
+      state.buffer->append(message);
+      ++appended;
+      if (state.continuity) {
+        state.continuity->processed(
+            message.id.topic_offset,
+            MessageIdentity{admission.identity_digest, message.publish_time}, admission.epoch);
+      }
+      queue_ack(self, message.request_id, std::move(message.id));
+    }
+  } catch (const std::exception& e) {
+    buffer_failed(self, e.what());
+    return;
+  }
+  config.context->counters->add(config.context->counters->received, taken);
+  config.context->metrics->record_received(config.subscription.topic, taken);
+  config.context->metrics->record_buffer_appended(config.subscription.topic, appended);
+  if (skipped > 0) {
+    config.context->counters->add(config.context->counters->redeliveries_skipped, skipped);
+    config.context->metrics->record_redelivery_skipped(config.subscription.topic, skipped);
+  }
+  if (taken == config.batch_size && !state.buffer->full()) self->send(self, pull_atom::value);
+}
+
+// Buffer mode, connector side: hands synced records to the batcher while credit allows. While
+// draining nothing new goes out: what is left stays in the buffer for the next run.
+void feed_from_buffer(ConsumerActor* self) {
+  auto& state = self->state;
+  const ConsumerActorConfig& config = state.config;
+  if (!state.intake_open || state.buffer_failed) return;
+  const bool credit_left =
+      state.outstanding_records < config.max_records && state.outstanding_bytes < config.max_bytes;
+  std::vector<SinkBuffer::Entry> entries;
+  if (credit_left && state.buffer->ready() > 0) {
+    try {
+      entries = state.buffer->next(
+          std::min(config.max_records - state.outstanding_records, config.batch_size),
+          config.max_bytes - state.outstanding_bytes);
+    } catch (const std::exception& e) {
+      buffer_failed(self, e.what());
+      return;
+    }
+  }
+  if (entries.empty()) {
+    if (state.batcher_expects_more) {
+      state.batcher_expects_more = false;
+      self->send(config.batcher, RecordBatch{config.source, {}, true});
+    }
+    return;
+  }
+  RecordBatch batch;
+  batch.source = config.source;
+  batch.records.reserve(entries.size());
+  const auto now = Clock::now();
+  for (auto& entry : entries) {
+    InflightRecord record;
+    record.bytes = footprint(entry.message);
+    record.message = std::move(entry.message);
+    record.buffer_sequence = entry.sequence;
+    record.topic = config.subscription.topic;
+    record.expected_schema_subject = config.subscription.expected_schema_subject;
+    record.owner = caf::actor_cast<caf::actor>(self);
+    record.source = config.source;
+    record.received_at = now;
+    state.outstanding_records += 1;
+    state.outstanding_bytes += record.bytes;
+    batch.records.push_back(std::move(record));
+  }
+  const auto count = batch.records.size();
+  const bool more = state.buffer->ready() > 0 && state.outstanding_records < config.max_records &&
+                    state.outstanding_bytes < config.max_bytes;
+  batch.drained = !more;
+  state.batcher_expects_more = more;
+  config.context->metrics->add_inflight(config.subscription.topic,
+                                        static_cast<std::int64_t>(count));
+  self->send(config.batcher, std::move(batch));
+  if (more) self->send(self, pull_atom::value);
+}
+
+void pull(ConsumerActor* self) {
+  if (!self->state.buffer) {
+    pull_for_connector(self);
+    return;
+  }
+  pull_into_buffer(self);
+  feed_from_buffer(self);
+  show_buffer_gauges(self);
+}
+
 // Saves the offsets file, then sends the acks it covers: after a crash the file never claims
-// more than the broker was told.
+// more than the broker was told. With a sink buffer, the buffer is fsynced before either.
 void flush_pending_acks(ConsumerActor* self) {
   auto& state = self->state;
   state.flush_scheduled = false;
   if (state.pending_acks.empty()) return;
+  if (state.buffer) {
+    if (state.buffer_failed) return;
+    const auto started = Clock::now();
+    try {
+      state.buffer->sync();
+    } catch (const std::exception& e) {
+      buffer_failed(self, e.what());
+      return;
+    }
+    state.config.context->metrics->observe_buffer_sync(state.config.subscription.topic,
+                                                       Clock::now() - started);
+  }
   save_continuity(self);
   for (const auto& [request_id, id] : state.pending_acks)
     send_ack(self, request_id, id);
   state.pending_acks.clear();
+  if (state.buffer) {
+    feed_from_buffer(self);
+    show_buffer_gauges(self);
+  }
+}
+
+// Buffer mode: finished records are done in the buffer (they were acked when buffered).
+void finish_buffered(ConsumerActor* self, AckRecords& done) {
+  auto& state = self->state;
+  for (const auto& record : done.records) {
+    state.outstanding_records -= 1;
+    state.outstanding_bytes -= std::min(state.outstanding_bytes, record.bytes);
+    if (record.buffer_sequence && !state.buffer_failed) state.buffer->done(*record.buffer_sequence);
+  }
+  state.config.context->metrics->add_inflight(state.config.subscription.topic,
+                                              -static_cast<std::int64_t>(done.records.size()));
+  if (state.buffer_failed) return;
+  try {
+    state.buffer->save_cursor();
+  } catch (const std::exception& e) {
+    // Finished records stay marked in memory; an older cursor file only replays more.
+    spdlog::warn("event=sink_buffer_cursor_not_saved topic={} error=\"{}\"",
+                 state.config.partition_topic, e.what());
+  }
 }
 
 void acknowledge(ConsumerActor* self, AckRecords& done) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
+  if (state.buffer) {
+    try {
+      finish_buffered(self, done);
+    } catch (const std::exception& e) {
+      buffer_failed(self, e.what());  // deleting a finished segment failed
+    }
+    pull(self);
+    return;
+  }
   for (auto& record : done.records) {
     state.outstanding_records -= 1;
     state.outstanding_bytes -= std::min(state.outstanding_bytes, record.bytes);
@@ -356,6 +567,7 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
       [](ConsumerActor* self, ConsumerActorConfig config) -> caf::behavior {
         self->state.config = std::move(config);
         if (self->state.config.track_continuity) start_tracking(self);
+        if (self->state.config.buffer) open_buffer(self);
         const caf::actor_addr me = self->address();
         self->state.config.consumer->set_ready_callback([me] {
           if (auto target = caf::actor_cast<caf::actor>(me))

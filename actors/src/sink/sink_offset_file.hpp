@@ -8,6 +8,11 @@
 
 namespace danube::runtime {
 
+// `<partition topic>.<subscription>.<digest>`, made safe as a file name: names the files a sink
+// keeps per partition subscription (the digest tells apart names that map to the same text).
+std::string partition_subscription_stem(const std::string& partition_topic,
+                                        const std::string& subscription);
+
 // The sink's offset store: one JSON file per partition subscription,
 //   <state_dir>/<connector>.sink.<partition topic>.<subscription>.json
 // holding a PartitionContinuity::State. Saves replace the file by rename, so a crash leaves the

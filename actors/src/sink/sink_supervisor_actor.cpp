@@ -2,12 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "../common/runtime_supervisor.hpp"
 #include "batcher_actor.hpp"
 #include "consumer_actor.hpp"
 #include "retry_supervisor_actor.hpp"
+#include "sink_offset_file.hpp"
 #include "sink_worker_actor.hpp"
 
 namespace danube::runtime {
@@ -70,6 +73,20 @@ void discard(SinkSupervisor* self, SubscribeResult& result) {
   result.partitions.clear();
 }
 
+// One partition's share of the sink buffer: max_bytes split evenly, so the sum over all
+// partitions is the configured bound, in segments of at most a quarter of that share.
+SinkBuffer::Options buffer_options(const connect::ConnectorConfig& config, std::size_t partitions,
+                                   const std::string& partition_topic,
+                                   const std::string& subscription) {
+  SinkBuffer::Options options;
+  options.directory =
+      config.sink_buffer_directory() / partition_subscription_stem(partition_topic, subscription);
+  options.max_bytes = std::max<std::uint64_t>(64 << 10, config.sink_buffer.max_bytes / partitions);
+  options.segment_bytes =
+      std::clamp<std::uint64_t>(options.max_bytes / 4, 16 << 10, config.sink_buffer.segment_bytes);
+  return options;
+}
+
 void spawn_consumers(
     SinkSupervisor* self, std::uint64_t incarnation,
     std::vector<std::pair<connect::ConsumerConfig, SubscribeResult>> subscriptions) {
@@ -105,6 +122,10 @@ void spawn_consumers(
           subscription.subscription_type == connect::SubscriptionType::exclusive;
       consumer.supervisor = caf::actor_cast<caf::actor>(self);
       consumer.incarnation = incarnation;
+      if (config.sink_buffer.enabled) {
+        consumer.buffer = buffer_options(config, partitions, partition.partition_topic,
+                                         subscription.subscription);
+      }
       auto actor = spawn_consumer_actor(self->system(), std::move(consumer));
       self->monitor(actor);
       state.pipeline.consumers.push_back(actor);

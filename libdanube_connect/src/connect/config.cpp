@@ -275,6 +275,13 @@ void ConnectorConfig::validate() const {
 
   check.require(!offsets.state_dir.empty(), "offsets", "state_dir", "must not be empty");
   check_range(check, "offsets", "commit_interval_ms", offsets.commit_interval_ms, 0, 3'600'000);
+
+  check_range(check, "sink_buffer", "segment_bytes", sink_buffer.segment_bytes, 64ull << 10,
+              1ull << 30);
+  check_range(check, "sink_buffer", "max_bytes", sink_buffer.max_bytes, 1ull << 20, 1ull << 40);
+  check.require(sink_buffer.max_bytes >= sink_buffer.segment_bytes, "sink_buffer", "max_bytes",
+                "must be >= segment_bytes (" + std::to_string(sink_buffer.segment_bytes) + ")" +
+                    got(sink_buffer.max_bytes));
 }
 
 namespace {
@@ -407,6 +414,11 @@ std::filesystem::path ConnectorConfig::gap_file() const {
   return offsets.state_dir / (safe_file_name(connector_name) + ".gaps.jsonl");
 }
 
+std::filesystem::path ConnectorConfig::sink_buffer_directory() const {
+  if (!sink_buffer.directory.empty()) return sink_buffer.directory;
+  return offsets.state_dir / (safe_file_name(connector_name) + ".buffer");
+}
+
 const SchemaMapping* ConnectorConfig::schema_for_topic(std::string_view topic) const {
   for (const auto& mapping : schemas) {
     if (mapping.topic == topic) return &mapping;
@@ -476,7 +488,11 @@ std::string ConnectorConfig::describe() const {
       << " supervision.max_restarts=" << supervision.max_restarts
       << " supervision.restart_window_ms=" << supervision.restart_window_ms
       << " offsets.state_dir=" << offsets.state_dir.string()
-      << " offsets.commit_interval_ms=" << offsets.commit_interval_ms;
+      << " offsets.commit_interval_ms=" << offsets.commit_interval_ms
+      << " sink_buffer.enabled=" << sink_buffer.enabled
+      << " sink_buffer.max_bytes=" << sink_buffer.max_bytes
+      << " sink_buffer.segment_bytes=" << sink_buffer.segment_bytes
+      << " sink_buffer.directory=" << sink_buffer_directory().string();
   return out.str();
 }
 

@@ -153,6 +153,13 @@ const std::vector<Field> kFields = {
     {"offsets", "state_dir", VK::string, DANUBE_ASSIGN(c.offsets.state_dir = to_text(v))},
     {"offsets", "commit_interval_ms", VK::integer,
      DANUBE_ASSIGN(c.offsets.commit_interval_ms = to_unsigned<std::uint64_t>(v, w))},
+
+    {"sink_buffer", "enabled", VK::boolean, DANUBE_ASSIGN(c.sink_buffer.enabled = to_bool(v))},
+    {"sink_buffer", "max_bytes", VK::integer,
+     DANUBE_ASSIGN(c.sink_buffer.max_bytes = to_unsigned<std::uint64_t>(v, w))},
+    {"sink_buffer", "segment_bytes", VK::integer,
+     DANUBE_ASSIGN(c.sink_buffer.segment_bytes = to_unsigned<std::uint64_t>(v, w))},
+    {"sink_buffer", "directory", VK::string, DANUBE_ASSIGN(c.sink_buffer.directory = to_text(v))},
 };
 
 #undef DANUBE_ASSIGN

@@ -89,7 +89,21 @@ struct ConnectorMetrics::Families {
         schema_cache(named(prometheus::BuildCounter(), "schema_cache_requests_total",
                            "Schema cache lookups by result (hit or miss)", registry)),
         health(named(prometheus::BuildGauge(), "health",
-                     "1 healthy, 0.5 degraded, 0 unhealthy or stopped", registry)) {}
+                     "1 healthy, 0.5 degraded, 0 unhealthy or stopped", registry)),
+        buffer_messages(named(prometheus::BuildGauge(), "sink_buffer_messages",
+                              "Messages in the sink buffer, acked to the broker and not yet "
+                              "finished by the connector",
+                              registry)),
+        buffer_bytes(named(prometheus::BuildGauge(), "sink_buffer_bytes",
+                           "Bytes of the sink buffer's segment files", registry)),
+        buffer_appended(named(prometheus::BuildCounter(), "sink_buffer_appended_total",
+                              "Messages written to the sink buffer", registry)),
+        buffer_replayed(named(prometheus::BuildCounter(), "sink_buffer_replayed_total",
+                              "Messages an earlier run left in the sink buffer, found at start",
+                              registry)),
+        buffer_sync(named(prometheus::BuildHistogram(), "sink_buffer_sync_duration_seconds",
+                          "Time per fsync of the sink buffer (one per group of messages)",
+                          registry)) {}
 
   prometheus::Family<prometheus::Counter>& received;
   prometheus::Family<prometheus::Counter>& processed;
@@ -108,6 +122,20 @@ struct ConnectorMetrics::Families {
   prometheus::Family<prometheus::Gauge>& consumer_lag;
   prometheus::Family<prometheus::Counter>& schema_cache;
   prometheus::Family<prometheus::Gauge>& health;
+  prometheus::Family<prometheus::Gauge>& buffer_messages;
+  prometheus::Family<prometheus::Gauge>& buffer_bytes;
+  prometheus::Family<prometheus::Counter>& buffer_appended;
+  prometheus::Family<prometheus::Counter>& buffer_replayed;
+  prometheus::Family<prometheus::Histogram>& buffer_sync;
+};
+
+// Created on a topic's first buffer metric, so that connectors without a buffer show none.
+struct ConnectorMetrics::BufferHandles {
+  prometheus::Gauge* messages;
+  prometheus::Gauge* bytes;
+  prometheus::Counter* appended;
+  prometheus::Counter* replayed;
+  prometheus::Histogram* sync;
 };
 
 struct ConnectorMetrics::TopicHandles {
@@ -127,6 +155,7 @@ struct ConnectorMetrics::TopicHandles {
   // Created on first use, so the scrape shows only error types that happened.
   std::array<prometheus::Counter*, kErrorTypeCount> failed{};
   std::array<prometheus::Counter*, kErrorTypeCount> dead_lettered{};
+  std::unique_ptr<BufferHandles> buffer{};
 };
 
 struct ConnectorMetrics::TopicCache {
@@ -262,6 +291,43 @@ void ConnectorMetrics::add_inflight(std::string_view topic_name, std::int64_t de
 
 void ConnectorMetrics::set_consumer_lag(std::string_view topic_name, std::int64_t messages) {
   topic(topic_name).consumer_lag->Set(static_cast<double>(messages));
+}
+
+ConnectorMetrics::BufferHandles& ConnectorMetrics::buffer(std::string_view topic_name) {
+  auto& handles = topic(topic_name);
+  std::lock_guard lock(topics_->mutex);
+  if (!handles.buffer) {
+    const prometheus::Labels labels{{"connector", connector_}, {"topic", std::string(topic_name)}};
+    auto& families = *families_;
+    handles.buffer = std::make_unique<BufferHandles>(BufferHandles{
+        &families.buffer_messages.Add(labels),
+        &families.buffer_bytes.Add(labels),
+        &families.buffer_appended.Add(labels),
+        &families.buffer_replayed.Add(labels),
+        &families.buffer_sync.Add(labels, MetricBuckets::latency_seconds()),
+    });
+  }
+  return *handles.buffer;
+}
+
+void ConnectorMetrics::add_buffered(std::string_view topic_name, std::int64_t messages,
+                                    std::int64_t bytes) {
+  auto& handles = buffer(topic_name);
+  handles.messages->Increment(static_cast<double>(messages));
+  handles.bytes->Increment(static_cast<double>(bytes));
+}
+
+void ConnectorMetrics::record_buffer_appended(std::string_view topic_name, std::uint64_t count) {
+  buffer(topic_name).appended->Increment(static_cast<double>(count));
+}
+
+void ConnectorMetrics::record_buffer_replayed(std::string_view topic_name, std::uint64_t count) {
+  buffer(topic_name).replayed->Increment(static_cast<double>(count));
+}
+
+void ConnectorMetrics::observe_buffer_sync(std::string_view topic_name,
+                                           std::chrono::duration<double> elapsed) {
+  buffer(topic_name).sync->Observe(elapsed.count());
 }
 
 void ConnectorMetrics::record_schema_cache_hit() {

@@ -130,6 +130,18 @@ struct OffsetSettings {
   std::uint64_t commit_interval_ms = 1000;
 };
 
+// [sink_buffer]: a durable local buffer between a sink's consumers and its connector (sinks
+// only). Received messages are written and fsynced there before the broker is told they are
+// acked; the connector processes them from the buffer, and what it has not finished when the
+// process stops or dies is processed by the next run. See docs/delivery.md.
+struct SinkBufferSettings {
+  bool enabled = false;
+  std::uint64_t max_bytes = 1ull << 30;  // for the whole connector, split over its partitions
+  std::uint64_t segment_bytes = 16ull << 20;
+  // Empty: `<offsets.state_dir>/<connector_name>.buffer`.
+  std::filesystem::path directory;
+};
+
 // The whole configuration of one connector process.
 //
 // Build it programmatically (every field has the seed's default), from the environment
@@ -148,6 +160,7 @@ struct ConnectorConfig {
   ShutdownSettings shutdown;
   SupervisionSettings supervision;
   OffsetSettings offsets;
+  SinkBufferSettings sink_buffer;
   // The connector's own top-level tables (`[mqtt]`, `[[routes]]`), as declared with
   // ConfigLoader::allow_section. Programmatically: `ConfigSection::parse("[mqtt]\n...")`.
   ConfigSection custom_sections;
@@ -181,6 +194,9 @@ struct ConnectorConfig {
   // Where sinks record lost offsets: delivery.gap_file, or
   // `<offsets.state_dir>/<connector_name>.gaps.jsonl`.
   std::filesystem::path gap_file() const;
+  // Where the sink buffer keeps its partitions: sink_buffer.directory, or
+  // `<offsets.state_dir>/<connector_name>.buffer`.
+  std::filesystem::path sink_buffer_directory() const;
   // The [[schemas]] entry for `topic`, or nullptr.
   const SchemaMapping* schema_for_topic(std::string_view topic) const;
 

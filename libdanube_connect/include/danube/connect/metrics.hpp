@@ -66,6 +66,13 @@ class ConnectorMetrics {
   // Messages behind the newest one, where the broker tells.
   void set_consumer_lag(std::string_view topic, std::int64_t messages);
 
+  // The sink buffer ([sink_buffer]): what it holds, what went in, what a start found in it,
+  // and how long each group fsync took.
+  void add_buffered(std::string_view topic, std::int64_t messages, std::int64_t bytes);
+  void record_buffer_appended(std::string_view topic, std::uint64_t count);
+  void record_buffer_replayed(std::string_view topic, std::uint64_t count);
+  void observe_buffer_sync(std::string_view topic, std::chrono::duration<double> elapsed);
+
   void record_schema_cache_hit();
   void record_schema_cache_miss();
 
@@ -79,7 +86,9 @@ class ConnectorMetrics {
  private:
   struct Families;
   struct TopicHandles;
+  struct BufferHandles;
   TopicHandles& topic(std::string_view topic);
+  BufferHandles& buffer(std::string_view topic);
 
   std::string connector_;
   std::shared_ptr<prometheus::Registry> registry_;

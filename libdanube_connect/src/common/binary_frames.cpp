@@ -1,8 +1,8 @@
-#include "storage_files.hpp"
+#include "danube/common/binary_frames.hpp"
 
 #include <array>
 
-namespace danube::testkit::internal {
+namespace danube::binary {
 namespace {
 
 constexpr std::array<std::uint32_t, 256> make_crc_table() {
@@ -51,4 +51,4 @@ std::uint64_t read_u64(const char* data) {
   return value;
 }
 
-}  // namespace danube::testkit::internal
+}  // namespace danube::binary

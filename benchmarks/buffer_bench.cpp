@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "danube/client/client.hpp"
 #include "danube/connect/connect.hpp"
 #include "danube/runtime/embedding.hpp"
@@ -34,11 +35,13 @@ namespace {
 
 using namespace danube;
 using Clock = std::chrono::steady_clock;
+using bench::now_ms;
+using bench::percentile;
 
 struct Settings {
-  std::size_t count = 20'000;
-  std::size_t rate = 5'000;
-  std::uint64_t record_us = 400;
+  std::size_t count = 10'000;
+  std::size_t rate = 800;
+  std::uint64_t record_us = 2'000;
   std::uint32_t max_unacked = 10;
   std::size_t size = 100;
 };
@@ -62,21 +65,8 @@ Settings parse(int argc, char** argv) {
   return settings;
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto index = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1));
-  return values[index];
-}
-
-// A connector that spends `record_us` per record (busy, as a serializing or writing sink
-// would) and keeps the latency from publish to processing.
+// A connector that takes `record_us` per record waiting, as a sink writing to a database or
+// an HTTP endpoint does, and keeps the latency from publish to processing.
 class SlowSink : public connect::SinkConnector {
  public:
   struct Shared {
@@ -93,9 +83,7 @@ class SlowSink : public connect::SinkConnector {
     return {{topic_, "bench-buffer", "bench-buffer", connect::SubscriptionType::exclusive, {}, {}}};
   }
   connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
-    const auto busy_until = Clock::now() + cost_ * static_cast<std::int64_t>(records.size());
-    while (Clock::now() < busy_until) {
-    }
+    std::this_thread::sleep_for(cost_ * static_cast<std::int64_t>(records.size()));
     const auto now = now_ms();
     std::lock_guard lock(shared_->mutex);
     for (const auto& record : records) {
@@ -134,8 +122,8 @@ void produce_at_rate(const client::DanubeClient& client, const std::string& topi
   producer->flush(std::chrono::minutes(10));
 }
 
-void bench(caf::actor_system& system, testkit::EmbeddedBroker& broker,
-           const client::DanubeClient& client, const Settings& s, bool buffered) {
+void run_mode(caf::actor_system& system, testkit::EmbeddedBroker& broker,
+              const client::DanubeClient& client, const Settings& s, bool buffered) {
   const std::string mode = buffered ? "buffered" : "unbuffered";
   const std::string topic = "/default/bench-" + mode;
   broker.create_topic(topic, true);
@@ -216,7 +204,7 @@ int main(int argc, char** argv) {
   config.set("scheduler.max-threads", 2);
   config.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system system{config};
-  bench(system, broker, client, settings, false);
-  bench(system, broker, client, settings, true);
+  run_mode(system, broker, client, settings, false);
+  run_mode(system, broker, client, settings, true);
   return 0;
 }

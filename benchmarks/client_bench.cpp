@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -54,7 +54,8 @@ Arguments parse(int argc, char** argv) {
   if (argc < 2) usage("missing mode");
   Arguments arguments;
   arguments.mode = argv[1];
-  if (arguments.mode != "produce" && arguments.mode != "consume") usage("unknown mode " + arguments.mode);
+  if (arguments.mode != "produce" && arguments.mode != "consume")
+    usage("unknown mode " + arguments.mode);
   for (int i = 2; i < argc; ++i) {
     std::string name = argv[i];
     if (name.rfind("--", 0) != 0) usage("unexpected argument " + name);
@@ -85,7 +86,8 @@ void report(const char* mode, std::size_t count, std::size_t size, double second
   const double rate = count / seconds;
   std::printf(
       "{\"mode\":\"%s\",\"client\":\"cpp\",\"count\":%zu,\"size\":%zu,\"in_flight\":%zu,"
-      "\"seconds\":%.3f,\"msgs_per_sec\":%.0f,\"mb_per_sec\":%.2f,\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
+      "\"seconds\":%.3f,\"msgs_per_sec\":%.0f,\"mb_per_sec\":%.2f,\"p50_us\":%.0f,\"p99_us\":%.0f}"
+      "\n",
       mode, count, size, extra_in_flight, seconds, rate, rate * size / 1e6,
       percentile(latencies_us, 50), percentile(latencies_us, 99));
   std::fflush(stdout);
@@ -109,9 +111,11 @@ int produce(const Arguments& arguments) {
   ProducerOptions options;
   options.topic = arguments.get("topic");
   options.name = "cpp-bench-producer";
-  options.dispatch = arguments.flag("reliable") ? DispatchStrategy::reliable : DispatchStrategy::non_reliable;
+  options.dispatch =
+      arguments.flag("reliable") ? DispatchStrategy::reliable : DispatchStrategy::non_reliable;
   options.max_in_flight = arguments.number("in-flight", 64);
-  options.ordering = arguments.get("ordering", "relaxed") == "strict" ? Ordering::strict : Ordering::relaxed;
+  options.ordering =
+      arguments.get("ordering", "relaxed") == "strict" ? Ordering::strict : Ordering::relaxed;
   options.max_pending = std::max<std::size_t>(options.max_in_flight, 10'000);
   // A partitioned topic is created with its partitions by its first producer; with --count 0
   // this only creates the topic.

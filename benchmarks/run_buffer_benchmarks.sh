@@ -3,20 +3,20 @@
 # loses what lags (embedded broker, danube-0.15 dispatch), without and with [sink_buffer]
 # (release build).
 #
-#   benchmarks/run_buffer_benchmarks.sh                        # 20000 at 5000/s, 400 us/record
-#   COUNT=50000 RATE=8000 RECORD_US=200 benchmarks/run_buffer_benchmarks.sh
+#   benchmarks/run_buffer_benchmarks.sh                        # 10000 at 800/s, 2 ms/record
+#   COUNT=20000 RATE=1500 RECORD_US=1000 benchmarks/run_buffer_benchmarks.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${COUNT:-20000}
-rate=${RATE:-5000}
-record_us=${RECORD_US:-400}
+count=${COUNT:-10000}
+rate=${RATE:-800}
+record_us=${RECORD_US:-2000}
 max_unacked=${MAX_UNACKED:-10}
 scripts/setup.sh >/dev/null
 cmake --preset release >/dev/null
 cmake --build --preset release -j2 --target danube-buffer-bench >/dev/null
 build/release/benchmarks/danube-buffer-bench --count "$count" --rate "$rate" \
   --record-us "$record_us" --max-unacked "$max_unacked" \
-  | python3 -c '
+  | grep '^{' | python3 -c '
 import json, sys
 rows = {r["mode"]: r for r in (json.loads(l) for l in sys.stdin if l.strip())}
 base = rows["unbuffered"]["broker_rate"]

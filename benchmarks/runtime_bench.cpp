@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "danube/client/client.hpp"
 #include "danube/connect/connect.hpp"
 #include "danube/runtime/embedding.hpp"
@@ -38,6 +39,8 @@ namespace {
 
 using namespace danube;
 using Clock = std::chrono::steady_clock;
+using bench::now_ms;
+using bench::percentile;
 
 struct Settings {
   std::size_t count = 100'000;
@@ -80,19 +83,6 @@ Settings parse(int argc, char** argv) {
     }
   }
   return settings;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size()));
-  return values[std::min(values.size() - 1, rank)];
 }
 
 void report(const char* mode, std::size_t count, std::size_t size, double seconds,

@@ -70,17 +70,71 @@ BOOST_AUTO_TEST_CASE(a_jump_reports_exactly_the_skipped_range) {
   PartitionContinuity continuity;
   run(continuity, 0, 10);
   const auto verdict = continuity.received(1744, message(1744));
-  BOOST_TEST(verdict.arrival == Arrival::after_gap);
+  BOOST_TEST(verdict.arrival == Arrival::ahead);
   BOOST_TEST_REQUIRE(verdict.gap.has_value());
   BOOST_TEST(verdict.gap->first == 10u);
   BOOST_TEST(verdict.gap->last == 1743u);
   BOOST_TEST(verdict.gap->count() == 1734u);
   BOOST_TEST(continuity.received(1745, message(1745)).arrival == Arrival::in_order);
+  // Suspected, not reported: the first sweep marks, the second confirms what is still missing.
+  BOOST_TEST(continuity.confirm_gaps().empty());
+  BOOST_TEST(continuity.sweep().empty());
+  BOOST_TEST(continuity.state().unconfirmed_reports.empty());
+  const auto lost = continuity.sweep();
+  BOOST_TEST((lost == std::vector<OffsetGap>{{10, 1743}}));
+  BOOST_TEST((continuity.state().unconfirmed_reports == std::vector<OffsetGap>{{10, 1743}}));
+  BOOST_TEST(!continuity.has_suspected());
   // The lost offsets count as settled: once the rest is processed the prefix passes them.
   continuity.processed(1744, message(1744), verdict.epoch);
   continuity.processed(1745, message(1745), verdict.epoch);
   BOOST_TEST(continuity.state().settled_below == 1746u);
   BOOST_TEST(continuity.state().settled_ranges.empty());
+}
+
+BOOST_AUTO_TEST_CASE(offsets_delivered_out_of_order_are_late_never_lost) {
+  // Danube 0.15.1 with several sends in flight delivers e.g. 318 before 317.
+  PartitionContinuity continuity;
+  run(continuity, 0, 5);
+  const auto verdict = continuity.received(8, message(8));
+  BOOST_TEST(verdict.arrival == Arrival::ahead);
+  BOOST_TEST((*verdict.gap == OffsetGap{5, 7}));
+  BOOST_TEST(continuity.received(6, message(6)).arrival == Arrival::late);
+  BOOST_TEST(continuity.sweep().empty());  // marks 5 and 7
+  BOOST_TEST(continuity.received(5, message(5)).arrival == Arrival::late);
+  BOOST_TEST(continuity.received(7, message(7)).arrival == Arrival::late);
+  BOOST_TEST(continuity.sweep().empty());
+  BOOST_TEST(continuity.sweep(true).empty());
+  BOOST_TEST(!continuity.has_suspected());
+  BOOST_TEST(continuity.state().unconfirmed_reports.empty());
+  // A late offset is processed like any other, and a second copy of it is a redelivery.
+  continuity.processed(6, message(6), verdict.epoch);
+  BOOST_TEST(continuity.received(6, message(6)).arrival == Arrival::already_processed);
+}
+
+BOOST_AUTO_TEST_CASE(a_jump_the_stream_is_far_past_is_lost_without_waiting) {
+  PartitionContinuity continuity;
+  run(continuity, 0, 10);
+  BOOST_TEST(continuity.received(20, message(20)).arrival == Arrival::ahead);
+  // Confirmed once the stream is kReorderHorizon past the last offset jumped over (19).
+  std::uint64_t offset = 21;
+  for (; offset < 19 + PartitionContinuity::kReorderHorizon; ++offset) {
+    continuity.received(offset, message(offset));
+    BOOST_TEST_REQUIRE(continuity.confirm_gaps().empty());
+  }
+  continuity.received(offset, message(offset));
+  BOOST_TEST((continuity.confirm_gaps() == std::vector<OffsetGap>{{10, 19}}));
+  BOOST_TEST(!continuity.has_suspected());
+}
+
+BOOST_AUTO_TEST_CASE(offsets_suspected_when_the_broker_restarts_its_numbering_are_lost) {
+  PartitionContinuity continuity;
+  run(continuity, 0, 10);
+  continuity.received(15, message(15));
+  const auto verdict = continuity.received(0, identify("producer", 7, 999999, "new message"));
+  BOOST_TEST(verdict.arrival == Arrival::new_sequence);
+  BOOST_TEST((verdict.lost == std::vector<OffsetGap>{{10, 14}}));
+  BOOST_TEST((continuity.state().unconfirmed_reports == std::vector<OffsetGap>{{10, 14}}));
+  BOOST_TEST(!continuity.has_suspected());
 }
 
 BOOST_AUTO_TEST_CASE(redeliveries_are_processed_unless_already_processed) {
@@ -143,7 +197,7 @@ BOOST_AUTO_TEST_CASE(after_a_restart_unacked_offsets_are_redeliveries_in_any_ord
   BOOST_TEST(restarted.received(5, message(5)).arrival == Arrival::redelivered);
   BOOST_TEST(restarted.received(7, message(7)).arrival == Arrival::already_processed);
   const auto verdict = restarted.received(300, message(300));
-  BOOST_TEST(verdict.arrival == Arrival::after_gap);
+  BOOST_TEST(verdict.arrival == Arrival::ahead);
   BOOST_TEST(verdict.gap->first == 11u);
   BOOST_TEST(verdict.gap->count() == 289u);
 }
@@ -191,6 +245,10 @@ BOOST_AUTO_TEST_CASE(the_offset_file_round_trips_and_sets_a_bad_file_aside) {
     continuity.received(offset, message(offset));
   for (std::uint64_t offset : {0, 1, 4})
     continuity.processed(offset, message(offset), continuity.epoch());
+  continuity.received(14, message(14));  // 10..13 suspected
+  continuity.received(12, message(12));
+  BOOST_TEST(
+      (continuity.state().suspected == std::map<std::uint64_t, std::uint64_t>{{10, 12}, {13, 14}}));
   file.save(continuity.state());
   const auto loaded = file.load(problem);
   BOOST_TEST(problem.empty());
@@ -217,7 +275,9 @@ BOOST_AUTO_TEST_CASE(a_gap_stays_unconfirmed_in_the_saved_state_until_its_report
   PartitionContinuity continuity;
   run(continuity, 0, 5);
   const auto verdict = continuity.received(9, message(9));
-  BOOST_TEST(verdict.arrival == Arrival::after_gap);
+  BOOST_TEST(verdict.arrival == Arrival::ahead);
+  BOOST_TEST(continuity.state().unconfirmed_reports.empty());
+  BOOST_TEST((continuity.sweep(true) == std::vector<OffsetGap>{{5, 8}}));
   BOOST_TEST((continuity.state().unconfirmed_reports == std::vector<OffsetGap>{{5, 8}}));
 
   file.save(continuity.state());  // what a sink killed before its report finds on restart

@@ -15,6 +15,9 @@
 
 namespace danube::runtime::consumer_detail {
 
+// Time to look at offsets jumped over again (PartitionContinuity::sweep).
+struct GapSweep {};
+
 // An ack confirmed (or refused) by the broker, reported from a client thread.
 struct AckDone {
   bool ok = true;
@@ -25,11 +28,18 @@ struct AckDone {
 }  // namespace danube::runtime::consumer_detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::consumer_detail::AckDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::consumer_detail::GapSweep)
 
 namespace danube::runtime {
 namespace {
 
 using consumer_detail::AckDone;
+using consumer_detail::GapSweep;
+
+// How often offsets jumped over are looked at again: a gap is reported between one and two
+// of these after the jump unless the offsets arrive late (Danube reorders a partition's offsets
+// when its producer has several sends in flight).
+constexpr auto kGapSweepInterval = std::chrono::seconds(1);
 
 struct ConsumerActorState {
   ConsumerActorConfig config;
@@ -47,6 +57,7 @@ struct ConsumerActorState {
   std::optional<std::uint64_t> previous_zero_offset_digest;  // the last message had offset 0
   bool saw_positive_offset = false;  // then the topic is reliable, whatever comes later
   bool gap_failure_sent = false;
+  bool gap_sweep_armed = false;
   bool save_failure_logged = false;
   // Acks waiting for the offsets file (group commit: one save for every AckRecords already in
   // the mailbox when the flush_atom arrives, instead of one per batch).
@@ -229,6 +240,57 @@ void open_buffer(ConsumerActor* self) {
   show_buffer_gauges(self);
 }
 
+// Reports gaps the continuity has just confirmed. Saved (gaps settled, reports unconfirmed)
+// before the reports are written, confirmed after: see
+// PartitionContinuity::State::unconfirmed_reports. The file must not claim buffered messages
+// that are not durable yet (a sync failure throws to the buffered pull).
+void report_gaps(ConsumerActor* self, const std::vector<OffsetGap>& gaps,
+                 std::uint64_t detected_at) {
+  if (gaps.empty()) return;
+  auto& state = self->state;
+  const auto& config = state.config;
+  if (state.buffer && state.buffer->has_unsynced()) state.buffer->sync();
+  save_continuity(self);
+  for (const auto& gap : gaps) {
+    report_gap(*config.context, GapReport{config.subscription.topic, config.partition_topic,
+                                          config.subscription.subscription, gap, detected_at});
+  }
+  state.continuity->reports_confirmed();
+  if (config.context->config.delivery.on_gap == connect::OnGap::fail && !state.gap_failure_sent &&
+      config.supervisor) {
+    state.gap_failure_sent = true;
+    const auto& gap = gaps.front();
+    self->send(
+        config.supervisor,
+        ConnectorFailed{connect::ConnectorError::fatal(
+                            std::to_string(gap.count()) + " messages lost on " +
+                            config.partition_topic + " (offsets " + std::to_string(gap.first) +
+                            ".." + std::to_string(gap.last) + ") and delivery.on_gap = \"fail\""),
+                        "continuity", config.incarnation});
+  }
+}
+
+// Offsets jumped over wait for a sweep while they are missing: a late arrival (out of order)
+// fills them, otherwise the second sweep after the jump confirms them lost.
+void arm_gap_sweep(ConsumerActor* self) {
+  auto& state = self->state;
+  if (state.gap_sweep_armed || !state.continuity || !state.continuity->has_suspected()) return;
+  state.gap_sweep_armed = true;
+  self->delayed_send(self, kGapSweepInterval, GapSweep{});
+}
+
+void sweep_gaps(ConsumerActor* self, bool everything) {
+  auto& state = self->state;
+  if (!state.continuity) return;
+  try {
+    report_gaps(self, state.continuity->sweep(everything),
+                state.continuity->state().next_expected.value_or(0));
+  } catch (const std::exception& e) {
+    buffer_failed(self, e.what());
+  }
+  arm_gap_sweep(self);
+}
+
 struct Admission {
   bool forward = true;  // false: acked here, the connector never sees it
   std::uint64_t identity_digest = 0;
@@ -257,30 +319,14 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
   const auto verdict = state.continuity->received(offset, identity);
   using Arrival = PartitionContinuity::Arrival;
   switch (verdict.arrival) {
-    case Arrival::after_gap: {
-      // Saved (gap settled, report unconfirmed) before the report is written, confirmed after:
-      // see PartitionContinuity::State::unconfirmed_reports. The file must not claim buffered
-      // messages that are not durable yet (a sync failure throws to the buffered pull).
-      if (state.buffer && state.buffer->has_unsynced()) state.buffer->sync();
-      save_continuity(self);
-      report_gap(*config.context,
-                 GapReport{config.subscription.topic, config.partition_topic,
-                           config.subscription.subscription, *verdict.gap, offset});
-      state.continuity->reports_confirmed();
-      if (config.context->config.delivery.on_gap == connect::OnGap::fail &&
-          !state.gap_failure_sent && config.supervisor) {
-        state.gap_failure_sent = true;
-        self->send(
-            config.supervisor,
-            ConnectorFailed{
-                connect::ConnectorError::fatal(
-                    std::to_string(verdict.gap->count()) + " messages lost on " +
-                    config.partition_topic + " (offsets " + std::to_string(verdict.gap->first) +
-                    ".." + std::to_string(verdict.gap->last) + ") and delivery.on_gap = \"fail\""),
-                "continuity", config.incarnation});
-      }
+    case Arrival::ahead:
+      spdlog::debug("event=offsets_jumped topic={} first_offset={} last_offset={}",
+                    config.partition_topic, verdict.gap->first, verdict.gap->last);
+      arm_gap_sweep(self);
       break;
-    }
+    case Arrival::late:
+      spdlog::debug("event=offset_late topic={} offset={}", config.partition_topic, offset);
+      break;
     case Arrival::already_processed:
       spdlog::debug("event=redelivery_skipped topic={} offset={}", config.partition_topic, offset);
       // After the next save, like every ack: the identity that decided it is in the file.
@@ -291,6 +337,7 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
           "event=offsets_restarted topic={} offset={} reason=\"an offset below the expected one "
           "carries a new message: the broker numbers from a new start (a restart)\"",
           config.partition_topic, offset);
+      report_gaps(self, verdict.lost, offset);
       break;
     case Arrival::uncertain_duplicate:
       spdlog::debug("event=possible_duplicate topic={} offset={}", config.partition_topic, offset);
@@ -300,6 +347,7 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
     case Arrival::redelivered:
       break;
   }
+  report_gaps(self, state.continuity->confirm_gaps(), offset);
   return Admission{true, identity.digest, verdict.epoch};
 }
 
@@ -566,7 +614,10 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
   return system.spawn(
       [](ConsumerActor* self, ConsumerActorConfig config) -> caf::behavior {
         self->state.config = std::move(config);
-        if (self->state.config.track_continuity) start_tracking(self);
+        if (self->state.config.track_continuity) {
+          start_tracking(self);
+          arm_gap_sweep(self);  // offsets an earlier run saw jumped over
+        }
         if (self->state.config.buffer) open_buffer(self);
         const caf::actor_addr me = self->address();
         self->state.config.consumer->set_ready_callback([me] {
@@ -575,6 +626,10 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
         });
         return {
             [=](pull_atom) { pull(self); },
+            [=](GapSweep) {
+              self->state.gap_sweep_armed = false;
+              sweep_gaps(self, false);
+            },
             [=](flush_atom) {
               flush_pending_acks(self);
               notify_if_idle(self);
@@ -602,6 +657,8 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
             [=](close_atom) {
               // Hands the client consumer over for closing; nothing is pulled or acked after.
               auto& state = self->state;
+              // The stream ends here: what is still jumped over never came.
+              sweep_gaps(self, true);
               flush_pending_acks(self);
               if (state.config.consumer) state.config.consumer->set_ready_callback({});
               return CloseRequest{std::move(state.config.consumer), nullptr};

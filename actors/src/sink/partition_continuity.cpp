@@ -47,7 +47,7 @@ MessageIdentity identify(const std::string& producer_name, std::uint64_t request
 PartitionContinuity::Verdict PartitionContinuity::received(std::uint64_t offset,
                                                            const MessageIdentity& identity) {
   if (!state_.next_expected) {
-    start_sequence(offset);
+    start_sequence(offset);  // nothing suspected yet
     return Verdict{Arrival::first, std::nullopt, epoch_};
   }
   std::uint64_t& next = *state_.next_expected;
@@ -56,12 +56,12 @@ PartitionContinuity::Verdict PartitionContinuity::received(std::uint64_t offset,
     return Verdict{Arrival::in_order, std::nullopt, epoch_};
   }
   if (offset > next) {
-    const OffsetGap gap{next, offset - 1};
-    settle(next, offset);  // lost: nothing will settle these offsets otherwise
-    state_.unconfirmed_reports.push_back(gap);
+    const OffsetGap jumped{next, offset - 1};
+    state_.suspected.emplace(next, offset);  // above every earlier range: disjoint
     next = offset + 1;
-    return Verdict{Arrival::after_gap, gap, epoch_};
+    return Verdict{Arrival::ahead, jumped, epoch_};
   }
+  if (unsuspect(offset)) return Verdict{Arrival::late, std::nullopt, epoch_};
   if (!is_settled(offset)) return Verdict{Arrival::redelivered, std::nullopt, epoch_};
   if (const auto known = state_.recent.find(offset); known != state_.recent.end()) {
     if (known->second == identity.digest) {
@@ -72,14 +72,14 @@ PartitionContinuity::Verdict PartitionContinuity::received(std::uint64_t offset,
       }
       return Verdict{Arrival::already_processed, std::nullopt, epoch_};
     }
-    start_sequence(offset);
-    return Verdict{Arrival::new_sequence, std::nullopt, epoch_};
+    auto lost = start_sequence(offset);
+    return Verdict{Arrival::new_sequence, std::nullopt, epoch_, std::move(lost)};
   }
   // Too old to have a recorded identity. A message published after everything processed
   // cannot be one processed before: the offsets started over.
   if (identity.publish_time > state_.newest_publish_time) {
-    start_sequence(offset);
-    return Verdict{Arrival::new_sequence, std::nullopt, epoch_};
+    auto lost = start_sequence(offset);
+    return Verdict{Arrival::new_sequence, std::nullopt, epoch_, std::move(lost)};
   }
   return Verdict{Arrival::uncertain_duplicate, std::nullopt, epoch_};
 }
@@ -92,6 +92,47 @@ void PartitionContinuity::processed(std::uint64_t offset, const MessageIdentity&
   while (state_.recent.size() > kRecentIdentities)
     state_.recent.erase(state_.recent.begin());
   state_.newest_publish_time = std::max(state_.newest_publish_time, identity.publish_time);
+}
+
+bool PartitionContinuity::unsuspect(std::uint64_t offset) {
+  auto& ranges = state_.suspected;
+  auto after = ranges.upper_bound(offset);
+  if (after == ranges.begin()) return false;
+  const auto range = std::prev(after);
+  const auto [first, end] = *range;
+  if (offset >= end) return false;
+  ranges.erase(range);
+  if (first < offset) ranges.emplace(first, offset);
+  if (offset + 1 < end) ranges.emplace(offset + 1, end);
+  return true;
+}
+
+std::vector<OffsetGap> PartitionContinuity::confirm_ending_by(std::uint64_t limit) {
+  std::vector<OffsetGap> confirmed;
+  auto& ranges = state_.suspected;
+  // Ranges are disjoint and sorted, so their ends increase too.
+  while (!ranges.empty() && ranges.begin()->second <= limit) {
+    const auto [first, end] = *ranges.begin();
+    ranges.erase(ranges.begin());
+    settle(first, end);  // lost: nothing else will settle these offsets
+    const OffsetGap gap{first, end - 1};
+    state_.unconfirmed_reports.push_back(gap);
+    confirmed.push_back(gap);
+  }
+  return confirmed;
+}
+
+std::vector<OffsetGap> PartitionContinuity::confirm_gaps() {
+  const auto next = state_.next_expected.value_or(0);
+  if (next < kReorderHorizon) return {};
+  return confirm_ending_by(next - kReorderHorizon);
+}
+
+std::vector<OffsetGap> PartitionContinuity::sweep(bool everything) {
+  // A range ending by the mark was suspected at the last sweep (later jumps start above it).
+  auto confirmed = confirm_ending_by(everything ? ~std::uint64_t{0} : sweep_mark_);
+  sweep_mark_ = state_.suspected.empty() ? 0 : std::prev(state_.suspected.end())->second;
+  return confirmed;
 }
 
 bool PartitionContinuity::is_settled(std::uint64_t offset) const {
@@ -127,13 +168,18 @@ void PartitionContinuity::settle(std::uint64_t first, std::uint64_t end) {
   }
 }
 
-void PartitionContinuity::start_sequence(std::uint64_t offset) {
+std::vector<OffsetGap> PartitionContinuity::start_sequence(std::uint64_t offset) {
+  auto lost = sweep(true);
   ++epoch_;
+  sweep_mark_ = 0;
   const auto newest_publish_time = state_.newest_publish_time;
+  auto unconfirmed = std::move(state_.unconfirmed_reports);
   state_ = State{};
+  state_.unconfirmed_reports = std::move(unconfirmed);
   state_.next_expected = offset + 1;
   state_.settled_below = offset;
   state_.newest_publish_time = newest_publish_time;
+  return lost;
 }
 
 std::string_view to_string(PartitionContinuity::Arrival arrival) {
@@ -143,8 +189,10 @@ std::string_view to_string(PartitionContinuity::Arrival arrival) {
       return "first";
     case Arrival::in_order:
       return "in_order";
-    case Arrival::after_gap:
-      return "after_gap";
+    case Arrival::ahead:
+      return "ahead";
+    case Arrival::late:
+      return "late";
     case Arrival::redelivered:
       return "redelivered";
     case Arrival::already_processed:

@@ -44,6 +44,10 @@ class PartitionContinuity {
   static constexpr std::size_t kRecentIdentities = 512;
   // Settled ranges above the contiguous prefix; a sink has at most its in-flight records there.
   static constexpr std::size_t kMaxSettledRanges = 100000;
+  // How far past a jumped-over offset the stream must be before the offset counts as lost.
+  // Danube delivers a partition's offsets out of order when its producer has several sends in
+  // flight (measured on 0.15.1: inversions of a few offsets); skipped offsets never come.
+  static constexpr std::uint64_t kReorderHorizon = 1024;
 
   struct State {
     // The next offset expected; unset until the first message (a new subscription starts at the
@@ -61,13 +65,17 @@ class PartitionContinuity {
     // sink killed in between finds them on restart and reports each one that the gap file
     // lacks, so a loss is reported once, never twice and never not at all.
     std::vector<OffsetGap> unconfirmed_reports;
+    // Offsets jumped over that have not arrived yet, [first, end): lost once confirm_gaps() or
+    // sweep() says so, delivered late (out of order) otherwise.
+    std::map<std::uint64_t, std::uint64_t> suspected;
     bool operator==(const State&) const = default;
   };
 
   enum class Arrival {
     first,                // the first message of a subscription without history
     in_order,             // the expected offset
-    after_gap,            // later than expected: `gap` was skipped
+    ahead,                // later than expected: the offsets in `gap` are suspected lost
+    late,                 // a suspected offset after all (out of order): process it
     redelivered,          // below expected and not processed yet: process it
     already_processed,    // below expected, processed, same identity: ack without processing
     uncertain_duplicate,  // below expected, processed, identity not recorded: process again
@@ -76,15 +84,25 @@ class PartitionContinuity {
 
   struct Verdict {
     Arrival arrival = Arrival::in_order;
-    std::optional<OffsetGap> gap;  // set with after_gap
+    std::optional<OffsetGap> gap;  // set with ahead: the offsets jumped over
     std::uint64_t epoch = 0;       // hand back to processed()
+    // With new_sequence: offsets of the old sequence still suspected, lost now (they can no
+    // longer arrive under their old numbers); settled and in State::unconfirmed_reports.
+    std::vector<OffsetGap> lost{};
   };
 
   PartitionContinuity() = default;
   explicit PartitionContinuity(State state) : state_(std::move(state)) {}
 
-  // An after_gap verdict settles the gap and adds it to State::unconfirmed_reports.
   Verdict received(std::uint64_t offset, const MessageIdentity& identity);
+  // Suspected offsets that are lost for sure: ranges the stream is kReorderHorizon past. Each
+  // gap returned is settled and added to State::unconfirmed_reports.
+  std::vector<OffsetGap> confirm_gaps();
+  // The same for every offset that was suspected at the previous sweep and still is (call it
+  // periodically while has_suspected()), or, with `everything`, for all suspected offsets (the
+  // stream has ended).
+  std::vector<OffsetGap> sweep(bool everything = false);
+  bool has_suspected() const { return !state_.suspected.empty(); }
   // The gaps in State::unconfirmed_reports are in the gap file now.
   void reports_confirmed() { state_.unconfirmed_reports.clear(); }
   // A record received in `epoch` was settled (processed, skipped or dead-lettered). Records
@@ -100,10 +118,15 @@ class PartitionContinuity {
  private:
   bool is_settled(std::uint64_t offset) const;
   void settle(std::uint64_t first, std::uint64_t end);
-  void start_sequence(std::uint64_t offset);
+  // Returns what was still suspected of the old sequence, now confirmed lost.
+  std::vector<OffsetGap> start_sequence(std::uint64_t offset);
+  // Confirms, whole, every suspected range that ends by `limit`.
+  std::vector<OffsetGap> confirm_ending_by(std::uint64_t limit);
+  bool unsuspect(std::uint64_t offset);
 
   State state_;
   std::uint64_t epoch_ = 0;
+  std::uint64_t sweep_mark_ = 0;  // suspected offsets below it were suspected at the last sweep
 };
 
 std::string_view to_string(PartitionContinuity::Arrival arrival);

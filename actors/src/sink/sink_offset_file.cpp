@@ -60,7 +60,20 @@ PartitionContinuity::State parse(const std::string& text, const std::string& par
       state.unconfirmed_reports.push_back(gap);
     }
   }
+  // Absent from files written before reordered offsets were told from lost ones.
+  if (const auto suspected = document.find("suspected"); suspected != document.end()) {
+    std::uint64_t previous_end = 0;
+    for (const auto& range : *suspected) {
+      const auto first = range.at(0).get<std::uint64_t>();
+      const auto end = range.at(1).get<std::uint64_t>();
+      if (end <= first || first < previous_end)
+        throw std::invalid_argument("suspected out of order");
+      state.suspected.emplace(first, end);
+      previous_end = end;
+    }
+  }
   if (state.recent.size() > PartitionContinuity::kRecentIdentities ||
+      state.suspected.size() > PartitionContinuity::kMaxSettledRanges ||
       state.unconfirmed_reports.size() > kMaxUnconfirmedReports ||
       state.settled_ranges.size() > PartitionContinuity::kMaxSettledRanges) {
     throw std::invalid_argument("more entries than a sink keeps");
@@ -139,6 +152,12 @@ void SinkOffsetFile::save(const PartitionContinuity::State& state) const {
   separator = "";
   for (const auto& gap : state.unconfirmed_reports) {
     fmt::format_to(out, "{}[{},{}]", separator, gap.first, gap.last);
+    separator = ",";
+  }
+  text += "],\"suspected\":[";
+  separator = "";
+  for (const auto& [first, end] : state.suspected) {
+    fmt::format_to(out, "{}[{},{}]", separator, first, end);
     separator = ",";
   }
   fmt::format_to(out, "],\"newest_publish_time\":{}}}\n", state.newest_publish_time);

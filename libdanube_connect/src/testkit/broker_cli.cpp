@@ -113,6 +113,9 @@ An in-process Danube-compatible broker for tests, demos and benchmarks.
                                 numbers new messages from offset 0 again while subscriptions
                                 first replay old entries from their persisted cursor with
                                 their old offsets (offsets are not unique across restarts)
+  --reorder-every N             reliable subscriptions deliver every Nth entry after the one
+                                behind it, as Danube 0.15.1 does with pipelined publishes
+                                (default 0: in order)
   --namespace NAME              create namespace NAME besides "default" (repeatable)
   --no-auto-create              producers cannot create topics
   --topic NAME[:partitions=N][:reliable|:non-reliable]
@@ -209,6 +212,8 @@ BrokerCommandLine parse_broker_command_line(const std::vector<std::string>& args
         }
       } else if (flag == "--cursor-persist-interval-ms") {
         result.options.cursor_persist_interval = parse_millis(flag, value(), 0);
+      } else if (flag == "--reorder-every") {
+        result.options.reorder_every = parse_integer<std::uint32_t>(flag, value(), 0);
       } else if (flag == "--cluster-like") {
         no_value();
         result.options.cluster_like = true;

@@ -73,6 +73,7 @@ BrokerCore::BrokerCore(const BrokerOptions& options, TimerQueue& timers, ChangeS
   }
   subscription_env_.fidelity = options_.dispatch_fidelity;
   subscription_env_.cursor_persist_interval = options_.cursor_persist_interval;
+  subscription_env_.reorder_every = options_.reorder_every;
   subscription_env_.timers = &timers_;
   subscription_env_.signal = &signal_;
   subscription_env_.publish_dead_letter = [this](danube::StreamMessage message) {

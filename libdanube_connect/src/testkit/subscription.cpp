@@ -458,23 +458,33 @@ void Subscription::fill_window(Deferred& deferred) {
       if (faithful() && next_position_ >= tail_from_ && end - next_position_ > kLiveTailCapacity) {
         skip_lagged(end);
       }
-      auto message = env_.log->read(next_position_);
-      if (!message) {
-        // Only possible if the log was trimmed past our cursor, which the topic never does.
-        spdlog::error("event=log_entry_missing topic={} subscription={} position={}",
-                      env_.topic_name, name_, next_position_);
-        break;
-      }
-      auto& pending = window_[next_position_];
-      pending.message = std::move(message);
-      Member* member = pick_consumer(*pending.message);
-      if (member == nullptr || !send(next_position_, pending, *member)) {
-        ready_.insert(next_position_);
-      }
-      ++next_position_;
+      // On demand, an entry goes out after the one behind it (BrokerOptions::reorder_every),
+      // once the window has room for both.
+      const auto every = env_.reorder_every;
+      const bool swap =
+          every > 0 && next_position_ % every == every - 1 && next_position_ + 1 < end;
+      if (swap && window_.size() + 2 > env_.policy.max_unacked) break;
+      if (swap && !dispatch_entry(next_position_ + 1)) break;
+      if (!dispatch_entry(next_position_)) break;
+      next_position_ += swap ? 2 : 1;
     }
   }
   update_cursor();
+}
+
+bool Subscription::dispatch_entry(std::uint64_t position) {
+  auto message = env_.log->read(position);
+  if (!message) {
+    // Only possible if the log was trimmed past our cursor, which the topic never does.
+    spdlog::error("event=log_entry_missing topic={} subscription={} position={}", env_.topic_name,
+                  name_, position);
+    return false;
+  }
+  auto& pending = window_[position];
+  pending.message = std::move(message);
+  Member* member = pick_consumer(*pending.message);
+  if (member == nullptr || !send(position, pending, *member)) ready_.insert(position);
+  return true;
 }
 
 void Subscription::redeliver_consumer(std::uint64_t consumer_id) {

@@ -78,6 +78,7 @@ struct SubscriptionEnv {
   DeliveryPolicy policy;
   DispatchFidelity fidelity = DispatchFidelity::lossless;
   std::chrono::milliseconds cursor_persist_interval{10000};  // danube_0_15 only
+  std::uint32_t reorder_every = 0;                           // BrokerOptions::reorder_every
   TimerQueue* timers = nullptr;
   ChangeSignal* signal = nullptr;
   // Publishes a poison message to the dead-letter topic. Called without any lock held.
@@ -197,6 +198,9 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   bool any_connected() const;
   bool send(std::uint64_t position, Pending& pending, Member& member);
   void fill_window(Deferred& deferred);
+  // Puts the log entry at `position` in the window and sends it if a consumer can take it;
+  // false if the log no longer has it.
+  bool dispatch_entry(std::uint64_t position);
   void redeliver_consumer(std::uint64_t consumer_id);
   void schedule_retry(std::uint64_t position, Pending& pending,
                       std::optional<std::uint64_t> delay_ms, std::string reason);

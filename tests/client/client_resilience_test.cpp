@@ -48,6 +48,9 @@ ProducerOptions reliable_producer(const std::string& topic, std::size_t max_in_f
 BOOST_AUTO_TEST_CASE(a_stalled_application_keeps_client_memory_bounded_and_loses_nothing) {
   testkit::BrokerOptions broker_options;
   broker_options.max_unacked_messages = 200'000;  // let the broker push as fast as it can
+  // Not about ack timeouts: on a loaded machine reading 100 000 messages took longer than the
+  // default 30 s, and the broker's redeliveries counted as duplicates (23 278 in one run).
+  broker_options.ack_timeout = std::chrono::minutes(10);
   BrokerAndClient env(broker_options);
   auto producer = env.producer(reliable_producer("/default/firehose"));
   auto options = consumer_options("/default/firehose", "slow");

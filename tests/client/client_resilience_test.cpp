@@ -76,8 +76,8 @@ BOOST_AUTO_TEST_CASE(a_stalled_application_keeps_client_memory_bounded_and_loses
   // HTTP/2 flow control held the rest at the broker: far fewer than all were written out.
   const auto counters = env.broker.counters("/default/firehose");
   BOOST_REQUIRE(counters.has_value());
-  BOOST_TEST_MESSAGE("delivered by the broker while stalled: " << counters->delivered
-                                                               << " of " << kCount);
+  BOOST_TEST_MESSAGE("delivered by the broker while stalled: " << counters->delivered << " of "
+                                                               << kCount);
   BOOST_TEST(counters->delivered < kCount / 2);
 
   // Once the application reads, everything arrives exactly once (the relaxed producer gives
@@ -160,7 +160,9 @@ BOOST_AUTO_TEST_CASE(a_broker_restart_with_a_data_dir_loses_no_acknowledged_mess
   std::lock_guard lock(mutex);
   BOOST_TEST(acknowledged_by_broker.size() == 600u);
   for (const auto& payload : acknowledged_by_broker) {
-    BOOST_TEST_CONTEXT(payload) { BOOST_TEST(seen.count(payload) == 1u); }
+    BOOST_TEST_CONTEXT(payload) {
+      BOOST_TEST(seen.count(payload) == 1u);
+    }
   }
   BOOST_TEST(producer->stats().recreated >= 1u);
   BOOST_TEST(consumer->stats().resubscribes >= 1u);
@@ -183,7 +185,8 @@ BOOST_AUTO_TEST_CASE(cut_streams_are_reopened_without_losing_messages) {
   auto consumer = env.consumer(consumer_options("/default/cuts", "resilient"));
   std::set<std::string> seen;
   for (int round = 0; round < 5; ++round) {
-    for (int i = 0; i < 40; ++i) producer->send_async(text_message(std::to_string(round * 40 + i)), {});
+    for (int i = 0; i < 40; ++i)
+      producer->send_async(text_message(std::to_string(round * 40 + i)), {});
     BOOST_REQUIRE(producer->flush(20s));
     env.broker.cut_streams();
   }

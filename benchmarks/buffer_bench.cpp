@@ -30,6 +30,7 @@
 #include "danube/connect/connect.hpp"
 #include "danube/runtime/embedding.hpp"
 #include "danube/testkit/embedded_broker.hpp"
+#include "processed_records.hpp"
 
 namespace {
 
@@ -69,13 +70,7 @@ Settings parse(int argc, char** argv) {
 // an HTTP endpoint does, and keeps the latency from publish to processing.
 class SlowSink : public connect::SinkConnector {
  public:
-  struct Shared {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::size_t processed = 0;
-    std::vector<double> latencies_ms;
-    Clock::time_point last{};
-  };
+  using Shared = bench::ProcessedRecords;
   SlowSink(std::string topic, std::shared_ptr<Shared> shared, std::chrono::microseconds cost)
       : topic_(std::move(topic)), shared_(std::move(shared)), cost_(cost) {}
   void initialize(const connect::ConnectorConfig&) override {}
@@ -84,15 +79,7 @@ class SlowSink : public connect::SinkConnector {
   }
   connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
     std::this_thread::sleep_for(cost_ * static_cast<std::int64_t>(records.size()));
-    const auto now = now_ms();
-    std::lock_guard lock(shared_->mutex);
-    for (const auto& record : records) {
-      shared_->latencies_ms.push_back(static_cast<double>(now) -
-                                      static_cast<double>(record.publish_time_us() / 1000));
-    }
-    shared_->processed += records.size();
-    shared_->last = Clock::now();
-    shared_->changed.notify_all();
+    shared_->add(records);
     return connect::BatchResult::all_ok(records.size());
   }
 
@@ -159,17 +146,14 @@ void run_mode(caf::actor_system& system, testkit::EmbeddedBroker& broker,
   const auto drained = Clock::now();
   feeder.join();
   const auto acked = snapshot.cursor + snapshot.acked_beyond_cursor;
-  {
-    std::unique_lock lock(shared->mutex);
-    shared->changed.wait(lock, [&] { return shared->processed >= acked; });
-  }
+  shared->wait_for(acked);
   caf::scoped_actor self{system};
   runtime::RuntimeStatus status;
   self->request(runtime, caf::infinite, runtime::drain_atom::value)
       .receive([&](const runtime::RuntimeStatus& result) { status = result; },
                [](const caf::error&) {});
   const double drain_s = std::chrono::duration<double>(drained - start).count();
-  const double connector_s = std::chrono::duration<double>(shared->last - start).count();
+  const double connector_s = std::chrono::duration<double>(shared->last() - start).count();
   std::printf(
       "{\"mode\":\"%s\",\"count\":%zu,\"rate\":%zu,\"record_us\":%llu,\"broker_drain_s\":%.3f,"
       "\"broker_rate\":%.0f,\"lost\":%llu,\"reported_lost\":%llu,\"connector_s\":%.3f,"
@@ -178,7 +162,7 @@ void run_mode(caf::actor_system& system, testkit::EmbeddedBroker& broker,
       static_cast<double>(acked) / drain_s,
       static_cast<unsigned long long>(snapshot.skipped_by_lag),
       static_cast<unsigned long long>(status.lost), connector_s,
-      percentile(shared->latencies_ms, 50), percentile(shared->latencies_ms, 99));
+      percentile(shared->latencies_ms(), 50), percentile(shared->latencies_ms(), 99));
   std::fflush(stdout);
 }
 

@@ -34,6 +34,7 @@
 #include "danube/connect/connect.hpp"
 #include "danube/runtime/embedding.hpp"
 #include "danube/testkit/embedded_broker.hpp"
+#include "processed_records.hpp"
 
 namespace {
 
@@ -116,13 +117,7 @@ void produce(const client::DanubeClient& client, const std::string& topic, const
 // Counts what it gets and keeps the latency from publish to processing.
 class CountingSink : public connect::SinkConnector {
  public:
-  struct Shared {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::size_t processed = 0;
-    std::vector<double> latencies_ms;
-    Clock::time_point first{}, last{};
-  };
+  using Shared = bench::ProcessedRecords;
   CountingSink(std::string topic, std::shared_ptr<Shared> shared, connect::SubscriptionType type)
       : topic_(std::move(topic)), shared_(std::move(shared)), type_(type) {}
   void initialize(const connect::ConnectorConfig&) override {}
@@ -130,16 +125,7 @@ class CountingSink : public connect::SinkConnector {
     return {{topic_, "bench-sink", "bench-sink", type_, {}, {}}};
   }
   connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
-    const auto now = now_ms();
-    std::lock_guard lock(shared_->mutex);
-    if (shared_->processed == 0) shared_->first = Clock::now();
-    for (const auto& record : records) {
-      shared_->latencies_ms.push_back(static_cast<double>(now) -
-                                      static_cast<double>(record.publish_time_us() / 1000));
-    }
-    shared_->processed += records.size();
-    shared_->last = Clock::now();
-    shared_->changed.notify_all();
+    shared_->add(records);
     return connect::BatchResult::all_ok(records.size());
   }
 
@@ -212,12 +198,9 @@ void bench_sink(caf::actor_system& system, testkit::EmbeddedBroker& broker,
   wait_subscribed(broker, s, topic, "bench-sink");
   const auto start = Clock::now();
   produce(client, topic, s);
-  {
-    std::unique_lock lock(shared->mutex);
-    shared->changed.wait(lock, [&] { return shared->processed >= s.count; });
-  }
-  const double seconds = std::chrono::duration<double>(shared->last - start).count();
-  report("runtime-sink", s.count, s.size, seconds, shared->latencies_ms);
+  shared->wait_for(s.count);
+  const double seconds = std::chrono::duration<double>(shared->last() - start).count();
+  report("runtime-sink", s.count, s.size, seconds, shared->latencies_ms());
   caf::scoped_actor self{system};
   self->request(runtime, caf::infinite, runtime::drain_atom::value)
       .receive([](const runtime::RuntimeStatus&) {}, [](const caf::error&) {});

@@ -55,7 +55,13 @@ class Reader {
 
 std::string encode_buffered_message(const client::ReceivedMessage& message) {
   std::string out;
-  out.reserve(message.payload.size() + message.id.topic_name.size() + message.topic.size() + 128);
+  append_buffered_message(message, out);
+  return out;
+}
+
+void append_buffered_message(const client::ReceivedMessage& message, std::string& out) {
+  out.reserve(out.size() + message.payload.size() + message.id.topic_name.size() +
+              message.topic.size() + 128);
   out.push_back(kVersion);
   unsigned char flags = 0;
   if (message.schema_id) flags |= kHasSchemaId;
@@ -81,7 +87,6 @@ std::string encode_buffered_message(const client::ReceivedMessage& message) {
     append_text(out, value);
   }
   append_text(out, message.payload);
-  return out;
 }
 
 std::optional<client::ReceivedMessage> decode_buffered_message(std::string_view bytes) {

@@ -351,6 +351,24 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
   return Admission{true, identity.digest, verdict.epoch};
 }
 
+// Adds `message` to a batch for the batcher and takes its credit.
+InflightRecord& hand_out(ConsumerActor* self, RecordBatch& batch, client::ReceivedMessage message,
+                         Clock::time_point now) {
+  auto& state = self->state;
+  const auto& config = state.config;
+  InflightRecord& record = batch.records.emplace_back();
+  record.bytes = footprint(message);
+  record.message = std::move(message);
+  record.topic = config.subscription.topic;
+  record.expected_schema_subject = config.subscription.expected_schema_subject;
+  record.owner = caf::actor_cast<caf::actor>(self);
+  record.source = config.source;
+  record.received_at = now;
+  state.outstanding_records += 1;
+  state.outstanding_bytes += record.bytes;
+  return record;
+}
+
 void pull_for_connector(ConsumerActor* self) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
@@ -384,19 +402,9 @@ void pull_for_connector(ConsumerActor* self) {
       ++skipped;
       continue;
     }
-    InflightRecord record;
+    auto& record = hand_out(self, batch, std::move(message), now);
     record.identity_digest = admission.identity_digest;
     record.continuity_epoch = admission.epoch;
-    record.bytes = footprint(message);
-    record.message = std::move(message);
-    record.topic = config.subscription.topic;
-    record.expected_schema_subject = config.subscription.expected_schema_subject;
-    record.owner = caf::actor_cast<caf::actor>(self);
-    record.source = config.source;
-    record.received_at = now;
-    state.outstanding_records += 1;
-    state.outstanding_bytes += record.bytes;
-    batch.records.push_back(std::move(record));
   }
   const auto count = batch.records.size();
   const bool credit_left =
@@ -490,18 +498,7 @@ void feed_from_buffer(ConsumerActor* self) {
   batch.records.reserve(entries.size());
   const auto now = Clock::now();
   for (auto& entry : entries) {
-    InflightRecord record;
-    record.bytes = footprint(entry.message);
-    record.message = std::move(entry.message);
-    record.buffer_sequence = entry.sequence;
-    record.topic = config.subscription.topic;
-    record.expected_schema_subject = config.subscription.expected_schema_subject;
-    record.owner = caf::actor_cast<caf::actor>(self);
-    record.source = config.source;
-    record.received_at = now;
-    state.outstanding_records += 1;
-    state.outstanding_bytes += record.bytes;
-    batch.records.push_back(std::move(record));
+    hand_out(self, batch, std::move(entry.message), now).buffer_sequence = entry.sequence;
   }
   const auto count = batch.records.size();
   const bool more = state.buffer->ready() > 0 && state.outstanding_records < config.max_records &&

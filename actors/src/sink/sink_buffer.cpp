@@ -265,11 +265,14 @@ void SinkBuffer::roll_segment() {
 void SinkBuffer::append(const client::ReceivedMessage& message) {
   if (!writer_) start_segment();
   auto& segment = segments_.back();
-  const std::string encoded = encode_buffered_message(message);
-  frame_.clear();
-  binary::append_u32(frame_, static_cast<std::uint32_t>(encoded.size()));
-  binary::append_u32(frame_, binary::crc32(encoded));
-  frame_ += encoded;
+  // The header is filled in once the message is encoded behind it.
+  frame_.assign(kFrameHeaderBytes, '\0');
+  append_buffered_message(message, frame_);
+  const std::string_view encoded = std::string_view(frame_).substr(kFrameHeaderBytes);
+  std::string header;
+  binary::append_u32(header, static_cast<std::uint32_t>(encoded.size()));
+  binary::append_u32(header, binary::crc32(encoded));
+  frame_.replace(0, kFrameHeaderBytes, header);
   if (const int error = files::write_fully(writer_.get(), frame_)) {
     // A partial frame would hide every later one: cut the file back to its last whole frame.
     if (::ftruncate(writer_.get(), static_cast<off_t>(segment.bytes)) != 0) {

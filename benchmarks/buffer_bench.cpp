@@ -94,7 +94,7 @@ void produce_at_rate(const client::DanubeClient& client, const std::string& topi
   client::ProducerOptions options;
   options.topic = topic;
   options.name = "bench-paced-feeder";
-  options.dispatch = client::DispatchStrategy::reliable;
+  options.dispatch = client::Dispatch::reliable;
   auto producer = std::move(client.create_producer(options)).value();
   const std::string payload(s.size, 'x');
   const auto start = Clock::now();

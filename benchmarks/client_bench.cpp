@@ -111,8 +111,7 @@ int produce(const Arguments& arguments) {
   ProducerOptions options;
   options.topic = arguments.get("topic");
   options.name = "cpp-bench-producer";
-  options.dispatch =
-      arguments.flag("reliable") ? DispatchStrategy::reliable : DispatchStrategy::non_reliable;
+  options.dispatch = arguments.flag("reliable") ? Dispatch::reliable : Dispatch::non_reliable;
   options.max_in_flight = arguments.number("in-flight", 64);
   options.ordering =
       arguments.get("ordering", "relaxed") == "strict" ? Ordering::strict : Ordering::relaxed;

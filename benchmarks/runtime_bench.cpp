@@ -101,7 +101,7 @@ void produce(const client::DanubeClient& client, const std::string& topic, const
   options.topic = topic;
   options.name = "bench-feeder";
   options.partitions = s.partitions;
-  options.dispatch = client::DispatchStrategy::reliable;
+  options.dispatch = client::Dispatch::reliable;
   options.ordering = client::Ordering::relaxed;
   auto producer = std::move(client.create_producer(options)).value();
   const std::string payload(s.size, 'x');

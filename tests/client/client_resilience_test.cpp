@@ -37,7 +37,7 @@ ProducerOptions reliable_producer(const std::string& topic, std::size_t max_in_f
   ProducerOptions options;
   options.topic = topic;
   options.name = "resilient-producer";
-  options.dispatch = DispatchStrategy::reliable;
+  options.dispatch = Dispatch::reliable;
   options.ordering = Ordering::relaxed;
   options.max_in_flight = max_in_flight;
   return options;

@@ -24,7 +24,7 @@ ConsumerOptions consumer_options(const std::string& topic, const std::string& su
   return options;
 }
 
-ProducerOptions producer_options(const std::string& topic, DispatchStrategy dispatch,
+ProducerOptions producer_options(const std::string& topic, Dispatch dispatch,
                                  std::size_t partitions = 0) {
   ProducerOptions options;
   options.topic = topic;
@@ -38,13 +38,14 @@ ProducerOptions producer_options(const std::string& topic, DispatchStrategy disp
 
 BOOST_AUTO_TEST_CASE(reliable_round_trip_keeps_payload_attributes_key_and_offsets) {
   BrokerAndClient env;
-  auto producer = env.producer(producer_options("/default/orders", DispatchStrategy::reliable));
+  auto producer = env.producer(producer_options("/default/orders", Dispatch::reliable));
   auto consumer = env.consumer(consumer_options("/default/orders", "audit"));
 
   constexpr int kCount = 500;
   std::vector<std::future<Result<SendReceipt>>> receipts;
   for (int i = 0; i < kCount; ++i) {
-    OutgoingMessage message = text_message("order-" + std::to_string(i), "customer-" + std::to_string(i % 7));
+    OutgoingMessage message =
+        text_message("order-" + std::to_string(i), "customer-" + std::to_string(i % 7));
     message.attributes = {{"index", std::to_string(i)}, {"origin", "cpp"}};
     receipts.push_back(producer->send(std::move(message)));
   }
@@ -77,7 +78,7 @@ BOOST_AUTO_TEST_CASE(reliable_round_trip_keeps_payload_attributes_key_and_offset
 
 BOOST_AUTO_TEST_CASE(non_reliable_round_trip_in_lockstep_loses_nothing) {
   BrokerAndClient env;
-  auto producer = env.producer(producer_options("/default/ticks", DispatchStrategy::non_reliable));
+  auto producer = env.producer(producer_options("/default/ticks", Dispatch::non_reliable));
   auto consumer = env.consumer(consumer_options("/default/ticks", "live"));
   BOOST_REQUIRE(env.broker.wait_until(
       [&] {
@@ -98,17 +99,20 @@ BOOST_AUTO_TEST_CASE(non_reliable_round_trip_in_lockstep_loses_nothing) {
 
 BOOST_AUTO_TEST_CASE(keys_pick_partitions_by_fnv1a_and_unkeyed_messages_round_robin) {
   BrokerAndClient env;
-  auto producer = env.producer(producer_options("/default/sensors", DispatchStrategy::reliable, 3));
+  auto producer = env.producer(producer_options("/default/sensors", Dispatch::reliable, 3));
   BOOST_TEST(producer->partitions() == 3u);
-  auto consumer = env.consumer(consumer_options("/default/sensors", "all", SubscriptionType::shared));
+  auto consumer =
+      env.consumer(consumer_options("/default/sensors", "all", SubscriptionType::shared));
   BOOST_TEST(consumer->partitions().size() == 3u);
 
   const std::vector<std::string> keys = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"};
   std::vector<std::future<Result<SendReceipt>>> receipts;
   for (int round = 0; round < 10; ++round) {
-    for (const auto& key : keys) receipts.push_back(producer->send(text_message(key, key)));
+    for (const auto& key : keys)
+      receipts.push_back(producer->send(text_message(key, key)));
   }
-  for (int i = 0; i < 30; ++i) receipts.push_back(producer->send(text_message("unkeyed")));
+  for (int i = 0; i < 30; ++i)
+    receipts.push_back(producer->send(text_message("unkeyed")));
   std::map<std::string, int> receipt_partitions;
   for (auto& future : receipts) {
     auto outcome = future.get();
@@ -131,11 +135,15 @@ BOOST_AUTO_TEST_CASE(keys_pick_partitions_by_fnv1a_and_unkeyed_messages_round_ro
     BOOST_TEST(message.topic == "/default/sensors");
   }
   for (const auto& [key, partitions] : partitions_of_key) {
-    BOOST_TEST_CONTEXT("key " << key) { BOOST_TEST(partitions.size() == 1u); }
+    BOOST_TEST_CONTEXT("key " << key) {
+      BOOST_TEST(partitions.size() == 1u);
+    }
   }
   BOOST_TEST(unkeyed_per_partition.size() == 3u);
   for (const auto& [topic, count] : unkeyed_per_partition) {
-    BOOST_TEST_CONTEXT(topic) { BOOST_TEST(count == 10); }  // 30 round-robin over 3
+    BOOST_TEST_CONTEXT(topic) {
+      BOOST_TEST(count == 10);
+    }  // 30 round-robin over 3
   }
   BOOST_TEST(consumer->flush_acks(10s));
 }
@@ -144,7 +152,7 @@ BOOST_AUTO_TEST_CASE(strict_ordering_keeps_per_partition_order_under_pipelining_
   testkit::BrokerOptions broker_options;
   broker_options.max_unacked_messages = 1000;
   BrokerAndClient env(broker_options);
-  auto options = producer_options("/default/ledger", DispatchStrategy::reliable, 4);
+  auto options = producer_options("/default/ledger", Dispatch::reliable, 4);
   options.ordering = Ordering::strict;
   options.max_in_flight = 64;
   auto producer = env.producer(options);
@@ -172,7 +180,9 @@ BOOST_AUTO_TEST_CASE(strict_ordering_keeps_per_partition_order_under_pipelining_
     const int value = std::stoi(message.payload);
     auto [last, first_seen] = last_per_partition.try_emplace(message.id.topic_name, value);
     if (!first_seen) {
-      BOOST_TEST_CONTEXT(message.id.topic_name) { BOOST_TEST(value > last->second); }
+      BOOST_TEST_CONTEXT(message.id.topic_name) {
+        BOOST_TEST(value > last->second);
+      }
       last->second = value;
     }
   }
@@ -185,7 +195,7 @@ BOOST_AUTO_TEST_CASE(nacked_messages_are_redelivered_with_the_same_offset) {
   broker_options.redelivery_backoff_initial = 10ms;
   broker_options.redelivery_backoff_max = 50ms;
   BrokerAndClient env(broker_options);
-  auto producer = env.producer(producer_options("/default/jobs", DispatchStrategy::reliable));
+  auto producer = env.producer(producer_options("/default/jobs", Dispatch::reliable));
   auto consumer = env.consumer(consumer_options("/default/jobs", "workers"));
   BOOST_REQUIRE(producer->send(text_message("job-1")).get().ok());
 
@@ -207,7 +217,7 @@ BOOST_AUTO_TEST_CASE(nacked_messages_are_redelivered_with_the_same_offset) {
 
 BOOST_AUTO_TEST_CASE(retryable_faults_are_retried_and_others_surface_with_their_category) {
   BrokerAndClient env;
-  auto producer = env.producer(producer_options("/default/faults", DispatchStrategy::reliable));
+  auto producer = env.producer(producer_options("/default/faults", Dispatch::reliable));
 
   env.broker.fail_next(testkit::Rpc::send_message, 3, 14 /* UNAVAILABLE */, "broker busy");
   auto retried = producer->send(text_message("survives")).get();
@@ -222,7 +232,7 @@ BOOST_AUTO_TEST_CASE(retryable_faults_are_retried_and_others_surface_with_their_
   BOOST_TEST(denied.error().message().find("denied") != std::string::npos);
 
   env.broker.fail_next(testkit::Rpc::create_producer, 2, 8 /* RESOURCE_EXHAUSTED */);
-  auto options = producer_options("/default/faults", DispatchStrategy::reliable);
+  auto options = producer_options("/default/faults", Dispatch::reliable);
   options.name = "second";
   auto second = env.client->create_producer(options);
   BOOST_TEST(second.ok());
@@ -239,12 +249,13 @@ BOOST_AUTO_TEST_CASE(broker_errors_have_clear_categories) {
   BOOST_REQUIRE(!missing.ok());
   BOOST_TEST((missing.error().category() == ErrorCategory::not_found));
 
-  auto bad_name = env.client->create_producer(producer_options("default/no-slash", DispatchStrategy::reliable));
+  auto bad_name =
+      env.client->create_producer(producer_options("default/no-slash", Dispatch::reliable));
   BOOST_REQUIRE(!bad_name.ok());
   BOOST_TEST((bad_name.error().category() == ErrorCategory::invalid_argument));
 
-  auto reliable = env.producer(producer_options("/default/mixed", DispatchStrategy::reliable));
-  auto options = producer_options("/default/mixed", DispatchStrategy::non_reliable);
+  auto reliable = env.producer(producer_options("/default/mixed", Dispatch::reliable));
+  auto options = producer_options("/default/mixed", Dispatch::non_reliable);
   options.name = "other";
   auto mismatch = env.client->create_producer(options);
   BOOST_REQUIRE(!mismatch.ok());
@@ -261,8 +272,10 @@ BOOST_AUTO_TEST_CASE(broker_errors_have_clear_categories) {
 BOOST_AUTO_TEST_CASE(schema_registry_round_trip_and_schema_stamped_messages) {
   BrokerAndClient env;
   auto registry = env.client->schema_registry();
-  const std::string v1 = R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})";
-  auto registered = registry.register_schema({"orders-value", "json_schema", v1, "orders", "tests", {"t"}});
+  const std::string v1 =
+      R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})";
+  auto registered =
+      registry.register_schema({"orders-value", "json_schema", v1, "orders", "tests", {"t"}});
   BOOST_REQUIRE_MESSAGE(registered.ok(), error_text(registered));
   BOOST_TEST(registered.value().is_new_version);
   auto again = registry.register_schema({"orders-value", "json_schema", v1, "", "", {}});
@@ -287,8 +300,8 @@ BOOST_AUTO_TEST_CASE(schema_registry_round_trip_and_schema_stamped_messages) {
   BOOST_REQUIRE(!unknown.ok());
   BOOST_TEST((unknown.error().category() == ErrorCategory::not_found));
 
-  auto options = producer_options("/default/typed", DispatchStrategy::reliable);
-  options.schema = SchemaReference{"orders-value", SchemaReference::Version::latest, 0};
+  auto options = producer_options("/default/typed", Dispatch::reliable);
+  options.schema = SchemaReference{"orders-value", VersionStrategy::latest()};
   auto producer = env.producer(options);
   auto consumer = env.consumer(consumer_options("/default/typed", "typed"));
   BOOST_REQUIRE(producer->send(text_message(R"({"id":1})")).get().ok());
@@ -301,7 +314,7 @@ BOOST_AUTO_TEST_CASE(schema_registry_round_trip_and_schema_stamped_messages) {
 
 BOOST_AUTO_TEST_CASE(closing_a_producer_fails_what_cannot_be_sent_and_rejects_new_sends) {
   BrokerAndClient env;
-  auto producer = env.producer(producer_options("/default/closing", DispatchStrategy::reliable));
+  auto producer = env.producer(producer_options("/default/closing", Dispatch::reliable));
   env.broker.set_latency(testkit::Rpc::send_message, 200ms);
   std::atomic<int> ok{0}, cancelled{0};
   for (int i = 0; i < 20; ++i) {
@@ -324,7 +337,7 @@ BOOST_AUTO_TEST_CASE(closing_a_producer_fails_what_cannot_be_sent_and_rejects_ne
 
 BOOST_AUTO_TEST_CASE(flush_returns_only_after_every_callback_has_run) {
   BrokerAndClient env;
-  auto producer = env.producer(producer_options("/default/callbacks", DispatchStrategy::reliable));
+  auto producer = env.producer(producer_options("/default/callbacks", Dispatch::reliable));
   auto consumer = env.consumer(consumer_options("/default/callbacks", "callbacks"));
   // Callbacks that take a while: flush() must wait for them, not just for the broker's replies,
   // or the caller could destroy what they use.

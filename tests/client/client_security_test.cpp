@@ -39,7 +39,7 @@ ProducerOptions reliable(const std::string& topic) {
   ProducerOptions options;
   options.topic = topic;
   options.name = "secure-producer";
-  options.dispatch = DispatchStrategy::reliable;
+  options.dispatch = Dispatch::reliable;
   return options;
 }
 
@@ -103,10 +103,12 @@ BOOST_FIXTURE_TEST_CASE(a_bad_or_missing_token_is_rejected_with_a_clear_error, S
   BOOST_TEST((rejected.error().category() == ErrorCategory::unauthenticated));
   BOOST_TEST(rejected.error().grpc_code() == 16);
   BOOST_TEST_MESSAGE("forged token: " << rejected.error().to_string());
-  BOOST_TEST(rejected.error().message().find("CreateProducer /default/forged") != std::string::npos);
+  BOOST_TEST(rejected.error().message().find("CreateProducer /default/forged") !=
+             std::string::npos);
 
   auto expired = options();
-  expired.token = danube::test::make_jwt(kSecret, danube::test::valid_claims(-std::chrono::hours(2)));
+  expired.token =
+      danube::test::make_jwt(kSecret, danube::test::valid_claims(-std::chrono::hours(2)));
   auto expired_client = DanubeClient::create(expired);
   auto too_late = expired_client.value().create_producer(reliable("/default/expired"));
   BOOST_REQUIRE(!too_late.ok());

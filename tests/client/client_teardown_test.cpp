@@ -69,7 +69,7 @@ ProducerOptions producer_options(const std::string& topic) {
   ProducerOptions options;
   options.topic = topic;
   options.name = "teardown-producer";
-  options.dispatch = DispatchStrategy::reliable;
+  options.dispatch = Dispatch::reliable;
   return options;
 }
 

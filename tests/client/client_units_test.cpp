@@ -8,11 +8,10 @@
 #include <thread>
 
 #include "client_core.hpp"
-#include "danube/client/error.hpp"
 #include "danube/client/partitioning.hpp"
+#include "danube/common/client_error.hpp"
 #include "receive_buffer.hpp"
 #include "release_guard.hpp"
-#include "retry_backoff.hpp"
 #include "scheduler.hpp"
 #include "service_url.hpp"
 
@@ -90,25 +89,6 @@ BOOST_AUTO_TEST_CASE(grpc_codes_map_to_categories) {
   BOOST_TEST(Error::from_grpc_status(14, "x").is_retryable());
   BOOST_TEST(!Error::from_grpc_status(5, "x").is_retryable());
   BOOST_TEST(Error::from_grpc_status(14, "down").to_string() == "unavailable (grpc 14): down");
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_SUITE(backoff)
-
-BOOST_AUTO_TEST_CASE(delays_grow_and_stay_within_jitter_bounds_and_cap) {
-  RetryBackoff backoff(RetryPolicy{10, 100ms, 1000ms});
-  BOOST_TEST(backoff.delay(0).count() == 0);
-  for (int round = 0; round < 200; ++round) {
-    for (std::uint32_t attempt = 1; attempt <= 10; ++attempt) {
-      const auto nominal = std::min<std::int64_t>(100LL << (attempt - 1), 1000);
-      const auto delay = backoff.delay(attempt).count();
-      BOOST_TEST_CONTEXT("attempt " << attempt) {
-        BOOST_TEST(delay >= nominal / 2);
-        BOOST_TEST(delay < nominal);
-      }
-    }
-  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -210,13 +190,13 @@ BOOST_AUTO_TEST_CASE(a_full_buffer_blocks_the_reader_until_the_application_takes
   ReceiveBuffer buffer(3, 1 << 20);
   for (int i = 0; i < 3; ++i) {
     BOOST_REQUIRE(buffer.wait_for_room());
-    buffer.push(message_of(10));
+    buffer.push_now(message_of(10));
   }
   std::promise<bool> reader_got_room;
   std::thread reader([&] { reader_got_room.set_value(buffer.wait_for_room()); });
   auto room = reader_got_room.get_future();
   BOOST_TEST((room.wait_for(100ms) == std::future_status::timeout));  // still full
-  BOOST_TEST(buffer.pop(1, 0ms).size() == 1u);
+  BOOST_TEST(buffer.try_pop(1).size() == 1u);
   BOOST_TEST((room.wait_for(5s) == std::future_status::ready));
   BOOST_TEST(room.get());
   reader.join();
@@ -235,7 +215,7 @@ BOOST_AUTO_TEST_CASE(bytes_bound_the_buffer_too) {
       break;
     }
     probe.join();
-    buffer.push(message_of(1000));
+    buffer.push_now(message_of(1000));
     ++admitted;
   }
   BOOST_TEST(admitted < 10);
@@ -246,11 +226,11 @@ BOOST_AUTO_TEST_CASE(ready_callback_fires_on_the_empty_to_non_empty_edge) {
   ReceiveBuffer buffer(10, 1 << 20);
   std::atomic<int> calls{0};
   buffer.set_ready_callback([&] { ++calls; });
-  buffer.push(message_of(1));
-  buffer.push(message_of(1));
+  buffer.push_now(message_of(1));
+  buffer.push_now(message_of(1));
   BOOST_TEST(calls.load() == 1);
-  BOOST_TEST(buffer.pop(10, 0ms).size() == 2u);
-  buffer.push(message_of(1));
+  BOOST_TEST(buffer.try_pop(10).size() == 2u);
+  buffer.push_now(message_of(1));
   BOOST_TEST(calls.load() == 2);
   std::atomic<int> late_calls{0};
   buffer.set_ready_callback([&] { ++late_calls; });  // already non-empty: called at once
@@ -259,13 +239,13 @@ BOOST_AUTO_TEST_CASE(ready_callback_fires_on_the_empty_to_non_empty_edge) {
 
 BOOST_AUTO_TEST_CASE(close_wakes_blocked_readers_and_keeps_messages_readable) {
   ReceiveBuffer buffer(1, 1 << 20);
-  buffer.push(message_of(5));
+  buffer.push_now(message_of(5));
   std::promise<bool> room;
   std::thread reader([&] { room.set_value(buffer.wait_for_room()); });
   buffer.close();
   reader.join();
   BOOST_TEST(!room.get_future().get());
-  BOOST_TEST(buffer.pop(5, 0ms).size() == 1u);
+  BOOST_TEST(buffer.try_pop(5).size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

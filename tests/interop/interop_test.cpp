@@ -32,8 +32,10 @@ struct RequirePeer {
   RequirePeer() {
     const std::string path = peer_path();
     if (path.empty() || !std::filesystem::exists(path)) {
-      std::fprintf(stderr, "interop: danube-interop-peer not available (DANUBE_INTEROP_PEER='%s'); "
-                           "skipping\n", path.c_str());
+      std::fprintf(stderr,
+                   "interop: danube-interop-peer not available (DANUBE_INTEROP_PEER='%s'); "
+                   "skipping\n",
+                   path.c_str());
       std::exit(kSkipExitCode);
     }
   }
@@ -152,9 +154,9 @@ BOOST_AUTO_TEST_CASE(rust_partitioned_keyed_producer_lands_keys_where_our_client
   auto consumer = subscribe(env, "/default/rust-parts", "cpp-parts");
   BOOST_REQUIRE_EQUAL(consumer->partitions().size(), 3u);
 
-  ChildProcess peer(env.peer_args({"produce", "--topic", "/default/rust-parts", "--count", "45",
-                                   "--reliable", "--partitions", "3", "--key-mode",
-                                   "cycle:alpha,beta,gamma,delta,epsilon"}));
+  ChildProcess peer(
+      env.peer_args({"produce", "--topic", "/default/rust-parts", "--count", "45", "--reliable",
+                     "--partitions", "3", "--key-mode", "cycle:alpha,beta,gamma,delta,epsilon"}));
   read_peer_output(peer, "sent");
   BOOST_REQUIRE_EQUAL(peer.wait(30s), 0);
 
@@ -195,7 +197,8 @@ BOOST_AUTO_TEST_CASE(rust_non_reliable_producer_to_cpp_consumer) {
   std::vector<ReceivedMessage> received;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (received.size() + dropped() < 20 && std::chrono::steady_clock::now() < deadline) {
-    for (auto& message : consumer->receive(20, 100ms)) received.push_back(std::move(message));
+    for (auto& message : consumer->receive(20, 100ms))
+      received.push_back(std::move(message));
   }
   BOOST_TEST_MESSAGE("received " << received.size() << ", dropped by the broker " << dropped());
   BOOST_REQUIRE_EQUAL(received.size() + dropped(), 20u);
@@ -216,14 +219,14 @@ BOOST_AUTO_TEST_CASE(cpp_producer_to_rust_consumer_reliable_partitioned_and_keye
   ProducerOptions producer_options;
   producer_options.topic = "/default/from-cpp";
   producer_options.name = "cpp-producer";
-  producer_options.dispatch = DispatchStrategy::reliable;
+  producer_options.dispatch = Dispatch::reliable;
   producer_options.partitions = 2;
   auto producer = env.client->create_producer(producer_options);
   BOOST_REQUIRE(producer.ok());
 
-  ChildProcess peer(env.peer_args({"consume", "--topic", "/default/from-cpp", "--subscription",
-                                   "rust-reads-cpp", "--count", "40", "--ack", "--timeout-ms",
-                                   "60000"}));
+  ChildProcess peer(
+      env.peer_args({"consume", "--topic", "/default/from-cpp", "--subscription", "rust-reads-cpp",
+                     "--count", "40", "--ack", "--timeout-ms", "60000"}));
   auto ready = peer.read_line(60s);
   BOOST_REQUIRE(ready.has_value());
   BOOST_REQUIRE(json::parse(*ready).value("ready", false));
@@ -251,8 +254,8 @@ BOOST_AUTO_TEST_CASE(cpp_producer_to_rust_consumer_reliable_partitioned_and_keye
       BOOST_TEST(line["attributes"]["origin"].get<std::string>() == "cpp");
       BOOST_TEST(line["routing_key"].get<std::string>() == *original.key);
       const std::string topic = line["topic"].get<std::string>();
-      BOOST_TEST(topic == "/default/from-cpp-part-" +
-                              std::to_string(partition_for_key(*original.key, 2)));
+      BOOST_TEST(topic ==
+                 "/default/from-cpp-part-" + std::to_string(partition_for_key(*original.key, 2)));
       BOOST_TEST(line["producer_name"].get<std::string>() ==
                  "cpp-producer-" + std::to_string(partition_for_key(*original.key, 2)));
       // Offsets are consecutive per partition, in the order this consumer saw them.

@@ -44,7 +44,7 @@ struct Fixture {
                                                    const std::string& subject,
                                                    const std::string& type,
                                                    const std::string& definition) {
-    client::SchemaRegistration registration;
+    client::RegisterSchemaRequest registration;
     registration.subject = subject;
     registration.schema_type = type;
     registration.definition = definition;
@@ -52,8 +52,8 @@ struct Fixture {
     client::ProducerOptions options;
     options.topic = topic;
     options.name = subject + "-producer";
-    options.dispatch = client::DispatchStrategy::reliable;
-    options.schema = client::SchemaReference{subject};
+    options.dispatch = client::Dispatch::reliable;
+    options.schema = client::SchemaReference{subject, {}};
     auto producer = client->create_producer(options);
     BOOST_REQUIRE(producer.ok());
     return std::move(producer).value();

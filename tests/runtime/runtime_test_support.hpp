@@ -225,8 +225,7 @@ inline std::optional<std::string> try_produce(client::DanubeClient& client,
   options.topic = topic;
   options.name = "test-producer-" + prefix;
   options.partitions = partitions;
-  options.dispatch =
-      reliable ? client::DispatchStrategy::reliable : client::DispatchStrategy::non_reliable;
+  options.dispatch = reliable ? client::Dispatch::reliable : client::Dispatch::non_reliable;
   auto producer = client.create_producer(options);
   if (!producer.ok()) return "create_producer failed: " + producer.error().message();
   for (int i = 0; i < count; ++i) {

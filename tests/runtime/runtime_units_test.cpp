@@ -108,7 +108,7 @@ BOOST_FIXTURE_TEST_CASE(a_retryable_record_is_requeued_exactly_after_its_backoff
   RetrySupervisorConfig retry;
   retry.context = context;
   // No jitter: 100 ms, then 200 ms.
-  retry.backoff = std::make_shared<connect::Backoff>(100ms, 10s, 2.0, false, 2);
+  retry.backoff = std::make_shared<danube::Backoff>(100ms, 10s, 2.0, false, 2);
   retry.dead_letter_router = keep(spawn_recorder(system, dead_letter_inbox));
   retry.supervisor = keep(spawn_recorder(system, std::make_shared<Inbox>()));
   auto supervisor = keep(spawn_retry_supervisor(system, retry));

@@ -36,7 +36,7 @@ struct Fixture {
 
 struct Delivered {
   std::vector<connect::SinkRecord> records;
-  client::SchemaInfo registered;
+  client::RegisteredSchema registered;
 };
 
 // A sink expecting `subject` on `topic`, then a source publishing `values` there with the

@@ -59,7 +59,7 @@ bool produce_acked_in_steps(Fixture& fixture, const std::string& topic,
     client::ProducerOptions options;
     options.topic = topic;
     options.name = "step-producer";
-    options.dispatch = client::DispatchStrategy::reliable;
+    options.dispatch = client::Dispatch::reliable;
     auto producer = fixture.client->create_producer(options).value();
     for (int i = done; i < done + step; ++i) {
       client::OutgoingMessage message;

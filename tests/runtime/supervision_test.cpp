@@ -311,7 +311,7 @@ BOOST_FIXTURE_TEST_CASE(a_connector_busy_longer_than_the_probe_interval_is_not_u
 
 BOOST_FIXTURE_TEST_CASE(a_transient_registry_failure_during_decode_is_retried, Fixture) {
   broker.create_topic("/default/typed", true);
-  client::SchemaRegistration registration;
+  client::RegisterSchemaRequest registration;
   registration.subject = "typed-value";
   registration.schema_type = "json_schema";
   registration.definition = R"({"type":"object","properties":{"n":{"type":"integer"}}})";
@@ -319,8 +319,8 @@ BOOST_FIXTURE_TEST_CASE(a_transient_registry_failure_during_decode_is_retried, F
   client::ProducerOptions producer_options;
   producer_options.topic = "/default/typed";
   producer_options.name = "typed-producer";
-  producer_options.dispatch = client::DispatchStrategy::reliable;
-  producer_options.schema = client::SchemaReference{"typed-value"};
+  producer_options.dispatch = client::Dispatch::reliable;
+  producer_options.schema = client::SchemaReference{"typed-value", {}};
   auto producer = client->create_producer(producer_options);
   BOOST_REQUIRE(producer.ok());
 

@@ -233,7 +233,8 @@ BOOST_AUTO_TEST_CASE(a_retryable_failure_defers_the_rest_of_its_partition_only) 
   }
   FlakyFirstPartition connector;
   const auto result = connector.process_batch(records);
-  BOOST_TEST((connector.processed == std::vector<std::string>{"p0-0", "p1-0", "p0-1", "p1-1", "p1-2"}));
+  BOOST_TEST(
+      (connector.processed == std::vector<std::string>{"p0-0", "p1-0", "p0-1", "p1-1", "p1-2"}));
   BOOST_TEST(result.error(2)->is_retryable());
   BOOST_TEST(result.deferred(4));  // p0-2 waits behind p0-1
   BOOST_TEST(!result.ok(4));
@@ -309,7 +310,7 @@ BOOST_AUTO_TEST_CASE(builder_defaults_derive_topics_and_message_id) {
       SinkRecordBuilder().partition_topic("/ns/t-part-0").offset(5).payload("x").build();
   BOOST_TEST(from_partition.topic() == "/ns/t");
   BOOST_TEST(from_partition.partition().value() == 0u);
-  BOOST_TEST(from_partition.message_id().topic == "/ns/t-part-0");
+  BOOST_TEST(from_partition.message_id().topic_name == "/ns/t-part-0");
   BOOST_TEST(from_partition.message_id().topic_offset == 5u);
 
   const auto plain = SinkRecordBuilder().topic("/ns/t").payload("x").build();
@@ -503,7 +504,8 @@ BOOST_AUTO_TEST_CASE(dead_letter_attributes_explain_the_failure_and_keep_the_ori
   origin.partition_topic = "/default/orders-part-1";
   origin.offset = "77";
   origin.attempts = 4;
-  origin.first_failure = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
+  origin.first_failure =
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
   origin.last_failure = origin.first_failure + std::chrono::milliseconds(2500);
   const auto error =
       ConnectorError::invalid_data("field 'id' missing " + std::string(3000, 'x') + "\xff");

@@ -593,7 +593,7 @@ BOOST_AUTO_TEST_CASE(failures_are_not_cached) {
 struct DecoderFixture {
   std::shared_ptr<InMemorySchemaRegistry> registry = std::make_shared<InMemorySchemaRegistry>();
   RecordDecoder decoder{std::make_shared<SchemaCache>(registry, 16)};
-  SchemaRegistration orders =
+  RegisterSchemaResult orders =
       registry->register_schema("orders-value", SchemaType::avro, data_file("order.avsc"));
   std::string avro_payload = avro::Schema::parse(data_file("order.avsc")).encode(sample_order());
 };

@@ -1,15 +1,19 @@
-// Backoff, Batcher, HealthChecker and HealthState.
+// Backoff, BoundedQueue, HealthChecker and HealthState.
+#include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <future>
 #include <thread>
 
-#include "danube/connect/backoff.hpp"
-#include "danube/connect/batcher.hpp"
+#include "danube/common/backoff.hpp"
+#include "danube/common/bounded_queue.hpp"
+#include "danube/connect/config.hpp"
 #include "danube/connect/health_checker.hpp"
 #include "danube/connect/health_state.hpp"
 #include "test_support.hpp"
 
 using namespace danube::connect;
+using danube::Backoff;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
@@ -77,7 +81,7 @@ BOOST_AUTO_TEST_CASE(retry_budget_and_settings) {
   settings.max_backoff_ms = 400;
   settings.multiplier = 4.0;
   settings.jitter = false;
-  Backoff backoff(settings);
+  Backoff backoff(settings.backoff_policy());
   BOOST_TEST(backoff.should_retry(0));
   BOOST_TEST(backoff.should_retry(1));
   BOOST_TEST(!backoff.should_retry(2));
@@ -90,115 +94,78 @@ BOOST_AUTO_TEST_CASE(retry_budget_and_settings) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(batcher)
+BOOST_AUTO_TEST_SUITE(bounded_queue)
 
-BOOST_AUTO_TEST_CASE(flushes_at_max_records) {
-  Batcher<int> batcher(3, 1h);
-  BOOST_TEST(!batcher.add(1));
-  BOOST_TEST(!batcher.add(2));
-  BOOST_TEST(!batcher.take_ready().has_value());
-  BOOST_TEST(batcher.add(3));
-  const auto batch = batcher.take_ready();
-  BOOST_REQUIRE(batch.has_value());
-  BOOST_TEST((*batch == std::vector<int>{1, 2, 3}));
-  BOOST_TEST(batcher.empty());
-  for (int i = 0; i < 7; ++i)
-    batcher.add(i);
-  BOOST_TEST(batcher.take_ready()->size() == 3u);
-  BOOST_TEST(batcher.take_ready()->size() == 3u);
-  BOOST_TEST(!batcher.take_ready().has_value());  // one item left, linger not reached
-  BOOST_TEST(batcher.size() == 1u);
-  BOOST_TEST(batcher.take_any()->size() == 1u);
-  BOOST_TEST(!batcher.take_any().has_value());
+std::size_t length_of(const std::string& text) {
+  return text.size();
 }
 
-BOOST_AUTO_TEST_CASE(flushes_at_max_bytes_without_exceeding_it) {
-  Batcher<std::string> batcher(100, 1h, 10, [](const std::string& s) { return s.size(); });
-  BOOST_TEST(!batcher.add("aaaa"));
-  BOOST_TEST(!batcher.add("bbbb"));
-  BOOST_TEST(batcher.bytes() == 8u);
-  BOOST_TEST(batcher.add("cccc"));  // 12 bytes would exceed 10: the first two go out alone
-  const auto first = batcher.take_ready();
-  BOOST_TEST((*first == std::vector<std::string>{"aaaa", "bbbb"}));
-  BOOST_TEST(batcher.bytes() == 4u);
-  BOOST_TEST(batcher.add("dddddd"));  // exactly 10: ready
-  BOOST_TEST((*batcher.take_ready() == std::vector<std::string>{"cccc", "dddddd"}));
-  BOOST_TEST(batcher.add(std::string(50, 'x')));  // larger than the bound: a batch of its own
-  BOOST_TEST(batcher.take_ready()->size() == 1u);
-  BOOST_TEST(batcher.bytes() == 0u);
+BOOST_AUTO_TEST_CASE(bounds_items_and_bytes_but_admits_a_big_item_into_an_empty_queue) {
+  danube::BoundedQueue<std::string> queue(3, 10, length_of);
+  BOOST_TEST((queue.push_for("0123456789ABC", 0ms) == danube::SendStatus::sent));  // 13 > 10
+  BOOST_TEST((queue.push_for("x", 0ms) == danube::SendStatus::timed_out));         // bytes full
+  BOOST_TEST(queue.try_pop(5).size() == 1u);
+  BOOST_TEST((queue.push_for("aaaa", 0ms) == danube::SendStatus::sent));
+  BOOST_TEST((queue.push_for("bbbb", 0ms) == danube::SendStatus::sent));
+  BOOST_TEST((queue.push_for("ccc", 0ms) == danube::SendStatus::timed_out));  // 11 > 10
+  BOOST_TEST((queue.push_for("cc", 0ms) == danube::SendStatus::sent));
+  BOOST_TEST((queue.push_for("", 0ms) == danube::SendStatus::timed_out));  // 3 items
+  BOOST_TEST(queue.size() == 3u);
+  BOOST_TEST(queue.bytes() == 10u);
 }
 
-BOOST_AUTO_TEST_CASE(linger_is_measured_from_the_first_item) {
-  Batcher<int> batcher(10, 100ms);
-  BOOST_TEST(!batcher.next_deadline().has_value());
-  BOOST_TEST(!batcher.should_flush());  // empty never flushes (the seed's idle quirk)
-  const auto before = std::chrono::steady_clock::now();
-  batcher.add(1);
-  const auto deadline = batcher.next_deadline();
-  BOOST_REQUIRE(deadline.has_value());
-  const bool deadline_is_linger_after_add = *deadline >= before + 100ms;
-  BOOST_TEST(deadline_is_linger_after_add);
-  batcher.add(2);
-  BOOST_TEST((batcher.next_deadline() == deadline));  // later items do not extend it
-  BOOST_TEST(!batcher.take_ready(*deadline - 1ms).has_value());
-  BOOST_TEST(batcher.should_flush(*deadline));
-  const auto batch = batcher.take_ready(*deadline);
-  BOOST_REQUIRE(batch.has_value());
-  BOOST_TEST(batch->size() == 2u);
+BOOST_AUTO_TEST_CASE(close_fails_waiting_pushes_keeps_items_and_signals_ready_once) {
+  danube::BoundedQueue<std::string> queue(1, 0, length_of);
+  int ready_calls = 0;
+  queue.set_ready_callback([&] { ++ready_calls; });
+  BOOST_TEST((queue.push("a") == danube::SendStatus::sent));
+  BOOST_TEST(ready_calls == 1);
+  auto blocked = std::async(std::launch::async, [&] { return queue.push("b"); });
+  BOOST_TEST((blocked.wait_for(20ms) == std::future_status::timeout));
+  queue.close();
+  BOOST_TEST((blocked.get() == danube::SendStatus::closed));
+  BOOST_TEST(ready_calls == 2);
+  queue.close();
+  BOOST_TEST(ready_calls == 2);
+  BOOST_TEST(!queue.is_drained());
+  BOOST_TEST(queue.pop_for(10, std::chrono::minutes(5)).size() == 1u);
+  BOOST_TEST(queue.is_drained());
+  BOOST_TEST(queue.pop_for(10, std::chrono::minutes(5)).empty());  // closed: no waiting
 }
 
-BOOST_AUTO_TEST_CASE(time_flush_fires_without_new_input) {
-  Batcher<int> batcher(1000, 30ms);
-  batcher.add(7);
-  // Nothing else is added: the waiting consumer still gets the partial batch once it is due.
-  const auto batch = batcher.wait_ready(10s);
-  BOOST_REQUIRE(batch.has_value());
-  BOOST_TEST((*batch == std::vector<int>{7}));
-  BOOST_TEST(batcher.empty());
+BOOST_AUTO_TEST_CASE(wait_for_room_then_push_now_lets_a_reader_wait_before_fetching) {
+  danube::BoundedQueue<std::string> queue(1, 0, length_of);
+  BOOST_TEST(queue.wait_for_room());
+  queue.push_now("first");
+  auto waiting = std::async(std::launch::async, [&] { return queue.wait_for_room(); });
+  BOOST_TEST((waiting.wait_for(20ms) == std::future_status::timeout));
+  BOOST_TEST(queue.try_pop(1).size() == 1u);
+  BOOST_TEST(waiting.get());
+  queue.close();
+  BOOST_TEST(!queue.wait_for_room());
+  queue.push_now("fetched before close");  // still readable
+  BOOST_TEST(queue.try_pop(5).size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(time_flush_wakes_a_consumer_that_started_waiting_first) {
-  Batcher<int> batcher(1000, 30ms);
-  std::optional<std::vector<int>> received;
-  std::thread consumer([&] { received = batcher.wait_ready(10s); });
-  batcher.add(1);
-  batcher.add(2);
-  consumer.join();
-  BOOST_REQUIRE(received.has_value());
-  BOOST_TEST(received->size() == 2u);
-}
-
-BOOST_AUTO_TEST_CASE(wait_ready_times_out_when_empty_and_close_releases_the_rest) {
-  Batcher<int> batcher(10, 1h);
-  BOOST_TEST(!batcher.wait_ready(5ms).has_value());
-  batcher.add(1);
-  std::optional<std::vector<int>> received;
-  std::thread consumer([&] { received = batcher.wait_ready(std::chrono::hours(1)); });
-  batcher.close();
-  consumer.join();
-  BOOST_REQUIRE(received.has_value());
-  BOOST_TEST(received->size() == 1u);
-  BOOST_TEST(!batcher.wait_ready(std::chrono::hours(1)).has_value());  // closed and empty
-}
-
-BOOST_AUTO_TEST_CASE(concurrent_producers_lose_nothing) {
-  Batcher<int> batcher(64, 5ms);
+BOOST_AUTO_TEST_CASE(many_producers_lose_nothing_and_respect_the_bound) {
+  danube::BoundedQueue<int> queue(64, 0, [](const int&) { return std::size_t{1}; });
   constexpr int kProducers = 4;
   constexpr int kEach = 1000;
+  std::atomic<int> refused{0};
   std::vector<std::thread> producers;
   for (int p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&batcher, p] {
-      for (int i = 0; i < kEach; ++i)
-        batcher.add(p * kEach + i);
+    producers.emplace_back([&queue, &refused, p] {
+      for (int i = 0; i < kEach; ++i) {
+        if (queue.push(p * kEach + i) != danube::SendStatus::sent) ++refused;
+      }
     });
   }
   std::vector<int> seen;
   bool bounded = true;
   while (seen.size() < static_cast<std::size_t>(kProducers * kEach)) {
-    if (auto batch = batcher.wait_ready(10s)) {
-      bounded = bounded && batch->size() <= 64;
-      seen.insert(seen.end(), batch->begin(), batch->end());
-    }
+    bounded = bounded && queue.size() <= 64;
+    const auto batch = queue.pop_for(16, 10s);
+    seen.insert(seen.end(), batch.begin(), batch.end());
   }
   for (auto& producer : producers)
     producer.join();
@@ -208,6 +175,7 @@ BOOST_AUTO_TEST_CASE(concurrent_producers_lose_nothing) {
     exact = seen[i] == static_cast<int>(i);
   BOOST_TEST(exact);
   BOOST_TEST(bounded);
+  BOOST_TEST(refused.load() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

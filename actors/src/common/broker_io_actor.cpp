@@ -7,31 +7,12 @@
 
 #include "danube/client/consumer.hpp"
 #include "danube/client/producer.hpp"
-#include "danube/connect/backoff.hpp"
+#include "danube/common/backoff.hpp"
 #include "messages.hpp"
 #include "runtime_actor.hpp"
 
 namespace danube::runtime {
 namespace {
-
-client::SubscriptionType to_client(connect::SubscriptionType type) {
-  switch (type) {
-    case connect::SubscriptionType::exclusive:
-      return client::SubscriptionType::exclusive;
-    case connect::SubscriptionType::shared:
-      return client::SubscriptionType::shared;
-    case connect::SubscriptionType::failover:
-      return client::SubscriptionType::failover;
-    case connect::SubscriptionType::key_shared:
-      return client::SubscriptionType::key_shared;
-  }
-  return client::SubscriptionType::shared;
-}
-
-client::Ordering to_client(connect::Ordering ordering) {
-  return ordering == connect::Ordering::strict ? client::Ordering::strict
-                                               : client::Ordering::relaxed;
-}
 
 client::Error stopped(const std::string& what) {
   return client::Error(client::ErrorCategory::cancelled, 0, what + ": the pipeline stopped");
@@ -49,7 +30,7 @@ bool pause(std::chrono::milliseconds delay, const std::stop_token& stop) {
 client::Result<std::vector<std::string>> wait_for_partitions(const RuntimeContext& context,
                                                              const std::string& topic,
                                                              const std::stop_token& stop) {
-  connect::Backoff backoff(context.config.retry);
+  Backoff backoff(context.config.retry.backoff_policy());
   for (std::uint32_t attempt = 0;; ++attempt) {
     auto partitions = context.client.topic_partitions(topic, stop);
     if (stop.stop_requested()) return stopped("subscribe " + topic);
@@ -82,7 +63,7 @@ SubscribeResult subscribe(const RuntimeContext& context, const SubscribeRequest&
     options.topic = partition_topic;  // one consumer per partition: the runtime's unit of order
     options.consumer_name = config.consumer_name;
     options.subscription = config.subscription;
-    options.type = to_client(config.subscription_type);
+    options.type = config.subscription_type;
     options.key_filters = config.key_filters;
     options.buffer_max_messages = std::clamp<std::size_t>(delivery.max_inflight_records, 1, 1000);
     options.buffer_max_bytes =
@@ -107,28 +88,14 @@ CreateProducerResult create_producer(const RuntimeContext& context,
   options.topic = request.config.topic;
   options.name = request.producer_name;
   options.partitions = request.config.partitions;
-  options.dispatch = request.config.reliable_dispatch ? client::DispatchStrategy::reliable
-                                                      : client::DispatchStrategy::non_reliable;
-  options.ordering = to_client(context.config.delivery.ordering);
+  options.dispatch = request.config.reliable_dispatch ? client::Dispatch::reliable
+                                                      : client::Dispatch::non_reliable;
+  options.ordering = context.config.delivery.ordering;
   options.max_in_flight = std::max<std::size_t>(1, context.config.delivery.max_inflight_sends);
   options.max_pending = std::max<std::size_t>(options.max_in_flight,
                                               context.config.delivery.max_inflight_records + 1024);
   if (const auto& schema = request.config.schema) {
-    client::SchemaReference reference;
-    reference.subject = schema->subject;
-    reference.version_number = schema->version_strategy.version;
-    switch (schema->version_strategy.kind) {
-      case connect::VersionStrategy::Kind::latest:
-        reference.version = client::SchemaReference::Version::latest;
-        break;
-      case connect::VersionStrategy::Kind::pinned:
-        reference.version = client::SchemaReference::Version::pinned;
-        break;
-      case connect::VersionStrategy::Kind::minimum:
-        reference.version = client::SchemaReference::Version::minimum;
-        break;
-    }
-    options.schema = reference;
+    options.schema = client::SchemaReference{schema->subject, schema->version_strategy};
   }
   auto producer = context.client.create_producer(options, request.stop);
   if (!producer) {

@@ -5,10 +5,6 @@
 namespace danube::runtime {
 namespace {
 
-client::Attributes to_client(const connect::Attributes& attributes) {
-  return client::Attributes(attributes.begin(), attributes.end());
-}
-
 // Failure times of a record that failed only once (no retries recorded) are "now".
 void fill_failures(connect::DeadLetterOrigin& origin, std::uint32_t attempts,
                    WallClock::time_point first, WallClock::time_point last) {
@@ -44,11 +40,11 @@ client::OutgoingMessage dead_letter_message(const InflightRecord& record,
   origin.offset = std::to_string(received.id.topic_offset);
   fill_failures(origin, record.attempts, record.first_failure, record.last_failure);
 
-  connect::Attributes attributes(received.attributes.begin(), received.attributes.end());
+  Attributes attributes = received.attributes;
   connect::add_dead_letter_attributes(attributes, origin, error);
   client::OutgoingMessage message;
   message.payload = record.record ? record.record->payload().str() : received.payload;
-  message.attributes = to_client(attributes);
+  message.attributes = std::move(attributes);
   message.key = received.routing_key;
   return message;
 }
@@ -69,11 +65,11 @@ client::OutgoingMessage dead_letter_message(const SourceItem& item, const std::s
   }
   fill_failures(origin, item.attempts, item.first_failure, item.last_failure);
 
-  connect::Attributes attributes = record.attributes();
+  Attributes attributes = record.attributes();
   connect::add_dead_letter_attributes(attributes, origin, error);
   client::OutgoingMessage message;
   message.payload = payload;
-  message.attributes = to_client(attributes);
+  message.attributes = std::move(attributes);
   message.key = record.key();
   return message;
 }

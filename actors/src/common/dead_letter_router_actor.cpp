@@ -6,7 +6,7 @@
 #include <map>
 
 #include "danube/client/producer.hpp"
-#include "danube/connect/backoff.hpp"
+#include "danube/common/backoff.hpp"
 #include "messages.hpp"
 #include "runtime_actor.hpp"
 
@@ -34,7 +34,7 @@ constexpr std::size_t kMaxInFlight = 64;
 
 struct DeadLetterRouterState {
   DeadLetterRouterConfig config;
-  std::unique_ptr<connect::Backoff> backoff;
+  std::unique_ptr<Backoff> backoff;
   std::shared_ptr<client::Producer> producer;
   bool creating = false;
   std::uint32_t create_failures = 0;
@@ -119,7 +119,7 @@ caf::actor spawn_dead_letter_router(caf::actor_system& system, DeadLetterRouterC
       [](RouterActor* self, DeadLetterRouterConfig config) -> caf::behavior {
         self->state.config = std::move(config);
         self->state.backoff =
-            std::make_unique<connect::Backoff>(self->state.config.context->config.retry);
+            std::make_unique<Backoff>(self->state.config.context->config.retry.backoff_policy());
         return {
             [=](DeadLetterRequest& request) {
               for (auto& item : request.items)

@@ -27,7 +27,7 @@ SupervisionState::SupervisionState(const connect::ConnectorConfig& config, std::
       max_restarts_(config.supervision.max_restarts),
       restart_window_(config.supervision.restart_window_ms),
       restart_on_fatal_(config.supervision.on_fatal == connect::OnFatal::restart),
-      restart_backoff_(std::make_shared<connect::Backoff>(
+      restart_backoff_(std::make_shared<Backoff>(
           std::chrono::milliseconds(config.supervision.restart_backoff_ms),
           std::chrono::milliseconds(config.supervision.max_restart_backoff_ms), 2.0, true,
           config.supervision.max_restarts)) {}

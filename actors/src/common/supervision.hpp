@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "danube/connect/backoff.hpp"
+#include "danube/common/backoff.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/runtime/runtime_status.hpp"
 #include "runtime_actor.hpp"
@@ -87,7 +87,7 @@ class SupervisionState {
   std::optional<connect::ConnectorError> unresolved_;
   std::vector<std::string> incomplete_steps_;
   std::vector<caf::response_promise> drain_waiters_;
-  std::shared_ptr<connect::Backoff> restart_backoff_;
+  std::shared_ptr<Backoff> restart_backoff_;
 };
 
 // The exit reasons of a runtime that did not end with a complete drain. They keep what the

@@ -99,7 +99,7 @@ void apply_failure_policy(RetrySupervisorActor* self, Decisions& decisions, Infl
 
 Decisions decide(RetrySupervisorActor* self, ProcessOutcome& outcome) {
   const RuntimeContext& context = *self->state.config.context;
-  connect::Backoff& backoff = *self->state.config.backoff;
+  Backoff& backoff = *self->state.config.backoff;
   Decisions decisions;
   for (std::size_t i = 0; i < outcome.records.size(); ++i) {
     InflightRecord& record = outcome.records[i];

@@ -5,13 +5,13 @@
 #include <memory>
 
 #include "../common/runtime_context.hpp"
-#include "danube/connect/backoff.hpp"
+#include "danube/common/backoff.hpp"
 
 namespace danube::runtime {
 
 struct RetrySupervisorConfig {
   ContextPtr context;
-  std::shared_ptr<connect::Backoff> backoff;  // [retry]: delays and max_retries
+  std::shared_ptr<Backoff> backoff;  // [retry]: delays and max_retries
   caf::actor dead_letter_router;
   caf::actor supervisor;          // told about fatal failures
   std::uint64_t incarnation = 0;  // stamped on them

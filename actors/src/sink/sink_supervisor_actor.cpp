@@ -184,7 +184,7 @@ void start_pipeline(SinkSupervisor* self, std::uint64_t incarnation) {
   const auto& config = state.context->config;
   RetrySupervisorConfig retry;
   retry.context = state.context;
-  retry.backoff = std::make_shared<connect::Backoff>(config.retry);
+  retry.backoff = std::make_shared<Backoff>(config.retry.backoff_policy());
   retry.dead_letter_router = actors.dead_letter_router;
   retry.supervisor = caf::actor_cast<caf::actor>(self);
   retry.incarnation = incarnation;

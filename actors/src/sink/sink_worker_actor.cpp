@@ -35,15 +35,13 @@ std::optional<connect::ConnectorError> decode(InflightRecord& inflight,
   connect::SinkRecordBuilder builder;
   builder.topic(inflight.topic)
       .partition_topic(message.id.topic_name)
-      .message_id(connect::MessageId{message.id.producer_id, message.id.topic_name,
-                                     message.id.broker_addr, message.id.topic_offset})
+      .message_id(message.id)
       .offset(message.id.topic_offset)
       .publish_time_us(message.publish_time * 1000)
       .producer_name(message.producer_name)
       .subscription(message.subscription_name);
   if (message.routing_key) builder.routing_key(*message.routing_key);
-  connect::Attributes attributes(message.attributes.begin(), message.attributes.end());
-  builder.attributes(std::move(attributes));
+  builder.attributes(message.attributes);  // a copy: the dead-letter path reads the original
   builder.payload(std::move(message.payload));
   try {
     inflight.record = decoder.decode(builder, message.schema_id, message.schema_version,

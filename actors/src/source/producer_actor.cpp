@@ -9,7 +9,7 @@
 #include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/producer.hpp"
-#include "danube/connect/backoff.hpp"
+#include "danube/common/backoff.hpp"
 #include "danube/connect/schema_codec.hpp"
 
 namespace danube::runtime::producer_detail {
@@ -43,7 +43,7 @@ struct Pending {
 
 struct ProducerActorState {
   ProducerActorConfig config;
-  std::unique_ptr<connect::Backoff> backoff;
+  std::unique_ptr<Backoff> backoff;
   std::shared_ptr<client::Producer> producer;
   bool creating = false;
   std::uint32_t create_failures = 0;
@@ -224,7 +224,8 @@ caf::actor spawn_producer_actor(caf::actor_system& system, ProducerActorConfig c
       [](ProducerActor* self, ProducerActorConfig config) -> caf::behavior {
         auto& state = self->state;
         state.config = std::move(config);
-        state.backoff = std::make_unique<connect::Backoff>(state.config.context->config.retry);
+        state.backoff =
+            std::make_unique<Backoff>(state.config.context->config.retry.backoff_policy());
         create_producer(self);
         return {
             [=](SourceBatch& batch) {

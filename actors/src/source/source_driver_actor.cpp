@@ -4,7 +4,7 @@
 
 #include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
-#include "danube/connect/backoff.hpp"
+#include "danube/common/backoff.hpp"
 #include "danube/connect/offset_store.hpp"
 #include "publish_pacer.hpp"
 
@@ -19,7 +19,7 @@ struct SourceDriverState {
   std::shared_ptr<ConnectorActivity> activity;
   std::uint64_t incarnation = 0;  // of the pipeline being fed
   std::optional<connect::FileOffsetStore> offset_store;
-  std::unique_ptr<connect::Backoff> poll_backoff;
+  std::unique_ptr<Backoff> poll_backoff;
   std::uint32_t poll_failures = 0;
   std::shared_ptr<connect::EnvelopeChannel> channel;
   caf::actor stream_runner;
@@ -153,7 +153,7 @@ caf::actor spawn_source_driver(caf::actor_system& system,
         state.context = context;
         state.supervisor = supervisor;
         state.activity = std::move(activity);
-        state.poll_backoff = std::make_unique<connect::Backoff>(context->config.retry);
+        state.poll_backoff = std::make_unique<Backoff>(context->config.retry.backoff_policy());
         return {
             [=](init_atom) {
               auto& state = self->state;

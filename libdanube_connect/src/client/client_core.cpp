@@ -109,7 +109,8 @@ ClientCore::ClientCore(ClientOptions options, ServiceUrl service_url,
       service_url_(std::move(service_url)),
       tls_credentials_(std::move(tls_credentials)),
       file_token_(std::move(file_token)),
-      backoff_(options_.retry) {}
+      backoff_(BackoffPolicy{options_.retry.base_backoff, options_.retry.max_backoff, 2.0, true,
+                             options_.retry.max_retries}) {}
 
 ClientCore::~ClientCore() = default;
 

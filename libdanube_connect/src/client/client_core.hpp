@@ -17,7 +17,7 @@
 #include "danube/client/client.hpp"
 #include "danube/client/options.hpp"
 #include "danube/client/result.hpp"
-#include "retry_backoff.hpp"
+#include "danube/common/backoff.hpp"
 #include "scheduler.hpp"
 #include "service_url.hpp"
 
@@ -89,7 +89,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::uint64_t next_request_id() {
     return next_request_id_.fetch_add(1, std::memory_order_relaxed);
   }
-  RetryBackoff& backoff() { return backoff_; }
+  Backoff& backoff() { return backoff_; }
   Scheduler& timers() { return timers_; }
   Scheduler& control() { return control_; }
 
@@ -111,7 +111,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::map<std::string, std::shared_ptr<Connection>> connections_;  // by host:port
 
   std::atomic<std::uint64_t> next_request_id_{1};
-  RetryBackoff backoff_;
+  Backoff backoff_;
   // Declared last: destroyed first, so no task runs against a half-destroyed core.
   Scheduler control_{"danube-client-control"};
   Scheduler timers_{"danube-client-timers"};

@@ -143,7 +143,7 @@ void PartitionReader::run() {
       received.topic = options_.topic;
       received.partition = index_;
       counters_.received.fetch_add(1, std::memory_order_relaxed);
-      buffer_.push(std::move(received));
+      buffer_.push_now(std::move(received));
       message.Clear();
     }
     const grpc::Status status = reader->Finish();

@@ -102,25 +102,25 @@ Status ProducerCore::resolve_schema() {
       &stop_);
   if (!status.ok()) return to_error("GetLatestSchema " + reference.subject, status);
 
-  switch (reference.version) {
-    case SchemaReference::Version::latest:
+  switch (reference.version.kind) {
+    case VersionStrategy::Kind::latest:
       schema_id_ = latest.schema_id();
       schema_version_ = latest.version();
       break;
-    case SchemaReference::Version::minimum:
-      if (latest.version() < reference.version_number) {
+    case VersionStrategy::Kind::minimum:
+      if (latest.version() < reference.version.version) {
         return Error(ErrorCategory::precondition, 0,
                      "schema subject '" + reference.subject + "' is at version " +
                          std::to_string(latest.version()) + ", below the required minimum " +
-                         std::to_string(reference.version_number));
+                         std::to_string(reference.version.version));
       }
       schema_id_ = latest.schema_id();
       schema_version_ = latest.version();
       break;
-    case SchemaReference::Version::pinned: {
+    case VersionStrategy::Kind::pinned: {
       danube_schema::GetSchemaRequest pinned_request;
       pinned_request.set_schema_id(latest.schema_id());
-      pinned_request.set_version(reference.version_number);
+      pinned_request.set_version(reference.version.version);
       danube_schema::GetSchemaResponse pinned;
       status = client_->call_with_retries(
           "GetSchema " + reference.subject, nullptr,

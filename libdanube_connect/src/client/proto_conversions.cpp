@@ -30,8 +30,8 @@ void fill_msg_id(const MessageId& id, danube::MsgID* out) {
   out->set_topic_offset(id.topic_offset);
 }
 
-danube::DispatchStrategy to_proto(DispatchStrategy strategy) {
-  return strategy == DispatchStrategy::reliable ? danube::Reliable : danube::NonReliable;
+danube::DispatchStrategy to_proto(Dispatch dispatch) {
+  return dispatch == Dispatch::reliable ? danube::Reliable : danube::NonReliable;
 }
 
 danube::ConsumerRequest::SubscriptionType to_proto(SubscriptionType type) {
@@ -50,21 +50,21 @@ danube::ConsumerRequest::SubscriptionType to_proto(SubscriptionType type) {
 
 void fill_schema_reference(const SchemaReference& reference, danube::SchemaReference* out) {
   out->set_subject(reference.subject);
-  switch (reference.version) {
-    case SchemaReference::Version::latest:
+  switch (reference.version.kind) {
+    case VersionStrategy::Kind::latest:
       out->set_use_latest(true);
       break;
-    case SchemaReference::Version::pinned:
-      out->set_pinned_version(reference.version_number);
+    case VersionStrategy::Kind::pinned:
+      out->set_pinned_version(reference.version.version);
       break;
-    case SchemaReference::Version::minimum:
-      out->set_min_version(reference.version_number);
+    case VersionStrategy::Kind::minimum:
+      out->set_min_version(reference.version.version);
       break;
   }
 }
 
-SchemaInfo to_schema_info(const danube_schema::GetSchemaResponse& response) {
-  SchemaInfo info;
+RegisteredSchema to_registered_schema(const danube_schema::GetSchemaResponse& response) {
+  RegisteredSchema info;
   info.schema_id = response.schema_id();
   info.version = response.version();
   info.subject = response.subject();

@@ -13,10 +13,10 @@ ReceivedMessage to_received_message(danube::StreamMessage&& message);
 
 void fill_msg_id(const MessageId& id, danube::MsgID* out);
 
-danube::DispatchStrategy to_proto(DispatchStrategy strategy);
+danube::DispatchStrategy to_proto(Dispatch dispatch);
 danube::ConsumerRequest::SubscriptionType to_proto(SubscriptionType type);
 void fill_schema_reference(const SchemaReference& reference, danube::SchemaReference* out);
 
-SchemaInfo to_schema_info(const danube_schema::GetSchemaResponse& response);
+RegisteredSchema to_registered_schema(const danube_schema::GetSchemaResponse& response);
 
 }  // namespace danube::client::detail

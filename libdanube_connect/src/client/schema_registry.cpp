@@ -24,8 +24,8 @@ Result<Response> call_registry(detail::ClientCore& core, const std::string& what
 SchemaRegistryClient::SchemaRegistryClient(std::shared_ptr<detail::ClientCore> core)
     : core_(std::move(core)) {}
 
-Result<RegisteredSchema> SchemaRegistryClient::register_schema(
-    const SchemaRegistration& registration) const {
+Result<RegisterSchemaResult> SchemaRegistryClient::register_schema(
+    const RegisterSchemaRequest& registration) const {
   danube_schema::RegisterSchemaRequest request;
   request.set_subject(registration.subject);
   request.set_schema_type(registration.schema_type);
@@ -40,11 +40,11 @@ Result<RegisteredSchema> SchemaRegistryClient::register_schema(
           &danube_schema::SchemaRegistry::Stub::RegisterSchema);
   if (!response) return response.error();
   const auto& r = response.value();
-  return RegisteredSchema{r.schema_id(), r.version(), r.is_new_version(), r.fingerprint()};
+  return RegisterSchemaResult{r.schema_id(), r.version(), r.is_new_version(), r.fingerprint()};
 }
 
-Result<SchemaInfo> SchemaRegistryClient::get_schema(std::uint64_t schema_id,
-                                                    std::optional<std::uint32_t> version) const {
+Result<RegisteredSchema> SchemaRegistryClient::get_schema(
+    std::uint64_t schema_id, std::optional<std::uint32_t> version) const {
   danube_schema::GetSchemaRequest request;
   request.set_schema_id(schema_id);
   if (version) request.set_version(*version);
@@ -52,10 +52,10 @@ Result<SchemaInfo> SchemaRegistryClient::get_schema(std::uint64_t schema_id,
       *core_, "GetSchema " + std::to_string(schema_id), request,
       &danube_schema::SchemaRegistry::Stub::GetSchema);
   if (!response) return response.error();
-  return detail::to_schema_info(response.value());
+  return detail::to_registered_schema(response.value());
 }
 
-Result<SchemaInfo> SchemaRegistryClient::get_latest_schema(const std::string& subject) const {
+Result<RegisteredSchema> SchemaRegistryClient::get_latest_schema(const std::string& subject) const {
   danube_schema::GetLatestSchemaRequest request;
   request.set_subject(subject);
   auto response =
@@ -63,7 +63,7 @@ Result<SchemaInfo> SchemaRegistryClient::get_latest_schema(const std::string& su
           *core_, "GetLatestSchema " + subject, request,
           &danube_schema::SchemaRegistry::Stub::GetLatestSchema);
   if (!response) return response.error();
-  return detail::to_schema_info(response.value());
+  return detail::to_registered_schema(response.value());
 }
 
 Result<std::vector<SchemaVersionInfo>> SchemaRegistryClient::list_versions(
@@ -77,8 +77,12 @@ Result<std::vector<SchemaVersionInfo>> SchemaRegistryClient::list_versions(
   if (!response) return response.error();
   std::vector<SchemaVersionInfo> versions;
   for (const auto& v : response.value().versions()) {
-    versions.push_back(SchemaVersionInfo{v.version(), v.created_at(), v.created_by(),
-                                         v.description(), v.fingerprint(), v.schema_id()});
+    versions.push_back(SchemaVersionInfo{.version = v.version(),
+                                         .schema_id = v.schema_id(),
+                                         .fingerprint = v.fingerprint(),
+                                         .created_at = v.created_at(),
+                                         .created_by = v.created_by(),
+                                         .description = v.description()});
   }
   return versions;
 }

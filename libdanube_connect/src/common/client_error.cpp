@@ -1,4 +1,4 @@
-#include "danube/client/error.hpp"
+#include "danube/common/client_error.hpp"
 
 namespace danube::client {
 namespace {

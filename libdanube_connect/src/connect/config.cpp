@@ -31,10 +31,6 @@ std::string_view to_string(OnGap on_gap) {
   return on_gap == OnGap::report ? "report" : "fail";
 }
 
-std::string_view to_string(Ordering ordering) {
-  return ordering == Ordering::strict ? "strict" : "relaxed";
-}
-
 std::string_view to_string(OnFatal on_fatal) {
   return on_fatal == OnFatal::exit ? "exit" : "restart";
 }
@@ -402,6 +398,13 @@ ConnectorConfig ConnectorConfig::from_file(const std::filesystem::path& path) {
   ConfigLoader loader;
   loader.environment(Environment());  // no overrides: the seed's from_file reads only the file
   return loader.load_file(path);
+}
+
+ConnectorConfig ConnectorConfig::load(const std::vector<std::string>& own_sections) {
+  ConfigLoader loader;
+  for (const auto& section : own_sections)
+    loader.allow_section(section);
+  return loader.load();
 }
 
 std::string ConnectorConfig::dead_letter_topic() const {

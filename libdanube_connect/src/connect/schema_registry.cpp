@@ -51,9 +51,9 @@ const InMemorySchemaRegistry::Subject& InMemorySchemaRegistry::subject_or_throw(
   return it->second;
 }
 
-SchemaRegistration InMemorySchemaRegistry::register_schema(const std::string& subject,
-                                                           SchemaType type,
-                                                           const std::string& definition) {
+RegisterSchemaResult InMemorySchemaRegistry::register_schema(const std::string& subject,
+                                                             SchemaType type,
+                                                             const std::string& definition) {
   std::lock_guard lock(mutex_);
   enter("register_schema");
   auto& entry = subjects_[subject];
@@ -121,7 +121,7 @@ CompatibilityResult InMemorySchemaRegistry::check_compatibility(const std::strin
   std::lock_guard lock(mutex_);
   enter("check_compatibility");
   const auto& latest = subject_or_throw(subject).versions.back();
-  if (!compatibility_rule_) return {};
+  if (!compatibility_rule_) return CompatibilityResult{.compatible = true, .errors = {}};
   return compatibility_rule_(latest, type, definition);
 }
 

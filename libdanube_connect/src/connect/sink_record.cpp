@@ -116,6 +116,21 @@ const std::optional<SchemaInfo>& SinkRecord::schema() const {
   return data_->schema;
 }
 
+RoutingContext SinkRecord::routing_context() const {
+  const auto& key = data_->routing_key;
+  return RoutingContext(topic(), key ? std::optional<std::string_view>(*key) : std::nullopt,
+                        partition(), attributes());
+}
+
+RecordContext SinkRecord::context() const {
+  return RecordContext(routing_context(), publish_time_us(), std::string_view(data_->producer_name),
+                       data_->schema ? &*data_->schema : nullptr);
+}
+
+void SinkRecord::throw_type_mismatch(const char* what) {
+  throw ConnectorError::invalid_data(std::string("failed to deserialize to target type: ") + what);
+}
+
 SinkRecordBuilder::SinkRecordBuilder() : data_(std::make_unique<SinkRecord::Data>()) {}
 SinkRecordBuilder::~SinkRecordBuilder() = default;
 SinkRecordBuilder::SinkRecordBuilder(const SinkRecordBuilder& other)
@@ -222,7 +237,7 @@ SinkRecord SinkRecordBuilder::build() const {
   if (data->topic.empty()) data->topic = base_topic_name(data->partition_topic);
   data->partition = partition_index(data->partition_topic);
   if (!message_id_set_) {
-    data->message_id.topic = data->partition_topic;
+    data->message_id.topic_name = data->partition_topic;
     data->message_id.topic_offset = data->offset;
   }
   return SinkRecord(std::move(data));

@@ -11,15 +11,6 @@ namespace danube::connect {
 
 namespace {
 
-std::string normalized(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '_' || c == '-') continue;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 void check_topic(std::string_view what, const std::string& topic) {
   std::string why;
   if (!parse_topic_name(topic, &why)) {
@@ -29,29 +20,6 @@ void check_topic(std::string_view what, const std::string& topic) {
 }
 
 }  // namespace
-
-std::string_view to_string(SubscriptionType type) {
-  switch (type) {
-    case SubscriptionType::exclusive:
-      return "Exclusive";
-    case SubscriptionType::shared:
-      return "Shared";
-    case SubscriptionType::failover:
-      return "Failover";
-    case SubscriptionType::key_shared:
-      return "KeyShared";
-  }
-  return "Exclusive";
-}
-
-std::optional<SubscriptionType> parse_subscription_type(std::string_view text) {
-  const std::string name = normalized(text);
-  if (name == "exclusive") return SubscriptionType::exclusive;
-  if (name == "shared") return SubscriptionType::shared;
-  if (name == "failover") return SubscriptionType::failover;
-  if (name == "keyshared") return SubscriptionType::key_shared;
-  return std::nullopt;
-}
 
 void validate(const ConsumerConfig& config) {
   check_topic("consumer", config.topic);

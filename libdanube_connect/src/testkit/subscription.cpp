@@ -50,20 +50,6 @@ std::chrono::milliseconds redelivery_delay(const DeliveryPolicy& policy, std::ui
 
 }  // namespace
 
-std::string_view to_string(SubscriptionType type) {
-  switch (type) {
-    case SubscriptionType::exclusive:
-      return "Exclusive";
-    case SubscriptionType::shared:
-      return "Shared";
-    case SubscriptionType::failover:
-      return "Failover";
-    case SubscriptionType::key_shared:
-      return "KeyShared";
-  }
-  return "Unknown";
-}
-
 bool glob_match(std::string_view pattern, std::string_view text) {
   // Iterative matcher with one backtrack point: linear in practice, no recursion.
   std::size_t p = 0, t = 0;

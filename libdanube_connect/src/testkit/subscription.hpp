@@ -19,6 +19,7 @@
 
 #include "change_signal.hpp"
 #include "danube/DanubeApi.pb.h"
+#include "danube/common/subscription_type.hpp"
 #include "danube/testkit/embedded_broker.hpp"
 #include "message_log.hpp"
 #include "receive_stream.hpp"
@@ -26,9 +27,7 @@
 
 namespace danube::testkit::internal {
 
-// The numbers are the wire values of danube.ConsumerRequest.SubscriptionType.
-enum class SubscriptionType { exclusive = 0, shared = 1, failover = 2, key_shared = 3 };
-std::string_view to_string(SubscriptionType type);
+using danube::SubscriptionType;  // its numbers are the wire values
 
 // The broker-wide failure policy of reliable subscriptions (Danube's SubscriptionFailurePolicy).
 struct DeliveryPolicy {

@@ -5,17 +5,12 @@
 #include <optional>
 #include <string>
 
+#include "danube/common/message_id.hpp"
+
 namespace danube::client {
 
-using Attributes = std::map<std::string, std::string>;
-
-// Identifies a delivered message; echoed back to the broker in acks and nacks.
-struct MessageId {
-  std::uint64_t producer_id = 0;
-  std::string topic_name;  // the partition topic, e.g. /default/orders-part-2
-  std::string broker_addr;
-  std::uint64_t topic_offset = 0;  // per-topic offset on reliable topics, 0 otherwise
-};
+using danube::Attributes;
+using danube::MessageId;
 
 // What a producer sends.
 struct OutgoingMessage {
@@ -36,8 +31,8 @@ struct ReceivedMessage {
   std::optional<std::uint64_t> schema_id;
   std::optional<std::uint32_t> schema_version;
   std::optional<std::string> routing_key;
-  std::string topic;            // the logical topic the consumer subscribed to
-  std::size_t partition = 0;    // index of id.topic_name among the consumer's partitions
+  std::string topic;          // the logical topic the consumer subscribed to
+  std::size_t partition = 0;  // index of id.topic_name among the consumer's partitions
 };
 
 // The outcome of one successful send.

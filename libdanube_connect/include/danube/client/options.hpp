@@ -8,19 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "danube/common/delivery_modes.hpp"
+#include "danube/common/schema.hpp"
+#include "danube/common/subscription_type.hpp"
+
 namespace danube::client {
 
-enum class DispatchStrategy { non_reliable, reliable };
-enum class SubscriptionType { exclusive, shared, failover, key_shared };
+using danube::Dispatch;
+using danube::Ordering;
+using danube::SubscriptionType;
+using danube::VersionStrategy;
 
-// How a producer trades ordering for throughput when it pipelines sends.
-enum class Ordering {
-  strict,   // per-partition order is kept: one SendMessage in flight per partition
-  relaxed,  // up to max_in_flight sends at once on any partition; order is not guaranteed
-};
-
-// Retries of UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED: attempt n waits
-// min(base * 2^(n-1), max) scaled by a random factor in [0.5, 1.0).
+// Retries of UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED, with delays from
+// danube/common/backoff.hpp (initial = base_backoff, multiplier 2, jitter on).
 struct RetryPolicy {
   std::uint32_t max_retries = 5;
   std::chrono::milliseconds base_backoff{200};
@@ -56,22 +56,21 @@ struct ClientOptions {
   std::chrono::milliseconds health_check_interval{5'000};
 };
 
+// The schema a producer names when it is created: a subject and which of its versions.
 struct SchemaReference {
-  enum class Version { latest, pinned, minimum };
   std::string subject;
-  Version version = Version::latest;
-  std::uint32_t version_number = 0;  // for pinned and minimum
+  VersionStrategy version;
 };
 
 struct ProducerOptions {
   std::string topic;
   std::string name;
-  DispatchStrategy dispatch = DispatchStrategy::non_reliable;
+  Dispatch dispatch = Dispatch::non_reliable;
   // 0: the topic itself. N > 0: topics <topic>-part-0 .. -part-(N-1), producers <name>-<i>.
   std::size_t partitions = 0;
   std::optional<SchemaReference> schema;
   Ordering ordering = Ordering::strict;
-  std::size_t max_in_flight = 64;   // SendMessage calls at once, over all partitions
+  std::size_t max_in_flight = 64;    // SendMessage calls at once, over all partitions
   std::size_t max_pending = 10'000;  // queued plus in flight; send_async blocks beyond this
 };
 
@@ -79,7 +78,7 @@ struct ConsumerOptions {
   std::string topic;
   std::string consumer_name;
   std::string subscription;
-  SubscriptionType type = SubscriptionType::shared;
+  SubscriptionType type = kDefaultSubscriptionType;
   std::vector<std::string> key_filters;  // KeyShared only: glob patterns of keys to receive
   // The receive buffer: readers stop reading from the broker while it is full, so HTTP/2 flow
   // control pushes back and memory stays bounded.

@@ -5,7 +5,7 @@
 #include <utility>
 #include <variant>
 
-#include "danube/client/error.hpp"
+#include "danube/common/client_error.hpp"
 
 namespace danube::client {
 
@@ -15,7 +15,8 @@ namespace danube::client {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "danube/common/backoff.hpp"
+#include "danube/common/delivery_modes.hpp"
 #include "danube/connect/config_error.hpp"
 #include "danube/connect/config_section.hpp"
 #include "danube/connect/environment.hpp"
@@ -16,13 +18,18 @@
 
 namespace danube::connect {
 
-// [retry]: how retryable failures are retried (see Backoff).
+// [retry]: how retryable failures are retried (danube/common/backoff.hpp has the formula).
 struct RetrySettings {
   std::uint32_t max_retries = 3;  // 0..100
   std::uint64_t retry_backoff_ms = 1000;
   std::uint64_t max_backoff_ms = 30000;
   double multiplier = 2.0;  // 1.0..10.0
   bool jitter = true;       // multiply each delay by a random factor in [0.5, 1.5)
+
+  BackoffPolicy backoff_policy() const {
+    return {std::chrono::milliseconds(retry_backoff_ms), std::chrono::milliseconds(max_backoff_ms),
+            multiplier, jitter, max_retries};
+  }
 };
 
 enum class LogFormat { text, json };
@@ -61,10 +68,7 @@ struct DeadLetterSettings {
   std::string topic;
 };
 
-enum class Ordering {
-  strict,   // records of one partition are processed and acked in order
-  relaxed,  // records may complete out of order (more parallelism)
-};
+using danube::Ordering;  // [delivery] ordering: see danube/common/delivery_modes.hpp
 
 // What a sink does when offsets of a reliable partition were skipped (docs/delivery.md).
 enum class OnGap {
@@ -175,6 +179,10 @@ struct ConnectorConfig {
   // A TOML file, validated, without environment overrides. Unknown tables are errors; use
   // ConfigLoader to allow a connector's own tables. Throws ConfigError.
   static ConnectorConfig from_file(const std::filesystem::path& path);
+  // The seed's ConnectorConfig::load(): the TOML file named by CONNECTOR_CONFIG_PATH, then the
+  // environment overrides, then validation (ConfigLoader().load()). `own_sections` names the
+  // connector's own top-level tables, which are errors otherwise. Throws ConfigError.
+  static ConnectorConfig load(const std::vector<std::string>& own_sections = {});
 
   // DANUBE_SERVICE_URL, CONNECTOR_NAME, LOG_LEVEL, LOG_FORMAT, and
   // DANUBE_CONNECT__<SECTION>__<KEY> (or DANUBE_CONNECT__<KEY> for top-level keys) for every
@@ -210,7 +218,6 @@ struct ConnectorConfig {
 };
 
 std::string_view to_string(DeadLetterPolicy policy);
-std::string_view to_string(Ordering ordering);
 std::string_view to_string(OnFatal on_fatal);
 std::string_view to_string(OnGap on_gap);
 std::string_view to_string(LogFormat format);

@@ -5,25 +5,30 @@
 #include <string_view>
 #include <vector>
 
+#include "danube/common/subscription_type.hpp"
+
 namespace danube::connect {
 
-enum class SubscriptionType { exclusive, shared, failover, key_shared };
+struct SinkRoute;
 
-// "Exclusive", "Shared", "Failover", "KeyShared" (Danube's spellings).
-std::string_view to_string(SubscriptionType type);
-// Case-insensitive; accepts "FailOver"/"fail_over" and "key_shared"/"KeyShared" too.
-std::optional<SubscriptionType> parse_subscription_type(std::string_view text);
+using danube::parse_subscription_type;
+using danube::SubscriptionType;
+using danube::to_string;
 
 // One subscription of a sink connector.
 struct ConsumerConfig {
   std::string topic;  // `/namespace/topic`; for a partitioned topic, its base name
   std::string consumer_name;
   std::string subscription;
-  SubscriptionType subscription_type = SubscriptionType::exclusive;
+  SubscriptionType subscription_type = kDefaultSubscriptionType;
   // When set, every record must carry a schema of this subject; others are invalid_data.
   std::optional<std::string> expected_schema_subject;
   // For key_shared only: the routing keys this consumer wants (empty = any).
   std::vector<std::string> key_filters;
+
+  // The seed's route conversions; config -> route -> config is exact.
+  SinkRoute route() const;
+  static ConsumerConfig from_route(const SinkRoute& route);
 
   friend bool operator==(const ConsumerConfig&, const ConsumerConfig&) = default;
 };

@@ -1,19 +1,18 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "danube/common/bounded_queue.hpp"
+#include "danube/common/send_status.hpp"
 #include "danube/connect/source_record.hpp"
 
 namespace danube::connect {
 
-enum class SendStatus { sent, timed_out, closed };
+using danube::SendStatus;
 
 class SourceSender;
 
@@ -67,30 +66,17 @@ class EnvelopeChannel : public std::enable_shared_from_this<EnvelopeChannel> {
   // the channel is already non-empty or closed calls it once at once. Must not block.
   void set_readable_callback(std::function<void()> callback);
 
-  std::size_t size() const;
-  std::size_t queued_bytes() const;
-  std::size_t capacity_records() const { return capacity_records_; }
-  std::size_t capacity_bytes() const { return capacity_bytes_; }
+  std::size_t size() const { return queue_.size(); }
+  std::size_t queued_bytes() const { return queue_.bytes(); }
+  std::size_t capacity_records() const { return queue_.max_items(); }
+  std::size_t capacity_bytes() const { return queue_.max_bytes(); }
 
   // The size an envelope counts for against `capacity_bytes`: payload, topic, key and
   // attribute bytes.
   static std::size_t envelope_bytes(const SourceEnvelope& envelope);
 
  private:
-  bool has_room_locked(std::size_t bytes) const;
-  template <class WaitFn>
-  SendStatus send_impl(SourceEnvelope envelope, WaitFn&& wait);
-  std::vector<SourceEnvelope> take_locked(std::size_t max_count);
-
-  const std::size_t capacity_records_;
-  const std::size_t capacity_bytes_;
-  mutable std::mutex mutex_;
-  std::condition_variable not_full_;
-  std::condition_variable not_empty_;
-  std::deque<SourceEnvelope> queue_;
-  std::size_t queued_bytes_ = 0;
-  bool closed_ = false;
-  std::shared_ptr<std::function<void()>> readable_callback_;
+  BoundedQueue<SourceEnvelope> queue_;
 };
 
 // The handle a streaming source emits records through. Copy it freely (to several threads).

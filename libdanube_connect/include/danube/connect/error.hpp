@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "danube/client/error.hpp"
+#include "danube/common/client_error.hpp"
 
 namespace danube::connect {
 

@@ -9,6 +9,8 @@
 
 namespace danube::connect {
 
+struct SourceRoute;
+
 // One topic a source connector publishes to.
 struct ProducerConfig {
   std::string topic;           // `/namespace/topic`
@@ -20,6 +22,10 @@ struct ProducerConfig {
   ProducerConfig() = default;
   ProducerConfig(std::string topic_name, std::size_t partition_count, bool reliable)
       : topic(std::move(topic_name)), partitions(partition_count), reliable_dispatch(reliable) {}
+
+  // The seed's route conversions; config -> route -> config is exact.
+  SourceRoute route() const;
+  static ProducerConfig from_route(const SourceRoute& route);
 
   friend bool operator==(const ProducerConfig&, const ProducerConfig&) = default;
 };

@@ -8,22 +8,7 @@
 
 namespace danube::connect {
 
-// Which version of a subject a producer publishes with. TOML: `version_strategy = "latest"`,
-// `version_strategy = { pinned = 2 }` or `version_strategy = { minimum = 1 }`.
-struct VersionStrategy {
-  enum class Kind { latest, pinned, minimum };
-  Kind kind = Kind::latest;
-  std::uint32_t version = 0;  // for pinned and minimum
-
-  static VersionStrategy latest() { return {}; }
-  static VersionStrategy pinned(std::uint32_t v) { return {Kind::pinned, v}; }
-  static VersionStrategy minimum(std::uint32_t v) { return {Kind::minimum, v}; }
-
-  friend bool operator==(const VersionStrategy&, const VersionStrategy&) = default;
-};
-
-// "latest", "pinned 2", "minimum 1".
-std::string to_string(const VersionStrategy& strategy);
+using danube::VersionStrategy;
 
 // The schema a producer publishes with.
 struct SchemaConfig {
@@ -42,8 +27,5 @@ struct SchemaConfig {
 
   friend bool operator==(const SchemaConfig&, const SchemaConfig&) = default;
 };
-
-// True for the types whose definition lives in a file (json_schema, avro, protobuf).
-bool schema_type_needs_definition(SchemaType type);
 
 }  // namespace danube::connect

@@ -13,37 +13,10 @@
 
 namespace danube::connect {
 
-// A schema as the registry stores it.
-struct RegisteredSchema {
-  std::uint64_t schema_id = 0;
-  std::uint32_t version = 0;
-  std::string subject;
-  std::string schema_type;  // lowercase registry spelling, e.g. "avro"
-  std::string definition;
-  std::string fingerprint;
-  std::string compatibility_mode;
-};
-
-struct SchemaVersionInfo {
-  std::uint32_t version = 0;
-  std::uint64_t schema_id = 0;
-  std::string fingerprint;
-  std::uint64_t created_at = 0;
-  std::string created_by;
-  std::string description;
-};
-
-struct SchemaRegistration {
-  std::uint64_t schema_id = 0;
-  std::uint32_t version = 0;
-  bool is_new_version = false;
-  std::string fingerprint;
-};
-
-struct CompatibilityResult {
-  bool compatible = true;
-  std::vector<std::string> errors;
-};
+using danube::CompatibilityResult;
+using danube::RegisteredSchema;
+using danube::RegisterSchemaResult;
+using danube::SchemaVersionInfo;
 
 // Access to Danube's schema registry, as this library needs it. The runtime adapts the real
 // client to it; tests use InMemorySchemaRegistry. Every method throws ConnectorError of kind
@@ -52,8 +25,8 @@ class SchemaRegistryClient {
  public:
   virtual ~SchemaRegistryClient() = default;
 
-  virtual SchemaRegistration register_schema(const std::string& subject, SchemaType type,
-                                             const std::string& definition) = 0;
+  virtual RegisterSchemaResult register_schema(const std::string& subject, SchemaType type,
+                                               const std::string& definition) = 0;
   // A version of the schema with this id (nullopt = its latest).
   virtual RegisteredSchema get_schema(std::uint64_t schema_id,
                                       std::optional<std::uint32_t> version) = 0;
@@ -74,8 +47,8 @@ class InMemorySchemaRegistry : public SchemaRegistryClient {
   using CompatibilityRule = std::function<CompatibilityResult(
       const RegisteredSchema& latest, SchemaType type, const std::string& definition)>;
 
-  SchemaRegistration register_schema(const std::string& subject, SchemaType type,
-                                     const std::string& definition) override;
+  RegisterSchemaResult register_schema(const std::string& subject, SchemaType type,
+                                       const std::string& definition) override;
   RegisteredSchema get_schema(std::uint64_t schema_id,
                               std::optional<std::uint32_t> version) override;
   RegisteredSchema get_latest_schema(const std::string& subject) override;

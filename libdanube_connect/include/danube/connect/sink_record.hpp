@@ -6,28 +6,21 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "danube/common/message_id.hpp"
 #include "danube/connect/payload.hpp"
+#include "danube/connect/record_context.hpp"
 #include "danube/connect/schema_type.hpp"
 
 namespace danube::connect {
 
-using Attributes = std::map<std::string, std::string, std::less<>>;
-
-// Danube's identity of a delivered message (what an ack names).
-struct MessageId {
-  std::uint64_t producer_id = 0;
-  std::string topic;  // the partition topic the message was stored on
-  std::string broker_addr;
-  std::uint64_t topic_offset = 0;
-
-  friend bool operator==(const MessageId&, const MessageId&) = default;
-};
+using danube::Attributes;
+using danube::MessageId;
 
 // A message received from Danube, as handed to `SinkConnector::process_batch`.
 //
@@ -51,6 +44,20 @@ class SinkRecord {
   // The payload as a JSON integer that fits in int64. Throws ConnectorError(invalid_data).
   std::int64_t as_integer() const;
   std::span<const std::uint8_t> as_bytes() const { return payload().bytes(); }
+
+  // as_json() converted to T through nlohmann's conversions (from_json / adl_serializer,
+  // NLOHMANN_DEFINE_TYPE_*), like the seed's as_type::<T>() through serde. Throws
+  // ConnectorError(invalid_data) "failed to deserialize to target type: ..." when the value does
+  // not fit T, and as as_json() does when the payload is not JSON.
+  template <class T>
+  T as_type() const {
+    const nlohmann::json value = as_json();
+    try {
+      return value.get<T>();
+    } catch (const nlohmann::json::exception& error) {
+      throw_type_mismatch(error.what());
+    }
+  }
 
   // The value a schema decoded, or nullptr when no schema was applied.
   const nlohmann::json* decoded_value() const;
@@ -76,9 +83,17 @@ class SinkRecord {
   const std::optional<std::string>& routing_key() const;
   const std::optional<SchemaInfo>& schema() const;
 
+  // The seed's contexts: topic, routing key, partition index and attributes; plus publish
+  // time, producer and schema. Views into this record (valid while any copy of it lives).
+  // Unlike the seed's sink records, ours carry the routing key and the partition index.
+  RoutingContext routing_context() const;
+  RecordContext context() const;
+
   struct Data;
 
  private:
+  [[noreturn]] static void throw_type_mismatch(const char* what);
+
   friend class SinkRecordBuilder;
   explicit SinkRecord(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
 
@@ -94,7 +109,7 @@ class SinkRecord {
 //                     .build();
 //
 // Defaults: partition_topic = topic (or topic = the base of partition_topic), the partition
-// index is read from a `-part-N` suffix, message_id.topic = partition_topic and
+// index is read from a `-part-N` suffix, message_id.topic_name = partition_topic and
 // message_id.topic_offset = offset unless set explicitly.
 class SinkRecordBuilder {
  public:

@@ -12,6 +12,7 @@
 
 #include "danube/connect/offset.hpp"
 #include "danube/connect/payload.hpp"
+#include "danube/connect/record_context.hpp"
 #include "danube/connect/sink_record.hpp"
 
 namespace danube::connect {
@@ -36,6 +37,12 @@ class SourceRecord {
   // A JSON value, published as compact JSON text unless the topic's schema says otherwise.
   // Throws ConnectorError(serialization) when the value cannot be serialized (invalid UTF-8).
   static SourceRecord from_json(std::string topic, const nlohmann::json& value);
+  // The seed's name for a record meant for a topic with an Avro schema: like from_json. The
+  // runtime encodes it as Avro binary with the topic's `[[schemas]]` schema (the seed sends JSON
+  // text); without an Avro schema it is published as JSON text.
+  static SourceRecord from_avro(std::string topic, const nlohmann::json& value) {
+    return from_json(std::move(topic), value);
+  }
   // A number, published as JSON number text ("42", "2.5"). Throws
   // ConnectorError(serialization) for NaN or infinity, which JSON cannot represent.
   template <class Number>
@@ -72,6 +79,16 @@ class SourceRecord {
   ContentKind content_kind() const { return kind_; }
   // The JSON value of a from_json / from_number record; nullptr otherwise.
   const nlohmann::json* json_value() const { return value_.get(); }
+
+  // The seed's contexts: topic, key and attributes (no partition, publish time, producer or
+  // schema yet). Views into this record.
+  RoutingContext routing_context() const {
+    return RoutingContext(topic_, key_ ? std::optional<std::string_view>(*key_) : std::nullopt,
+                          std::nullopt, attributes_);
+  }
+  RecordContext context() const {
+    return RecordContext(routing_context(), std::nullopt, std::nullopt, nullptr);
+  }
 
  private:
   static SourceRecord from_double(std::string topic, double value);

@@ -1,11 +1,9 @@
-#include "danube/connect/schema_type.hpp"
+#include "danube/common/schema.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "danube/connect/schema_config.hpp"
-
-namespace danube::connect {
+namespace danube {
 
 std::string_view to_string(SchemaType type) {
   switch (type) {
@@ -38,6 +36,11 @@ std::optional<SchemaType> parse_schema_type(std::string_view text) {
   return std::nullopt;
 }
 
+bool schema_type_needs_definition(SchemaType type) {
+  return type == SchemaType::json_schema || type == SchemaType::avro ||
+         type == SchemaType::protobuf;
+}
+
 std::string to_string(const VersionStrategy& strategy) {
   switch (strategy.kind) {
     case VersionStrategy::Kind::latest:
@@ -50,9 +53,4 @@ std::string to_string(const VersionStrategy& strategy) {
   return "latest";
 }
 
-bool schema_type_needs_definition(SchemaType type) {
-  return type == SchemaType::json_schema || type == SchemaType::avro ||
-         type == SchemaType::protobuf;
-}
-
-}  // namespace danube::connect
+}  // namespace danube

@@ -5,6 +5,9 @@
 
 namespace danube::client {
 
+// The Danube client's error, shared by every layer above it (the connector API wraps it in
+// ConnectorError::danube). It lives in danube_common so that layer need not link the client.
+
 // What kind of failure a client call ended with; callers decide on retries, dead-lettering
 // or stopping from the category alone.
 enum class ErrorCategory {

@@ -14,6 +14,7 @@
 //   p50/p99 ms      publish to processing
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <caf/all.hpp>
 #include <chrono>
@@ -49,19 +50,17 @@ struct Settings {
 
 Settings parse(int argc, char** argv) {
   Settings settings;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const auto value = std::stoull(argv[i + 1]);
-    if (flag == "--count")
-      settings.count = value;
-    else if (flag == "--rate")
-      settings.rate = std::max<std::size_t>(1, value);
-    else if (flag == "--record-us")
-      settings.record_us = value;
-    else if (flag == "--max-unacked")
-      settings.max_unacked = static_cast<std::uint32_t>(value);
-    else if (flag == "--size")
-      settings.size = value;
+  CLI::App app(
+      "danube-buffer-bench: a slow sink on a lossy broker, without and with [sink_buffer]");
+  app.add_option("--count", settings.count)->check(CLI::PositiveNumber);
+  app.add_option("--rate", settings.rate)->check(CLI::PositiveNumber);
+  app.add_option("--record-us", settings.record_us);
+  app.add_option("--max-unacked", settings.max_unacked)->check(CLI::PositiveNumber);
+  app.add_option("--size", settings.size);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    std::exit(app.exit(error) == 0 ? 0 : 2);
   }
   return settings;
 }
@@ -73,7 +72,7 @@ class SlowSink : public connect::SinkConnector {
   using Shared = bench::ProcessedRecords;
   SlowSink(std::string topic, std::shared_ptr<Shared> shared, std::chrono::microseconds cost)
       : topic_(std::move(topic)), shared_(std::move(shared)), cost_(cost) {}
-  void initialize(const connect::ConnectorConfig&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ConsumerConfig> consumer_configs() override {
     return {{topic_, "bench-buffer", "bench-buffer", connect::SubscriptionType::exclusive, {}, {}}};
   }

@@ -6,6 +6,7 @@
 //                               [--in-flight K] [--reliable] [--ordering strict|relaxed]
 //                               [--partitions P]
 //   danube-client-bench consume --service-url URL --topic T --subscription S --count N [--ack]
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -26,51 +27,43 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Arguments {
-  std::string mode;
-  std::map<std::string, std::string> values;
-  bool flag(const std::string& name) const { return values.count(name) > 0; }
-  std::string get(const std::string& name, const std::string& fallback = "") const {
-    auto it = values.find(name);
-    return it == values.end() ? fallback : it->second;
-  }
-  std::size_t number(const std::string& name, std::size_t fallback) const {
-    auto it = values.find(name);
-    return it == values.end() ? fallback : std::stoul(it->second);
-  }
+  std::string mode;  // produce or consume
+  std::string service_url, topic;
+  std::size_t count = 0;
+  std::size_t size = 100;                  // produce
+  std::size_t in_flight = 64;              // produce
+  bool reliable = false;                   // produce
+  std::string ordering = "relaxed";        // produce
+  std::size_t partitions = 0;              // produce
+  std::string subscription = "cpp-bench";  // consume
+  bool ack = false;                        // consume
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "danube-client-bench: %s\n"
-               "usage: danube-client-bench produce --service-url URL --topic T --count N --size B "
-               "[--in-flight K] [--reliable] [--ordering strict|relaxed] [--partitions P]\n"
-               "       danube-client-bench consume --service-url URL --topic T --subscription S "
-               "--count N [--ack]\n",
-               problem.c_str());
-  std::exit(2);
-}
-
 Arguments parse(int argc, char** argv) {
-  if (argc < 2) usage("missing mode");
   Arguments arguments;
-  arguments.mode = argv[1];
-  if (arguments.mode != "produce" && arguments.mode != "consume")
-    usage("unknown mode " + arguments.mode);
-  for (int i = 2; i < argc; ++i) {
-    std::string name = argv[i];
-    if (name.rfind("--", 0) != 0) usage("unexpected argument " + name);
-    name = name.substr(2);
-    if (name == "reliable" || name == "ack") {
-      arguments.values[name] = "true";
-    } else if (i + 1 < argc) {
-      arguments.values[name] = argv[++i];
-    } else {
-      usage("missing value for --" + name);
-    }
+  CLI::App app("danube-client-bench: our client's produce and receive + ack benchmark");
+  app.require_subcommand(1);
+  auto* produce = app.add_subcommand("produce", "publish --count messages of --size bytes");
+  auto* consume = app.add_subcommand("consume", "receive --count messages");
+  for (auto* mode : {produce, consume}) {
+    mode->add_option("--service-url", arguments.service_url)->required();
+    mode->add_option("--topic", arguments.topic)->required();
+    mode->add_option("--count", arguments.count)->required();
   }
-  for (const char* required : {"service-url", "topic", "count"}) {
-    if (!arguments.flag(required)) usage(std::string("missing --") + required);
+  produce->add_option("--size", arguments.size);
+  produce->add_option("--in-flight", arguments.in_flight)->check(CLI::PositiveNumber);
+  produce->add_flag("--reliable", arguments.reliable);
+  produce->add_option("--ordering", arguments.ordering)
+      ->check(CLI::IsMember({"strict", "relaxed"}));
+  produce->add_option("--partitions", arguments.partitions);
+  consume->add_option("--subscription", arguments.subscription);
+  consume->add_flag("--ack", arguments.ack);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    std::exit(app.exit(error) == 0 ? 0 : 2);
   }
+  arguments.mode = produce->parsed() ? "produce" : "consume";
   return arguments;
 }
 
@@ -95,7 +88,7 @@ void report(const char* mode, std::size_t count, std::size_t size, double second
 
 DanubeClient connect(const Arguments& arguments) {
   ClientOptions options;
-  options.service_url = arguments.get("service-url");
+  options.service_url = arguments.service_url;
   auto client = DanubeClient::create(options);
   if (!client) {
     std::fprintf(stderr, "danube-client-bench: %s\n", client.error().to_string().c_str());
@@ -106,19 +99,18 @@ DanubeClient connect(const Arguments& arguments) {
 
 int produce(const Arguments& arguments) {
   const DanubeClient client = connect(arguments);
-  const std::size_t count = arguments.number("count", 0);
-  const std::size_t size = arguments.number("size", 100);
+  const std::size_t count = arguments.count;
+  const std::size_t size = arguments.size;
   ProducerOptions options;
-  options.topic = arguments.get("topic");
+  options.topic = arguments.topic;
   options.name = "cpp-bench-producer";
-  options.dispatch = arguments.flag("reliable") ? Dispatch::reliable : Dispatch::non_reliable;
-  options.max_in_flight = arguments.number("in-flight", 64);
-  options.ordering =
-      arguments.get("ordering", "relaxed") == "strict" ? Ordering::strict : Ordering::relaxed;
+  options.dispatch = arguments.reliable ? Dispatch::reliable : Dispatch::non_reliable;
+  options.max_in_flight = arguments.in_flight;
+  options.ordering = arguments.ordering == "strict" ? Ordering::strict : Ordering::relaxed;
   options.max_pending = std::max<std::size_t>(options.max_in_flight, 10'000);
   // A partitioned topic is created with its partitions by its first producer; with --count 0
   // this only creates the topic.
-  options.partitions = arguments.number("partitions", 0);
+  options.partitions = arguments.partitions;
   auto producer = client.create_producer(options);
   if (!producer) {
     std::fprintf(stderr, "danube-client-bench: %s\n", producer.error().to_string().c_str());
@@ -168,11 +160,11 @@ int produce(const Arguments& arguments) {
 
 int consume(const Arguments& arguments) {
   const DanubeClient client = connect(arguments);
-  const std::size_t count = arguments.number("count", 0);
+  const std::size_t count = arguments.count;
   ConsumerOptions options;
-  options.topic = arguments.get("topic");
+  options.topic = arguments.topic;
   options.consumer_name = "cpp-bench-consumer";
-  options.subscription = arguments.get("subscription", "cpp-bench");
+  options.subscription = arguments.subscription;
   options.type = SubscriptionType::exclusive;
   auto consumer = client.subscribe(options);
   if (!consumer) {
@@ -181,7 +173,7 @@ int consume(const Arguments& arguments) {
   }
   std::printf("{\"ready\":true}\n");
   std::fflush(stdout);
-  const bool ack = arguments.flag("ack");
+  const bool ack = arguments.ack;
   std::vector<double> latencies_us;
   latencies_us.reserve(count);
   std::size_t received = 0;

@@ -15,6 +15,7 @@
 // source: a polling source emits N records; the runtime publishes them (strict order).
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <caf/all.hpp>
@@ -54,35 +55,25 @@ struct Settings {
 
 Settings parse(int argc, char** argv) {
   Settings settings;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--scheduler-policy") {
-      settings.work_stealing = std::string(argv[i + 1]) == "stealing";
-      continue;
-    }
-    if (flag == "--subscription") {
-      const auto type = connect::parse_subscription_type(argv[i + 1]);
-      if (!type) {
-        std::fprintf(stderr, "unknown subscription type %s\n", argv[i + 1]);
-        std::exit(2);
-      }
-      settings.sink_subscription = *type;
-      continue;
-    }
-    const auto value = std::stoul(argv[i + 1]);
-    if (flag == "--count")
-      settings.count = value;
-    else if (flag == "--partitions")
-      settings.partitions = value;
-    else if (flag == "--max-unacked")
-      settings.max_unacked = static_cast<std::uint32_t>(value);
-    else if (flag == "--size")
-      settings.size = value;
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
-      std::exit(2);
-    }
+  CLI::App app(
+      "danube-runtime-bench: the runtime's sink and source pipelines against a bare client");
+  app.add_option("--count", settings.count)->check(CLI::PositiveNumber);
+  app.add_option("--partitions", settings.partitions);
+  app.add_option("--max-unacked", settings.max_unacked)->check(CLI::PositiveNumber);
+  app.add_option("--size", settings.size);
+  std::string scheduler = "sharing";
+  app.add_option("--scheduler-policy", scheduler)->check(CLI::IsMember({"sharing", "stealing"}));
+  std::string subscription = "Exclusive";
+  app.add_option("--subscription", subscription)->check([](const std::string& text) {
+    return connect::parse_subscription_type(text) ? std::string() : "unknown subscription type";
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    std::exit(app.exit(error) == 0 ? 0 : 2);
   }
+  settings.work_stealing = scheduler == "stealing";
+  settings.sink_subscription = *connect::parse_subscription_type(subscription);
   return settings;
 }
 
@@ -120,7 +111,7 @@ class CountingSink : public connect::SinkConnector {
   using Shared = bench::ProcessedRecords;
   CountingSink(std::string topic, std::shared_ptr<Shared> shared, connect::SubscriptionType type)
       : topic_(std::move(topic)), shared_(std::move(shared)), type_(type) {}
-  void initialize(const connect::ConnectorConfig&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ConsumerConfig> consumer_configs() override {
     return {{topic_, "bench-sink", "bench-sink", type_, {}, {}}};
   }
@@ -139,7 +130,7 @@ class GeneratingSource : public connect::SourceConnector {
  public:
   GeneratingSource(std::string topic, std::size_t partitions, std::size_t count, std::size_t size)
       : topic_(std::move(topic)), partitions_(partitions), count_(count), payload_(size, 'x') {}
-  void initialize(const connect::ConnectorConfig&, const std::vector<connect::Offset>&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ProducerConfig> producer_configs() override {
     return {connect::ProducerConfig(topic_, partitions_, true)};
   }

@@ -12,6 +12,7 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev
   libssl-dev
   libboost-test-dev
+  libcli11-dev
   clang-format
   # the fuzz preset (docs/fuzzing.md); libclang-rt-14-dev has the sanitizer runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev

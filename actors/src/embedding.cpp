@@ -2,6 +2,8 @@
 
 #include "common/registry_adapter.hpp"
 #include "common/runtime_context.hpp"
+#include "danube/services/custom_metrics.hpp"
+#include "danube/services/logging.hpp"
 #include "sink/sink_supervisor_actor.hpp"
 #include "source/source_supervisor_actor.hpp"
 
@@ -14,12 +16,15 @@ ContextPtr make_context(connect::ConnectorConfig config, RuntimeServices service
       config,
       services.client ? *services.client : make_client(config),
       services.metrics ? services.metrics
-                       : std::make_shared<connect::ConnectorMetrics>(config.connector_name),
+                       : std::make_shared<services::ConnectorMetrics>(config.connector_name),
       services.health ? services.health
-                      : std::make_shared<connect::HealthState>(config.connector_name),
+                      : std::make_shared<services::HealthState>(config.connector_name),
       nullptr,
   });
   context->schema_registry = make_registry_adapter(context->client);
+  context->connector_logger = std::make_shared<services::ConnectorLogger>();
+  context->connector_metrics = std::make_shared<services::CustomMetrics>(
+      context->metrics->registry(), context->config.connector_name);
   return context;
 }
 

@@ -16,9 +16,9 @@
 #include "common/supervision.hpp"
 #include "danube/connect/config_error.hpp"
 #include "danube/connect/config_loader.hpp"
-#include "danube/connect/http_server.hpp"
-#include "danube/connect/logging.hpp"
 #include "danube/runtime/embedding.hpp"
+#include "danube/services/http_server.hpp"
+#include "danube/services/logging.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -169,7 +169,7 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
         const RunOptions& options, Spawn spawn) {
   try {
     config.validate();
-    connect::init_logging(connect::LoggingOptions::from_config(config));
+    services::init_logging(services::LoggingOptions::from_config(config));
   } catch (const connect::ConnectorError& error) {
     return config_error(error);
   }
@@ -185,13 +185,14 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   } catch (const connect::ConnectorError& error) {
     return config_error(error);
   }
-  services.metrics = std::make_shared<connect::ConnectorMetrics>(config.connector_name);
-  services.health = std::make_shared<connect::HealthState>(config.connector_name);
-  std::unique_ptr<connect::HttpServer> http;
+  services.metrics = std::make_shared<services::ConnectorMetrics>(config.connector_name);
+  services.health = std::make_shared<services::HealthState>(config.connector_name);
+  std::unique_ptr<services::HttpServer> http;
   if (config.http.enabled) {
     try {
-      http = std::make_unique<connect::HttpServer>(connect::HttpServerOptions::from_config(config),
-                                                   services.metrics->registry(), services.health);
+      http =
+          std::make_unique<services::HttpServer>(services::HttpServerOptions::from_config(config),
+                                                 services.metrics->registry(), services.health);
       spdlog::info("event=http_listening address={}:{} endpoints=/metrics,/health,/ready",
                    config.http.bind_address, http->port());
     } catch (const connect::ConnectorError& error) {

@@ -29,8 +29,9 @@ constexpr std::size_t kPrintedPayloadBytes = 80;
 
 class SimpleSink : public SinkConnector {
  public:
-  void initialize(const ConnectorConfig& config) override {
+  void initialize(const ConnectorContext& context) override {
     started_ = std::chrono::steady_clock::now();  // shutdown() runs even when this throws
+    const ConnectorConfig& config = context.config();
     const ConfigSection settings = config.has_section("simple_sink")
                                        ? config.section("simple_sink")
                                        : ConfigSection::parse("", "simple_sink defaults");

@@ -10,10 +10,9 @@
 //   partitions = 0               partitions of the topic (0 = not partitioned)
 //   keys = 0                     route by key "key-<n mod keys>" when > 0
 //   reliable = true              reliable dispatch
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "danube/connect/connect.hpp"
@@ -27,24 +26,30 @@ constexpr const char* kOffsetPartition = "generator";
 
 class SimpleSource : public SourceConnector {
  public:
-  void initialize(const ConnectorConfig& config, const std::vector<Offset>& resume) override {
+  void initialize(const ConnectorContext& context) override {
+    const ConnectorConfig& config = context.config();
     const ConfigSection settings = config.has_section("simple_source")
                                        ? config.section("simple_source")
                                        : ConfigSection::parse("", "simple_source defaults");
     settings.reject_unknown_keys(
         {"topic", "message_count", "batch_size", "interval_ms", "partitions", "keys", "reliable"});
     topic_ = settings.get_topic("topic", "/default/test");
-    message_count_ = static_cast<std::uint64_t>(settings.get_integer("message_count", 100, 0, INT64_MAX));
+    message_count_ =
+        static_cast<std::uint64_t>(settings.get_integer("message_count", 100, 0, INT64_MAX));
     batch_size_ = static_cast<std::size_t>(settings.get_integer("batch_size", 5, 1, 100'000));
     interval_ = std::chrono::milliseconds(settings.get_integer("interval_ms", 1000, 0, 3'600'000));
     partitions_ = static_cast<std::size_t>(settings.get_integer("partitions", 0, 0, 10'000));
     keys_ = static_cast<std::uint64_t>(settings.get_integer("keys", 0, 0, 1'000'000));
     reliable_ = settings.get_bool("reliable", true);
-    for (const auto& offset : resume) {
+    for (const auto& offset : context.resume_offsets()) {
       if (offset.partition == kOffsetPartition) next_ = offset.value + 1;
     }
-    spdlog::info("event=simple_source_ready topic={} message_count={} resume_from={}", topic_,
-                 message_count_, next_);
+    context_.emplace(context);
+    generated_ = &context.metrics().counter("simple_source_generated_total",
+                                            "Records the simple source generated");
+    context.logger().info(
+        "simple_source_ready",
+        {{"topic", topic_}, {"message_count", message_count_}, {"resume_from", next_}});
   }
 
   std::vector<ProducerConfig> producer_configs() override {
@@ -62,27 +67,33 @@ class SimpleSource : public SourceConnector {
       const auto timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
-      auto record = SourceRecord::from_string(
-                        "", "Test message #" + std::to_string(next_) +
-                                " - Timestamp: " + std::to_string(timestamp))
+      auto record = SourceRecord::from_string("", "Test message #" + std::to_string(next_) +
+                                                      " - Timestamp: " + std::to_string(timestamp))
                         .with_attribute("source", "simple_source")
                         .with_attribute("message_number", std::to_string(next_))
                         .with_attribute("batch_index", std::to_string(i));
       if (keys_ > 0) record.with_key("key-" + std::to_string(next_ % keys_));
       batch.emplace_back(std::move(record), Offset(kOffsetPartition, next_));
     }
+    generated_->increment(static_cast<double>(batch.size()));
     return batch;
   }
 
   void commit(const std::vector<Offset>& offsets) override {
-    for (const auto& offset : offsets) committed_ = offset.value;
+    for (const auto& offset : offsets)
+      committed_ = offset.value;
   }
 
   void shutdown() override {
-    spdlog::info("event=simple_source_done generated={} last_committed={}", next_, committed_);
+    if (context_) {
+      context_->logger().info("simple_source_done",
+                              {{"generated", next_}, {"last_committed", committed_}});
+    }
   }
 
  private:
+  std::optional<ConnectorContext> context_;  // its logger, after initialize()
+  Counter* generated_ = nullptr;
   std::string topic_;
   std::uint64_t message_count_ = 100;
   std::size_t batch_size_ = 5;

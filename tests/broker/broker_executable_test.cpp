@@ -225,7 +225,8 @@ BOOST_AUTO_TEST_CASE(bad_flags_fail_naming_the_flag) {
     const auto parsed = parse_broker_command_line(args);
     BOOST_TEST_CONTEXT("args starting with " << args.front()) {
       BOOST_TEST((parsed.action == Action::fail));
-      BOOST_TEST(parsed.error.find(flag) != std::string::npos, parsed.error);
+      // CLI11 names some flags without their leading dashes.
+      BOOST_TEST(parsed.error.find(flag.substr(2)) != std::string::npos, parsed.error);
     }
   }
 }

@@ -59,8 +59,8 @@ ConnectorError io_error(const std::string& what, const std::string& path) {
 
 class ChaosSink : public SinkConnector {
  public:
-  void initialize(const ConnectorConfig& config) override {
-    const ConfigSection settings = config.section("chaos_sink");
+  void initialize(const ConnectorContext& context) override {
+    const ConfigSection settings = context.config().section("chaos_sink");
     settings.reject_unknown_keys({"topic", "subscription", "consumer_name", "subscription_type",
                                   "output_file", "record_delay_us"});
     subscription_.topic = settings.get_string("topic", "/default/chaos");

@@ -15,14 +15,14 @@
 #include <string_view>
 #include <vector>
 
-#include "danube/connect/avro.hpp"
 #include "danube/connect/error.hpp"
+#include "danube/services/avro.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
 
 using danube::connect::ConnectorError;
-using danube::connect::avro::Schema;
+using danube::services::avro::Schema;
 
 constexpr std::array<std::string_view, 6> kSchemas = {
     // Every type once.

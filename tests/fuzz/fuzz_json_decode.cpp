@@ -13,16 +13,16 @@
 #include <vector>
 
 #include "danube/connect/error.hpp"
-#include "danube/connect/schema_codec.hpp"
 #include "danube/connect/serialization.hpp"
 #include "danube/connect/sink_record.hpp"
+#include "danube/services/schema_codec.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
 
 using danube::connect::ConnectorError;
-using danube::connect::SchemaCodec;
 using danube::connect::SchemaType;
+using danube::services::SchemaCodec;
 namespace serialization = danube::connect::serialization;
 
 template <class Fn>

@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "danube/connect/error.hpp"
-#include "danube/connect/protobuf_schema.hpp"
+#include "danube/services/protobuf_schema.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
 
 using danube::connect::ConnectorError;
-using danube::connect::protobuf::Schema;
+using danube::services::protobuf::Schema;
 
 constexpr std::string_view kProto3 = R"(syntax = "proto3";
 package shop;

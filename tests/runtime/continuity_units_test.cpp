@@ -311,8 +311,8 @@ BOOST_AUTO_TEST_CASE(the_gap_file_tells_which_reports_an_earlier_run_wrote) {
   client::ClientOptions options;
   options.service_url = config.danube_service_url;
   const RuntimeContext context{config, client::DanubeClient::create(options).value(),
-                               std::make_shared<connect::ConnectorMetrics>(config.connector_name),
-                               std::make_shared<connect::HealthState>(config.connector_name),
+                               std::make_shared<services::ConnectorMetrics>(config.connector_name),
+                               std::make_shared<services::HealthState>(config.connector_name),
                                nullptr};
   const GapReport written{"/default/t", "/default/t-part-0", "sub", OffsetGap{5, 8}, 9};
   BOOST_TEST(!gap_file_holds(config.gap_file(), written));  // no file yet

@@ -32,7 +32,7 @@ class HangingSink : public connect::SinkConnector {
   HangingSink(connect::ConsumerConfig subscription, std::shared_ptr<Shared> shared)
       : subscription_(std::move(subscription)), shared_(std::move(shared)) {}
 
-  void initialize(const connect::ConnectorConfig&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ConsumerConfig> consumer_configs() override { return {subscription_}; }
   connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
     std::unique_lock lock(shared_->mutex);

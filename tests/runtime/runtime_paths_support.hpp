@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "danube/client/client.hpp"
-#include "danube/connect/offset_store.hpp"
 #include "danube/connect/sink_connector.hpp"
 #include "danube/connect/source_connector.hpp"
 #include "danube/runtime/embedding.hpp"
+#include "danube/services/offset_store.hpp"
 #include "runtime_test_support.hpp"
 
 namespace danube::runtime::paths {
@@ -199,8 +199,8 @@ class ScriptedSource : public connect::SourceConnector {
                  std::function<void(int initialize_calls)> health = {})
       : shared_(std::move(shared)), producers_(std::move(producers)), health_(std::move(health)) {}
 
-  void initialize(const connect::ConnectorConfig&,
-                  const std::vector<connect::Offset>& resume) override {
+  void initialize(const connect::ConnectorContext& context) override {
+    const auto& resume = context.resume_offsets();
     std::lock_guard lock(shared_->mutex);
     ++shared_->initialize_calls;
     shared_->resumes.push_back(resume);
@@ -273,7 +273,7 @@ class CapturingSink : public connect::SinkConnector {
   CapturingSink(std::vector<connect::ConsumerConfig> subscriptions, std::shared_ptr<Shared> shared)
       : subscriptions_(std::move(subscriptions)), shared_(std::move(shared)) {}
 
-  void initialize(const connect::ConnectorConfig&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ConsumerConfig> consumer_configs() override { return subscriptions_; }
   connect::BatchResult process_batch(std::span<const connect::SinkRecord> records) override {
     std::lock_guard lock(shared_->mutex);
@@ -302,7 +302,7 @@ inline constexpr std::uint64_t kNothingStored = ~std::uint64_t{0};
 inline std::optional<std::uint64_t> stored_offset(const std::filesystem::path& state_dir,
                                                   const std::string& connector,
                                                   const std::string& partition) {
-  for (const auto& offset : connect::FileOffsetStore::for_connector(state_dir, connector).load()) {
+  for (const auto& offset : services::FileOffsetStore::for_connector(state_dir, connector).load()) {
     if (offset.partition == partition) return offset.value;
   }
   return std::nullopt;

@@ -99,7 +99,7 @@ class RecordingSink : public connect::SinkConnector {
         shared_(std::move(shared)),
         verdict_(std::move(verdict)) {}
 
-  void initialize(const connect::ConnectorConfig&) override {
+  void initialize(const connect::ConnectorContext&) override {
     std::lock_guard lock(shared_->mutex);
     ++shared_->initialize_calls;
     shared_->changed.notify_all();

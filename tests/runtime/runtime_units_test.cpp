@@ -61,8 +61,8 @@ ContextPtr test_context(connect::ConnectorConfig config) {
   options.service_url = config.danube_service_url;
   auto client = client::DanubeClient::create(options).value();
   return std::make_shared<RuntimeContext>(RuntimeContext{
-      config, client, std::make_shared<connect::ConnectorMetrics>(config.connector_name),
-      std::make_shared<connect::HealthState>(config.connector_name), nullptr});
+      config, client, std::make_shared<services::ConnectorMetrics>(config.connector_name),
+      std::make_shared<services::HealthState>(config.connector_name), nullptr});
 }
 
 InflightRecord record(std::size_t source, std::uint64_t offset, caf::actor owner) {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "danube/connect/avro.hpp"
+#include "danube/services/avro.hpp"
 #include "runtime_paths_support.hpp"
 #include "runtime_test_support.hpp"
 
@@ -152,7 +152,7 @@ BOOST_FIXTURE_TEST_CASE(an_avro_entry_is_registered_encoded_as_avro_binary_and_d
   BOOST_TEST(delivered.registered.schema_type == "avro");
   BOOST_TEST(delivered.registered.definition == definition);
   check_records(delivered, "avro-orders", connect::SchemaType::avro, values);
-  const auto avro = connect::avro::Schema::parse(definition);
+  const auto avro = services::avro::Schema::parse(definition);
   for (const auto& record : delivered.records) {
     // The payload on the wire is the Avro binary encoding of the value, not JSON text.
     BOOST_TEST(std::string(record.payload().view()) == avro.encode(*record.decoded_value()));

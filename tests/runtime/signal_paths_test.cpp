@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "child_process.hpp"
-#include "danube/connect/offset_store.hpp"
 #include "danube/runtime/run.hpp"
+#include "danube/services/offset_store.hpp"
 #include "runtime_test_support.hpp"
 
 using namespace danube;
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(sigint_drains_the_example_sink_and_source_and_both_exit_0) 
   // last message number, and the broker holds exactly the messages up to it.
   std::optional<std::uint64_t> committed;
   for (const auto& offset :
-       connect::FileOffsetStore::for_connector(dir.path / "state", "sigint-source").load()) {
+       services::FileOffsetStore::for_connector(dir.path / "state", "sigint-source").load()) {
     if (offset.partition == "generator") committed = offset.value;
   }
   BOOST_REQUIRE(committed);

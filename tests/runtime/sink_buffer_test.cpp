@@ -5,7 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <thread>
 
-#include "danube/connect/metrics.hpp"
+#include "danube/services/metrics.hpp"
 #include "runtime_paths_support.hpp"
 #include "runtime_test_support.hpp"
 
@@ -78,7 +78,7 @@ bool produce_acked_in_steps(Fixture& fixture, const std::string& topic,
 }
 
 std::string scrape() {
-  return connect::render_metrics(*connect::default_metrics_registry());
+  return services::render_metrics(*services::default_metrics_registry());
 }
 
 // The value of the sample `name{connector="<connector>",topic="<topic>"}` in a scrape, or -1.

@@ -1,9 +1,12 @@
 // The sink runtime against the embedded broker: exactly-once delivery in a clean run over
 // several topics (one partitioned), retries, dead letters with their error attributes, order
 // per partition under retries, fatal failures and their supervised restarts.
+#include <prometheus/registry.h>
+
 #include <boost/test/unit_test.hpp>
 
-#include "danube/connect/dead_letter.hpp"
+#include "danube/services/dead_letter.hpp"
+#include "danube/services/metrics.hpp"
 #include "runtime_test_support.hpp"
 
 using namespace danube;
@@ -46,11 +49,10 @@ BOOST_FIXTURE_TEST_CASE(a_clean_run_over_three_topics_delivers_everything_exactl
       [&] {
         for (const char* topic : {"/default/orders", "/default/payments", "/default/events-part-0",
                                   "/default/events-part-1", "/default/events-part-2"}) {
-          auto sub = broker.subscription(topic, std::string(topic).find("orders") != std::string::npos
-                                                    ? "orders-sink"
-                                                : std::string(topic).find("payments") != std::string::npos
-                                                    ? "payments-sink"
-                                                    : "events-sink");
+          auto sub = broker.subscription(
+              topic, std::string(topic).find("orders") != std::string::npos     ? "orders-sink"
+                     : std::string(topic).find("payments") != std::string::npos ? "payments-sink"
+                                                                                : "events-sink");
           if (!sub || sub->connected_consumers == 0) return false;
         }
         return true;
@@ -71,7 +73,8 @@ BOOST_FIXTURE_TEST_CASE(a_clean_run_over_three_topics_delivers_everything_exactl
   std::lock_guard lock(shared->mutex);
   BOOST_TEST(shared->processed.size() == 1300u);
   std::set<std::string> payloads;
-  for (const auto& record : shared->processed) payloads.insert(std::string(record.as_string()));
+  for (const auto& record : shared->processed)
+    payloads.insert(std::string(record.as_string()));
   BOOST_TEST(payloads.size() == 1300u);  // no duplicates
   BOOST_TEST(shared->shutdown_calls == 1);
   // Every record was acked before the drain finished.
@@ -111,11 +114,11 @@ BOOST_FIXTURE_TEST_CASE(retryable_failures_are_retried_until_they_succeed, Fixtu
     if (n % 5 == 0 && attempt <= 2) return connect::ConnectorError::retryable("busy");
     return std::nullopt;
   };
-  auto runtime = spawn_sink(system,
-                            std::make_unique<RecordingSink>(
-                                std::vector{subscription("/default/flaky", "flaky-sink")}, shared,
-                                verdict),
-                            fast_config(broker.service_url(), "flaky"));
+  auto runtime =
+      spawn_sink(system,
+                 std::make_unique<RecordingSink>(
+                     std::vector{subscription("/default/flaky", "flaky-sink")}, shared, verdict),
+                 fast_config(broker.service_url(), "flaky"));
   BOOST_REQUIRE(subscribed(broker, "/default/flaky", "flaky-sink"));
   produce(*client, "/default/flaky", 100, "m-");
   BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() >= 100; }));
@@ -130,8 +133,7 @@ BOOST_FIXTURE_TEST_CASE(retryable_failures_are_retried_until_they_succeed, Fixtu
   BOOST_TEST(shared->attempts.at("m-6") == 1);
 }
 
-BOOST_FIXTURE_TEST_CASE(invalid_data_and_exhausted_retries_land_in_the_dead_letter_topic,
-                        Fixture) {
+BOOST_FIXTURE_TEST_CASE(invalid_data_and_exhausted_retries_land_in_the_dead_letter_topic, Fixture) {
   broker.create_topic("/default/payments", true, 2);
   broker.create_topic("/default/payments-dlq", true);  // so the test can subscribe in time
   client::ConsumerOptions dlq_options;
@@ -151,11 +153,11 @@ BOOST_FIXTURE_TEST_CASE(invalid_data_and_exhausted_retries_land_in_the_dead_lett
   };
   auto config = fast_config(broker.service_url(), "payments-sink");
   config.dead_letter.topic = "/default/payments-dlq";
-  auto runtime = spawn_sink(system,
-                            std::make_unique<RecordingSink>(
-                                std::vector{subscription("/default/payments", "payments")}, shared,
-                                verdict),
-                            config);
+  auto runtime =
+      spawn_sink(system,
+                 std::make_unique<RecordingSink>(
+                     std::vector{subscription("/default/payments", "payments")}, shared, verdict),
+                 config);
   BOOST_REQUIRE(subscribed(broker, "/default/payments-part-0", "payments"));
   BOOST_REQUIRE(subscribed(broker, "/default/payments-part-1", "payments"));
   const auto before = WallClock::now();
@@ -187,7 +189,7 @@ BOOST_FIXTURE_TEST_CASE(invalid_data_and_exhausted_retries_land_in_the_dead_lett
   BOOST_TEST(exhausted.at("dlq.attempts") == "4");  // 1 + max_retries 3
   BOOST_TEST(exhausted.at("dlq.error_message").find("retries exhausted") != std::string::npos);
   BOOST_TEST(exhausted.at("dlq.first_failure") < exhausted.at("dlq.last_failure"));
-  BOOST_TEST(exhausted.at("dlq.first_failure") >= connect::format_utc_millis(before));
+  BOOST_TEST(exhausted.at("dlq.first_failure") >= services::format_utc_millis(before));
 
   const auto status = drain(system, runtime);
   BOOST_TEST(status.processed == 8u);
@@ -208,7 +210,7 @@ class OrderedSink : public connect::RecordSinkConnector {
  public:
   OrderedSink(std::shared_ptr<RecordingSink::Shared> shared, std::set<std::string> flaky)
       : shared_(std::move(shared)), flaky_(std::move(flaky)) {}
-  void initialize(const connect::ConnectorConfig&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ConsumerConfig> consumer_configs() override {
     return {subscription("/default/ledger", "ledger")};
   }
@@ -247,7 +249,9 @@ BOOST_FIXTURE_TEST_CASE(order_per_partition_survives_retries, Fixture) {
     const int n = std::stoi(std::string(record.attribute("i").value()));
     auto [last, first] = last_per_partition.try_emplace(record.partition_topic(), n);
     if (!first) {
-      BOOST_TEST_CONTEXT(record.partition_topic()) { BOOST_TEST(n > last->second); }
+      BOOST_TEST_CONTEXT(record.partition_topic()) {
+        BOOST_TEST(n > last->second);
+      }
       last->second = n;
     }
   }
@@ -269,16 +273,18 @@ BOOST_FIXTURE_TEST_CASE(a_fatal_connector_is_restarted_with_backoff_and_loses_no
   config.supervision.on_fatal = connect::OnFatal::restart;
   config.supervision.restart_backoff_ms = 20;
   config.supervision.max_restart_backoff_ms = 100;
-  auto runtime = spawn_sink(system,
-                            std::make_unique<RecordingSink>(
-                                std::vector{subscription("/default/jobs", "jobs")}, shared, verdict),
-                            config);
+  auto runtime =
+      spawn_sink(system,
+                 std::make_unique<RecordingSink>(std::vector{subscription("/default/jobs", "jobs")},
+                                                 shared, verdict),
+                 config);
   BOOST_REQUIRE(subscribed(broker, "/default/jobs", "jobs"));
   produce(*client, "/default/jobs", 50, "j-");
   // After the restart the broker redelivers what the failed pipeline had not acked.
   BOOST_REQUIRE(wait_for(*shared, [](const auto& s) {
     std::set<std::string> distinct;
-    for (const auto& record : s.processed) distinct.insert(std::string(record.as_string()));
+    for (const auto& record : s.processed)
+      distinct.insert(std::string(record.as_string()));
     return distinct.size() >= 50;
   }));
   const auto status = drain(system, runtime);
@@ -296,11 +302,11 @@ BOOST_FIXTURE_TEST_CASE(a_fatal_connector_without_restarts_stops_the_runtime_wit
   Verdict verdict = [](const connect::SinkRecord&, int) -> std::optional<connect::ConnectorError> {
     return connect::ConnectorError::fatal("schema of the target table changed");
   };
-  auto runtime = spawn_sink(system,
-                            std::make_unique<RecordingSink>(
-                                std::vector{subscription("/default/fragile", "fragile")}, shared,
-                                verdict),
-                            fast_config(broker.service_url(), "fragile-sink"));
+  auto runtime =
+      spawn_sink(system,
+                 std::make_unique<RecordingSink>(
+                     std::vector{subscription("/default/fragile", "fragile")}, shared, verdict),
+                 fast_config(broker.service_url(), "fragile-sink"));
   caf::scoped_actor self{system};
   self->monitor(runtime);
   BOOST_REQUIRE(subscribed(broker, "/default/fragile", "fragile"));
@@ -337,18 +343,19 @@ BOOST_FIXTURE_TEST_CASE(a_stalled_sink_keeps_the_runtime_within_its_in_flight_bo
   auto config = fast_config(wide_broker.service_url(), "stalled-sink");
   config.delivery.max_inflight_records = 200;
   config.processing.batch_size = 50;
-  auto runtime = spawn_sink(system,
-                            std::make_unique<RecordingSink>(
-                                std::vector{subscription("/default/firehose", "firehose")}, shared,
-                                verdict),
-                            config);
+  auto runtime =
+      spawn_sink(system,
+                 std::make_unique<RecordingSink>(
+                     std::vector{subscription("/default/firehose", "firehose")}, shared, verdict),
+                 config);
   BOOST_REQUIRE(subscribed(wide_broker, "/default/firehose", "firehose"));
   produce(wide_client, "/default/firehose", 5000, "h-");
 
   // The broker wrote well past the runtime's bound into the client (whose buffer is bounded
   // too, the client tests show how), yet the runtime took exactly its credit.
   BOOST_REQUIRE(wide_broker.wait_for_counters(
-      "/default/firehose", [](const testkit::TopicCounters& c) { return c.delivered >= 400; }, 20s));
+      "/default/firehose", [](const testkit::TopicCounters& c) { return c.delivered >= 400; },
+      20s));
   caf::scoped_actor self{system};
   auto status_now = [&] {
     RuntimeStatus status;
@@ -364,7 +371,8 @@ BOOST_FIXTURE_TEST_CASE(a_stalled_sink_keeps_the_runtime_within_its_in_flight_bo
     open = true;
   }
   gate_changed.notify_all();
-  BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() >= 5000; }, 60s));
+  BOOST_REQUIRE(wait_for(
+      *shared, [](const auto& s) { return s.processed.size() >= 5000; }, 60s));
   const auto status = drain(system, runtime);
   BOOST_TEST(status.processed == 5000u);
 }
@@ -395,10 +403,66 @@ BOOST_FIXTURE_TEST_CASE(a_broker_restart_mid_stream_loses_nothing_on_reliable_to
   BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() >= 100; }));
   durable.restart();
   produce(durable_client, "/default/durable", 300, "e-");
-  BOOST_REQUIRE(wait_for(*shared, [](const auto& s) {
-    std::set<std::string> distinct;
-    for (const auto& record : s.processed) distinct.insert(std::string(record.as_string()));
-    return distinct.size() >= 600;
-  }, 60s));
+  BOOST_REQUIRE(wait_for(
+      *shared,
+      [](const auto& s) {
+        std::set<std::string> distinct;
+        for (const auto& record : s.processed)
+          distinct.insert(std::string(record.as_string()));
+        return distinct.size() >= 600;
+      },
+      60s));
   drain(system, runtime);
+}
+
+namespace {
+
+// Counts what it writes with a metric of its own, registered through the context it was
+// initialized with, and logs once it is ready.
+class CountingSink : public connect::RecordSinkConnector {
+ public:
+  explicit CountingSink(std::shared_ptr<RecordingSink::Shared> shared)
+      : shared_(std::move(shared)) {}
+  void initialize(const connect::ConnectorContext& context) override {
+    written_ = &context.metrics().counter("ledger_rows_written_total", "Rows the sink wrote",
+                                          {{"table", "ledger"}});
+    context.logger().info("counting_sink_ready", {{"connector", context.connector_name()}});
+  }
+  std::vector<connect::ConsumerConfig> consumer_configs() override {
+    return {subscription("/default/counted", "counted")};
+  }
+  void process(const connect::SinkRecord& record) override {
+    written_->increment();
+    std::lock_guard lock(shared_->mutex);
+    shared_->processed.push_back(record);
+    shared_->changed.notify_all();
+  }
+
+ private:
+  std::shared_ptr<RecordingSink::Shared> shared_;
+  connect::Counter* written_ = nullptr;
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_connectors_own_metrics_are_served_with_the_runtimes, Fixture) {
+  broker.create_topic("/default/counted", true);
+  auto shared = std::make_shared<RecordingSink::Shared>();
+  auto registry = std::make_shared<prometheus::Registry>();
+  RuntimeServices services;
+  services.metrics = std::make_shared<services::ConnectorMetrics>("counted-sink", registry);
+  auto runtime = spawn_sink(system, std::make_unique<CountingSink>(shared),
+                            fast_config(broker.service_url(), "counted-sink"), services);
+  BOOST_REQUIRE(subscribed(broker, "/default/counted", "counted"));
+  produce(*client, "/default/counted", 40, "c-");
+  BOOST_REQUIRE(wait_for(*shared, [](const auto& s) { return s.processed.size() >= 40; }));
+  const auto status = drain(system, runtime);
+  BOOST_TEST(status.processed == 40u);
+  const auto text = services::render_metrics(*registry);
+  BOOST_TEST(
+      text.find(R"(ledger_rows_written_total{connector="counted-sink",table="ledger"} 40)") !=
+          std::string::npos,
+      text);
+  // Beside the runtime's own families, on the same registry.
+  BOOST_TEST(text.find("danube_connector_messages_processed_total") != std::string::npos);
 }

@@ -5,7 +5,7 @@
 // attributes, and its offset is committed all the same.
 #include <boost/test/unit_test.hpp>
 
-#include "danube/connect/dead_letter.hpp"
+#include "danube/services/dead_letter.hpp"
 #include "runtime_paths_support.hpp"
 #include "runtime_test_support.hpp"
 
@@ -155,7 +155,7 @@ BOOST_FIXTURE_TEST_CASE(a_publish_refused_for_good_is_dead_lettered_and_its_offs
   BOOST_TEST(fenced.attributes.at("dlq.origin_topic") == topic);
   BOOST_TEST(fenced.attributes.at("dlq.origin_partition") == topic);
   BOOST_TEST(fenced.attributes.at("dlq.offset") == "p:0");
-  BOOST_TEST(fenced.attributes.at("dlq.first_failure") >= connect::format_utc_millis(before));
+  BOOST_TEST(fenced.attributes.at("dlq.first_failure") >= services::format_utc_millis(before));
   BOOST_TEST(fenced.attributes.at("dlq.first_failure") == fenced.attributes.at("dlq.last_failure"));
 
   const auto& rejected = second[0];

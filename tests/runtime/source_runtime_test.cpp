@@ -3,7 +3,7 @@
 // streaming backpressure, and dead letters for records that cannot be published.
 #include <boost/test/unit_test.hpp>
 
-#include "danube/connect/offset_store.hpp"
+#include "danube/services/offset_store.hpp"
 #include "runtime_test_support.hpp"
 
 using namespace danube;
@@ -65,7 +65,7 @@ class CountingSource : public connect::SourceConnector {
     std::mutex mutex;
     std::condition_variable changed;
     std::vector<connect::Offset> resume;
-    std::vector<std::uint64_t> committed;  // offset values, in commit order
+    std::vector<std::uint64_t> committed;      // offset values, in commit order
     std::uint64_t commit_ahead_of_broker = 0;  // commits of offsets the broker did not have
   };
 
@@ -73,8 +73,8 @@ class CountingSource : public connect::SourceConnector {
                  std::uint64_t count)
       : shared_(std::move(shared)), broker_(broker), count_(count) {}
 
-  void initialize(const connect::ConnectorConfig&,
-                  const std::vector<connect::Offset>& resume) override {
+  void initialize(const connect::ConnectorContext& context) override {
+    const auto& resume = context.resume_offsets();
     std::lock_guard lock(shared_->mutex);
     shared_->resume = resume;
     for (const auto& offset : resume) {
@@ -131,9 +131,8 @@ class CountingSource : public connect::SourceConnector {
 
 bool wait_for_commit(CountingSource::Shared& shared, std::uint64_t value) {
   std::unique_lock lock(shared.mutex);
-  return shared.changed.wait_for(lock, 30s, [&] {
-    return !shared.committed.empty() && shared.committed.back() >= value;
-  });
+  return shared.changed.wait_for(
+      lock, 30s, [&] { return !shared.committed.empty() && shared.committed.back() >= value; });
 }
 
 }  // namespace
@@ -169,7 +168,8 @@ BOOST_FIXTURE_TEST_CASE(records_go_to_the_topics_they_name_and_offsets_commit_af
   std::lock_guard lock(shared->mutex);
   BOOST_TEST(shared->commit_ahead_of_broker == 0u);
   BOOST_TEST(std::is_sorted(shared->committed.begin(), shared->committed.end()));
-  const auto stored = connect::FileOffsetStore::for_connector(state.path, "counting-source").load();
+  const auto stored =
+      services::FileOffsetStore::for_connector(state.path, "counting-source").load();
   BOOST_REQUIRE_EQUAL(stored.size(), 1u);
   BOOST_TEST(stored[0].value == 399u);
 }
@@ -198,8 +198,10 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_source_resumes_from_its_stored_offsets, Fixt
   }
   // Nothing was published twice and nothing is missing.
   std::set<std::string> payloads;
-  for (auto& message : receive_all(*evens, 150)) payloads.insert(message.payload);
-  for (auto& message : receive_all(*odds, 150)) payloads.insert(message.payload);
+  for (auto& message : receive_all(*evens, 150))
+    payloads.insert(message.payload);
+  for (auto& message : receive_all(*odds, 150))
+    payloads.insert(message.payload);
   BOOST_TEST(payloads.size() == 300u);
   BOOST_TEST(broker.counters("/default/evens")->published == 150u);
 }
@@ -214,7 +216,7 @@ class PushSource : public connect::SourceConnector {
   ~PushSource() override {
     if (thread_.joinable()) thread_.join();
   }
-  void initialize(const connect::ConnectorConfig&, const std::vector<connect::Offset>&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ProducerConfig> producer_configs() override {
     return {connect::ProducerConfig("/default/pushed", 0, true)};
   }
@@ -222,7 +224,8 @@ class PushSource : public connect::SourceConnector {
   void start_streaming(connect::SourceSender sender) override {
     thread_ = std::thread([this, sender] {
       for (int i = 0; i < count_; ++i) {
-        if (!sender.send(connect::SourceRecord::from_string("", "push-" + std::to_string(i)))) return;
+        if (!sender.send(connect::SourceRecord::from_string("", "push-" + std::to_string(i))))
+          return;
         sent_.fetch_add(1);
       }
     });
@@ -244,8 +247,8 @@ BOOST_FIXTURE_TEST_CASE(a_streaming_source_is_published_completely_under_backpre
   broker.create_topic("/default/pushed", true);
   auto reader = consume("/default/pushed", "pushed-reader");
   auto options = config("push-source");
-  options.processing.batch_size = 16;             // a small channel ...
-  options.delivery.max_inflight_records = 32;     // ... and a small pipeline
+  options.processing.batch_size = 16;          // a small channel ...
+  options.delivery.max_inflight_records = 32;  // ... and a small pipeline
   broker.set_latency(testkit::Rpc::send_message, 1ms);
   auto runtime = spawn_source(system, std::make_unique<PushSource>(2000), options);
   auto received = receive_all(*reader, 2000);
@@ -254,7 +257,8 @@ BOOST_FIXTURE_TEST_CASE(a_streaming_source_is_published_completely_under_backpre
   broker.set_latency(testkit::Rpc::send_message, 0ms);
   BOOST_TEST(status.processed == 2000u);
   std::set<std::string> payloads;
-  for (const auto& message : received) payloads.insert(message.payload);
+  for (const auto& message : received)
+    payloads.insert(message.payload);
   BOOST_TEST(payloads.size() == 2000u);
 }
 
@@ -263,7 +267,7 @@ namespace {
 // Emits one record to a topic it never declared and one good record, once.
 class StraySource : public connect::SourceConnector {
  public:
-  void initialize(const connect::ConnectorConfig&, const std::vector<connect::Offset>&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ProducerConfig> producer_configs() override {
     return {connect::ProducerConfig("/default/declared", 0, true)};
   }
@@ -299,7 +303,7 @@ BOOST_FIXTURE_TEST_CASE(records_that_cannot_be_published_go_to_the_dead_letter_t
   BOOST_TEST(status.dead_lettered == 1u);
   BOOST_TEST(status.processed == 1u);
   // The dead-lettered record counts as settled: the commit covers both offsets.
-  const auto stored = connect::FileOffsetStore::for_connector(state.path, "stray-source").load();
+  const auto stored = services::FileOffsetStore::for_connector(state.path, "stray-source").load();
   BOOST_REQUIRE_EQUAL(stored.size(), 1u);
   BOOST_TEST(stored[0].value == 1u);
 }

@@ -63,7 +63,7 @@ class StreamingSource : public connect::SourceConnector {
       : shared_(std::move(shared)), topic_(std::move(topic)), failing_(failing), count_(count) {}
   ~StreamingSource() override { stop(); }
 
-  void initialize(const connect::ConnectorConfig&, const std::vector<connect::Offset>&) override {
+  void initialize(const connect::ConnectorContext&) override {
     std::lock_guard lock(shared_->mutex);
     ++shared_->initialize_calls;
   }

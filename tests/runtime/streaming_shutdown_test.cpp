@@ -41,7 +41,7 @@ class TickerSource : public connect::SourceConnector {
       : shared_(std::move(shared)), topic_(std::move(topic)), sick_at_first_(sick_at_first) {}
   ~TickerSource() override { stop(); }
 
-  void initialize(const connect::ConnectorConfig&, const std::vector<connect::Offset>&) override {}
+  void initialize(const connect::ConnectorContext&) override {}
   std::vector<connect::ProducerConfig> producer_configs() override {
     return {connect::ProducerConfig(topic_, 0, true)};
   }

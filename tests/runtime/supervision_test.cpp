@@ -8,7 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "common/messages.hpp"
-#include "danube/connect/dead_letter.hpp"
+#include "danube/services/dead_letter.hpp"
 #include "runtime_test_support.hpp"
 
 using namespace danube;
@@ -99,8 +99,8 @@ class FailingInitSink : public RecordingSink {
         error_(std::move(error)),
         failing_(failing) {}
 
-  void initialize(const connect::ConnectorConfig& config) override {
-    RecordingSink::initialize(config);
+  void initialize(const connect::ConnectorContext& context) override {
+    RecordingSink::initialize(context);
     std::lock_guard lock(shared_->mutex);
     if (failing_ < 0 || shared_->initialize_calls <= failing_) throw error_;
   }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "danube/connect/connect.hpp"
+#include "danube/connect/testing.hpp"
 #include "test_support.hpp"
 
 namespace dc = danube::connect;
@@ -29,8 +30,13 @@ BOOST_AUTO_TEST_CASE(sink_writes_good_records_and_reports_bad_ones) {
   config.custom_sections =
       dc::ConfigSection::parse("[jsonl]\npath = \"" + (dir.path() / "out.jsonl").string() + "\"\n");
   JsonLinesSink sink;
-  sink.initialize(config);
+  auto logger = std::make_shared<dc::testing::RecordingLogger>();
+  auto metrics = std::make_shared<dc::testing::InMemoryMetrics>();
+  sink.initialize(dc::ConnectorContext(std::make_shared<const dc::ConnectorConfig>(config), {},
+                                       logger, metrics));
   BOOST_TEST(sink.consumer_configs().at(0).subscription == "jsonl-sink-sub");
+  BOOST_REQUIRE(logger->lines().size() == 1u);
+  BOOST_TEST(logger->lines()[0].text.starts_with("event=jsonl_sink_ready path="));
 
   std::vector<dc::SinkRecord> records{
       dc::SinkRecordBuilder().topic("/default/events").offset(1).payload(R"({"a":1})").build(),
@@ -39,6 +45,7 @@ BOOST_AUTO_TEST_CASE(sink_writes_good_records_and_reports_bad_ones) {
   const auto result = sink.process_batch(records);
   BOOST_TEST(result.ok(0));
   BOOST_TEST(result.error(1)->is_invalid_data());
+  BOOST_TEST(metrics->counter("jsonl_lines_written_total", "").value() == 1.0);
   sink.shutdown();
 
   std::ifstream in(dir.path() / "out.jsonl");
@@ -53,7 +60,7 @@ BOOST_AUTO_TEST_CASE(sink_validates_its_own_section) {
   config.custom_sections = dc::ConfigSection::parse("[jsonl]\npaht = \"/tmp/x\"\n", "c.toml");
   JsonLinesSink sink;
   try {
-    sink.initialize(config);
+    sink.initialize(dc::ConnectorContext::standalone(config));
     BOOST_FAIL("expected a ConfigError");
   } catch (const dc::ConfigError& error) {
     BOOST_TEST(std::string(error.what()) ==
@@ -66,7 +73,7 @@ BOOST_AUTO_TEST_CASE(polling_source_resumes_after_the_committed_offset) {
   dc::ConnectorConfig config;
   config.custom_sections = dc::ConfigSection::parse("[counter]\nlimit = 25\n");
   CounterSource source;
-  source.initialize(config, {dc::Offset("counter", 9)});
+  source.initialize(dc::ConnectorContext::standalone(config, {dc::Offset("counter", 9)}));
   auto batch = source.poll();
   BOOST_TEST(batch.size() == 10u);
   BOOST_TEST(batch.front().record.payload().str() == R"({"n":10})");
@@ -76,15 +83,16 @@ BOOST_AUTO_TEST_CASE(polling_source_resumes_after_the_committed_offset) {
   source.commit({batch.back().offset.value()});
 }
 
-BOOST_AUTO_TEST_CASE(streaming_source_feels_backpressure_and_stops_on_close) {
+BOOST_AUTO_TEST_CASE(streaming_source_sends_until_the_channel_closes) {
   TickerSource source;
-  source.initialize({}, {});
-  auto channel = dc::EnvelopeChannel::create(8);  // what the runtime does, with a small bound
-  source.start_streaming(channel->sender());
-  const auto first = channel->receive_for(100, std::chrono::seconds(10));
-  BOOST_TEST(!first.empty());
-  BOOST_TEST(first.size() <= 8u);  // never more than the channel holds
+  source.initialize(dc::ConnectorContext::standalone());
+  auto channel = std::make_shared<dc::testing::RecordingSourceChannel>();
+  source.start_streaming(dc::SourceSender(channel));
+  const auto first = channel->wait_for(5, std::chrono::seconds(10));
+  BOOST_REQUIRE(first.size() >= 5u);
   BOOST_TEST(first.front().record.payload().str() == "0");
+  BOOST_TEST(first[4].record.payload().str() == "4");
   channel->close();
-  source.shutdown();  // returns: the blocked send() was released by close()
+  source.shutdown();  // returns: send() reports the closed channel and the loop ends
+  BOOST_TEST(channel->is_closed());
 }

@@ -6,15 +6,16 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "danube/connect/avro.hpp"
 #include "danube/connect/config_loader.hpp"
-#include "danube/connect/protobuf_schema.hpp"
-#include "danube/connect/schema_codec.hpp"
 #include "danube/connect/serialization.hpp"
 #include "danube/connect/sink_record.hpp"
+#include "danube/services/avro.hpp"
+#include "danube/services/protobuf_schema.hpp"
+#include "danube/services/schema_codec.hpp"
 #include "test_support.hpp"
 
 using namespace danube::connect;
+using namespace danube::services;
 
 namespace {
 

@@ -7,7 +7,6 @@
 
 #include "danube/connect/batch_result.hpp"
 #include "danube/connect/consumer_config.hpp"
-#include "danube/connect/dead_letter.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/error_type.hpp"
 #include "danube/connect/producer_config.hpp"
@@ -16,9 +15,12 @@
 #include "danube/connect/sink_record.hpp"
 #include "danube/connect/source_connector.hpp"
 #include "danube/connect/source_record.hpp"
+#include "danube/connect/testing.hpp"
+#include "danube/services/dead_letter.hpp"
 #include "test_support.hpp"
 
 using namespace danube::connect;
+using namespace danube::services;
 namespace ser = danube::connect::serialization;
 
 namespace {
@@ -177,7 +179,7 @@ BOOST_AUTO_TEST_CASE(all_failed_marks_every_record) {
 
 class OddRecordsFail : public RecordSinkConnector {
  public:
-  void initialize(const ConnectorConfig&) override {}
+  void initialize(const ConnectorContext&) override {}
   std::vector<ConsumerConfig> consumer_configs() override { return {}; }
   void process(const SinkRecord& record) override {
     ++calls;
@@ -216,7 +218,7 @@ BOOST_AUTO_TEST_CASE(a_fatal_record_stops_the_rest_of_the_batch) {
 // Fails record 1 of partition 0 with a retryable error.
 class FlakyFirstPartition : public RecordSinkConnector {
  public:
-  void initialize(const ConnectorConfig&) override {}
+  void initialize(const ConnectorContext&) override {}
   std::vector<ConsumerConfig> consumer_configs() override { return {}; }
   void process(const SinkRecord& record) override {
     processed.push_back(std::string(record.as_string()));
@@ -246,7 +248,7 @@ BOOST_AUTO_TEST_CASE(a_retryable_failure_defers_the_rest_of_its_partition_only) 
 
 class PollOnly : public SourceConnector {
  public:
-  void initialize(const ConnectorConfig&, const std::vector<Offset>&) override {}
+  void initialize(const ConnectorContext&) override {}
   std::vector<ProducerConfig> producer_configs() override { return {}; }
 };
 
@@ -256,8 +258,8 @@ BOOST_AUTO_TEST_CASE(source_defaults_follow_the_seed) {
   const auto poll_error = caught([&] { source.poll(); });
   BOOST_TEST(poll_error.kind() == ErrorKind::configuration);
   BOOST_TEST(poll_error.message().find("does not override poll()") != std::string::npos);
-  auto channel = EnvelopeChannel::create(1);
-  const auto stream_error = caught([&] { source.start_streaming(channel->sender()); });
+  auto channel = std::make_shared<danube::connect::testing::RecordingSourceChannel>();
+  const auto stream_error = caught([&] { source.start_streaming(SourceSender(channel)); });
   BOOST_TEST(stream_error.kind() == ErrorKind::configuration);
   BOOST_CHECK_NO_THROW(source.commit({Offset("p", 1)}));
   BOOST_CHECK_NO_THROW(source.health_check());

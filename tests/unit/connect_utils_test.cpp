@@ -8,11 +8,12 @@
 #include "danube/common/backoff.hpp"
 #include "danube/common/bounded_queue.hpp"
 #include "danube/connect/config.hpp"
-#include "danube/connect/health_checker.hpp"
-#include "danube/connect/health_state.hpp"
+#include "danube/services/health_checker.hpp"
+#include "danube/services/health_state.hpp"
 #include "test_support.hpp"
 
 using namespace danube::connect;
+using namespace danube::services;
 using danube::Backoff;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;

@@ -1,12 +1,12 @@
 #include "dead_letter.hpp"
 
-#include "danube/connect/dead_letter.hpp"
+#include "danube/services/dead_letter.hpp"
 
 namespace danube::runtime {
 namespace {
 
 // Failure times of a record that failed only once (no retries recorded) are "now".
-void fill_failures(connect::DeadLetterOrigin& origin, std::uint32_t attempts,
+void fill_failures(services::DeadLetterOrigin& origin, std::uint32_t attempts,
                    WallClock::time_point first, WallClock::time_point last) {
   const auto now = WallClock::now();
   origin.attempts = std::max<std::uint32_t>(1, attempts);
@@ -32,7 +32,7 @@ client::OutgoingMessage dead_letter_message(const InflightRecord& record,
                                             const connect::ConnectorError& error,
                                             const std::string& connector_name) {
   const client::ReceivedMessage& received = record.message;
-  connect::DeadLetterOrigin origin;
+  services::DeadLetterOrigin origin;
   origin.connector = connector_name;
   origin.stage = std::string(to_string(record.stage));
   origin.topic = record.topic;
@@ -41,7 +41,7 @@ client::OutgoingMessage dead_letter_message(const InflightRecord& record,
   fill_failures(origin, record.attempts, record.first_failure, record.last_failure);
 
   Attributes attributes = received.attributes;
-  connect::add_dead_letter_attributes(attributes, origin, error);
+  services::add_dead_letter_attributes(attributes, origin, error);
   client::OutgoingMessage message;
   message.payload = record.record ? record.record->payload().str() : received.payload;
   message.attributes = std::move(attributes);
@@ -54,7 +54,7 @@ client::OutgoingMessage dead_letter_message(const SourceItem& item, const std::s
                                             const connect::ConnectorError& error,
                                             const std::string& connector_name) {
   const auto& record = item.envelope.record;
-  connect::DeadLetterOrigin origin;
+  services::DeadLetterOrigin origin;
   origin.connector = connector_name;
   origin.stage = std::string(to_string(FailureStage::publish));
   origin.topic = topic;
@@ -66,7 +66,7 @@ client::OutgoingMessage dead_letter_message(const SourceItem& item, const std::s
   fill_failures(origin, item.attempts, item.first_failure, item.last_failure);
 
   Attributes attributes = record.attributes();
-  connect::add_dead_letter_attributes(attributes, origin, error);
+  services::add_dead_letter_attributes(attributes, origin, error);
   client::OutgoingMessage message;
   message.payload = payload;
   message.attributes = std::move(attributes);

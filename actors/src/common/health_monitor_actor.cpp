@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "danube/connect/health_checker.hpp"
+#include "danube/services/health_checker.hpp"
 #include "messages.hpp"
 #include "runtime_actor.hpp"
 
@@ -13,7 +13,7 @@ using connectivity_atom = caf::atom_constant<caf::atom("connected")>;
 
 struct HealthMonitorState {
   HealthMonitorConfig config;
-  std::unique_ptr<connect::HealthChecker> checker;
+  std::unique_ptr<services::HealthChecker> checker;
   bool reported_failure = false;
   bool probe_running = false;
   static inline const char* name = "danube-health-monitor";
@@ -27,8 +27,8 @@ void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
   if (ok) {
     state.reported_failure = false;
     state.checker->record_success();
-    context.health->set_status(connect::HealthStatus::healthy);
-    context.metrics->set_health(connect::HealthStatus::healthy);
+    context.health->set_status(services::HealthStatus::healthy);
+    context.metrics->set_health(services::HealthStatus::healthy);
     return;
   }
   const auto status = state.checker->record_failure();
@@ -36,7 +36,7 @@ void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
   context.metrics->set_health(status);
   spdlog::warn("event=health_check_failed consecutive={} threshold={} detail=\"{}\"",
                state.checker->consecutive_failures(), state.checker->failure_threshold(), detail);
-  if (status == connect::HealthStatus::unhealthy && !state.reported_failure) {
+  if (status == services::HealthStatus::unhealthy && !state.reported_failure) {
     // Reported once per crossing; a success or a new pipeline incarnation re-arms it.
     state.reported_failure = true;
     self->send(state.config.supervisor,
@@ -55,9 +55,9 @@ caf::actor spawn_health_monitor(caf::actor_system& system, HealthMonitorConfig c
       [](HealthMonitorActor* self, HealthMonitorConfig config) -> caf::behavior {
         auto& state = self->state;
         state.config = std::move(config);
-        state.checker = std::make_unique<connect::HealthChecker>(
+        state.checker = std::make_unique<services::HealthChecker>(
             state.config.context->config.processing.health_check_failure_threshold);
-        state.config.context->metrics->set_health(connect::HealthStatus::healthy);
+        state.config.context->metrics->set_health(services::HealthStatus::healthy);
         self->send(self, connectivity_atom::value);
         if (state.config.probe_interval.count() > 0) {
           self->delayed_send(self, state.config.probe_interval, probe_atom::value);
@@ -99,7 +99,7 @@ caf::actor spawn_health_monitor(caf::actor_system& system, HealthMonitorConfig c
             [=](reset_atom) {
               auto& state = self->state;
               state.reported_failure = false;
-              state.checker = std::make_unique<connect::HealthChecker>(
+              state.checker = std::make_unique<services::HealthChecker>(
                   state.config.context->config.processing.health_check_failure_threshold);
             },
         };

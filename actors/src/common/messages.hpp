@@ -19,14 +19,14 @@
 #include "danube/client/message.hpp"
 #include "danube/connect/config.hpp"
 #include "danube/connect/consumer_config.hpp"
-#include "danube/connect/envelope_channel.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/error_type.hpp"
 #include "danube/connect/producer_config.hpp"
-#include "danube/connect/schema_registrar.hpp"
 #include "danube/connect/sink_record.hpp"
 #include "danube/connect/source_connector.hpp"
 #include "danube/connect/source_record.hpp"
+#include "danube/services/envelope_channel.hpp"
+#include "danube/services/schema_registrar.hpp"
 
 namespace danube::client {
 class Consumer;
@@ -237,8 +237,8 @@ struct Credit {
 struct SourceInitResult {
   std::vector<connect::ProducerConfig> configs;
   connect::SourceMode mode = connect::SourceMode::polling;
-  std::map<std::string, connect::ProducerSchema> schemas;  // by topic
-  std::shared_ptr<connect::EnvelopeChannel> channel;       // streaming mode
+  std::map<std::string, services::ProducerSchema> schemas;  // by topic
+  std::shared_ptr<services::EnvelopeChannel> channel;       // streaming mode
   std::optional<connect::ConnectorError> error;
 };
 

@@ -12,7 +12,7 @@ T value_or_throw(client::Result<T> result, std::string_view what) {
   return std::move(result).value();
 }
 
-class ClientRegistryAdapter : public connect::SchemaRegistryClient {
+class ClientRegistryAdapter : public services::SchemaRegistryClient {
  public:
   explicit ClientRegistryAdapter(client::DanubeClient client)
       : registry_(client.schema_registry()) {}
@@ -54,7 +54,7 @@ class ClientRegistryAdapter : public connect::SchemaRegistryClient {
 
 }  // namespace
 
-std::shared_ptr<connect::SchemaRegistryClient> make_registry_adapter(client::DanubeClient client) {
+std::shared_ptr<services::SchemaRegistryClient> make_registry_adapter(client::DanubeClient client) {
   return std::make_shared<ClientRegistryAdapter>(std::move(client));
 }
 

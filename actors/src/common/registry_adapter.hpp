@@ -3,11 +3,11 @@
 #include <memory>
 
 #include "danube/client/client.hpp"
-#include "danube/connect/schema_registry.hpp"
+#include "danube/services/schema_registry.hpp"
 
 namespace danube::runtime {
 
 // The author API's schema registry interface, served by the Danube client's registry calls.
-std::shared_ptr<connect::SchemaRegistryClient> make_registry_adapter(client::DanubeClient client);
+std::shared_ptr<services::SchemaRegistryClient> make_registry_adapter(client::DanubeClient client);
 
 }  // namespace danube::runtime

@@ -8,10 +8,11 @@
 
 #include "danube/client/client.hpp"
 #include "danube/connect/config.hpp"
-#include "danube/connect/health_state.hpp"
-#include "danube/connect/metrics.hpp"
-#include "danube/connect/schema_registry.hpp"
+#include "danube/connect/connector_context.hpp"
 #include "danube/runtime/runtime_status.hpp"
+#include "danube/services/health_state.hpp"
+#include "danube/services/metrics.hpp"
+#include "danube/services/schema_registry.hpp"
 
 namespace danube::runtime {
 
@@ -39,12 +40,20 @@ struct RuntimeCounters {
 struct RuntimeContext {
   connect::ConnectorConfig config;
   client::DanubeClient client;
-  std::shared_ptr<connect::ConnectorMetrics> metrics;
-  std::shared_ptr<connect::HealthState> health;
-  std::shared_ptr<connect::SchemaRegistryClient> schema_registry;
+  std::shared_ptr<services::ConnectorMetrics> metrics;
+  std::shared_ptr<services::HealthState> health;
+  std::shared_ptr<services::SchemaRegistryClient> schema_registry;
   std::shared_ptr<RuntimeCounters> counters = std::make_shared<RuntimeCounters>();
+  // What initialize() hands the connector besides the config: its logger and its own metrics.
+  std::shared_ptr<connect::Logger> connector_logger = nullptr;
+  std::shared_ptr<connect::Metrics> connector_metrics = nullptr;
 };
 
 using ContextPtr = std::shared_ptr<const RuntimeContext>;
+
+// The context for one initialize() call; it shares the config, logger and metrics with
+// `context`, so what the connector keeps of it stays valid while the runtime lives.
+connect::ConnectorContext connector_context(const ContextPtr& context,
+                                            std::vector<connect::Offset> resume_offsets = {});
 
 }  // namespace danube::runtime

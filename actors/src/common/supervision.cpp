@@ -63,7 +63,7 @@ void SupervisionState::set_running(const RuntimeContext& context) {
   unresolved_.reset();
   context.health->clear_failed();
   context.health->set_started(true);
-  context.metrics->set_health(connect::HealthStatus::healthy);
+  context.metrics->set_health(services::HealthStatus::healthy);
   spdlog::info("event=runtime_running connector={} restarts={}", context.config.connector_name,
                restarts_);
 }
@@ -80,7 +80,7 @@ SupervisionState::Decision SupervisionState::on_failure(const RuntimeContext& co
                 context.config.connector_name, where, connect::to_string(error.kind()),
                 error.what());
   context.health->mark_failed(last_error_);
-  context.metrics->set_health(connect::HealthStatus::unhealthy);
+  context.metrics->set_health(services::HealthStatus::unhealthy);
 
   if (phase_ == Phase::draining) return Decision::stop;
   // A configuration error comes back the same on every restart: stop and say so.

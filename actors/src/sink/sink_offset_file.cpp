@@ -7,7 +7,7 @@
 
 #include "danube/common/files.hpp"
 #include "danube/common/json_nesting.hpp"
-#include "danube/connect/offset_store.hpp"
+#include "danube/services/offset_store.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -91,14 +91,14 @@ std::string name_digest(const std::string& topic, const std::string& subscriptio
 
 std::string partition_subscription_stem(const std::string& partition_topic,
                                         const std::string& subscription) {
-  return connect::safe_file_name(partition_topic) + "." + connect::safe_file_name(subscription) +
-         "." + name_digest(partition_topic, subscription);
+  return files::safe_file_name(partition_topic) + "." + files::safe_file_name(subscription) + "." +
+         name_digest(partition_topic, subscription);
 }
 
 SinkOffsetFile::SinkOffsetFile(const std::filesystem::path& state_dir,
                                const std::string& connector_name,
                                const std::string& partition_topic, const std::string& subscription)
-    : file_(state_dir / (connect::safe_file_name(connector_name) + ".sink." +
+    : file_(state_dir / (files::safe_file_name(connector_name) + ".sink." +
                          partition_subscription_stem(partition_topic, subscription) + ".json")),
       partition_topic_(partition_topic),
       subscription_(subscription) {}

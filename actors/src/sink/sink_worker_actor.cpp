@@ -4,16 +4,16 @@
 
 #include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
-#include "danube/connect/record_decoder.hpp"
-#include "danube/connect/schema_cache.hpp"
+#include "danube/services/record_decoder.hpp"
+#include "danube/services/schema_cache.hpp"
 
 namespace danube::runtime {
 namespace {
 
-SinkInitResult initialize(connect::SinkConnector& connector, const RuntimeContext& context) {
+SinkInitResult initialize(connect::SinkConnector& connector, const ContextPtr& context) {
   SinkInitResult result;
   try {
-    connector.initialize(context.config);
+    connector.initialize(connector_context(context));
     result.configs = connector.consumer_configs();
     if (result.configs.empty()) {
       throw connect::ConnectorError::configuration(
@@ -29,7 +29,7 @@ SinkInitResult initialize(connect::SinkConnector& connector, const RuntimeContex
 
 // Builds the record of a received message once; schema failures mark it for the decode stage.
 std::optional<connect::ConnectorError> decode(InflightRecord& inflight,
-                                              const connect::RecordDecoder& decoder) {
+                                              const services::RecordDecoder& decoder) {
   if (inflight.record) return std::nullopt;
   client::ReceivedMessage& message = inflight.message;
   connect::SinkRecordBuilder builder;
@@ -62,7 +62,7 @@ std::optional<connect::ConnectorError> decode(InflightRecord& inflight,
   }
 }
 
-ProcessOutcome process(connect::SinkConnector& connector, const connect::RecordDecoder& decoder,
+ProcessOutcome process(connect::SinkConnector& connector, const services::RecordDecoder& decoder,
                        ProcessRequest& request) {
   ProcessOutcome outcome;
   outcome.batch_id = request.batch_id;
@@ -111,18 +111,18 @@ ProcessOutcome process(connect::SinkConnector& connector, const connect::RecordD
 caf::actor spawn_sink_worker(caf::actor_system& system,
                              std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
                              std::shared_ptr<ConnectorActivity> activity) {
-  auto cache = context->schema_registry ? std::make_shared<connect::SchemaCache>(
+  auto cache = context->schema_registry ? std::make_shared<services::SchemaCache>(
                                               context->schema_registry, 256, context->metrics.get())
                                         : nullptr;
-  auto decoder = std::make_shared<connect::RecordDecoder>(std::move(cache));
+  auto decoder = std::make_shared<services::RecordDecoder>(std::move(cache));
   return system.spawn<caf::detached>(
       [](RuntimeActor* self, std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
-         std::shared_ptr<connect::RecordDecoder> decoder,
+         std::shared_ptr<services::RecordDecoder> decoder,
          std::shared_ptr<ConnectorActivity> activity) -> caf::behavior {
         return {
             [=](init_atom) {
               const ConnectorActivity::Call call(*activity);
-              return initialize(*connector, *context);
+              return initialize(*connector, context);
             },
             [=](ProcessRequest& request) {
               caf::actor outcome_to = request.outcome_to;

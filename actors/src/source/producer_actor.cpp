@@ -10,7 +10,7 @@
 #include "../common/runtime_actor.hpp"
 #include "danube/client/producer.hpp"
 #include "danube/common/backoff.hpp"
-#include "danube/connect/schema_codec.hpp"
+#include "danube/services/schema_codec.hpp"
 
 namespace danube::runtime::producer_detail {
 

@@ -7,16 +7,16 @@
 
 #include "../common/runtime_context.hpp"
 #include "danube/connect/producer_config.hpp"
-#include "danube/connect/schema_registrar.hpp"
+#include "danube/services/schema_registrar.hpp"
 
 namespace danube::runtime {
 
 struct ProducerActorConfig {
   ContextPtr context;
   connect::ProducerConfig config;
-  std::optional<connect::ProducerSchema> schema;  // encodes payloads when the topic has one
-  caf::actor router;                              // gets ItemsSettled
-  caf::actor broker_io;                           // creates the client producer
+  std::optional<services::ProducerSchema> schema;  // encodes payloads when the topic has one
+  caf::actor router;                               // gets ItemsSettled
+  caf::actor broker_io;                            // creates the client producer
   caf::actor dead_letter_router;
   caf::actor supervisor;          // told about fatal failures
   std::uint64_t incarnation = 0;  // stamped on them

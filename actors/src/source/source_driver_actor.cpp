@@ -5,7 +5,7 @@
 #include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/common/backoff.hpp"
-#include "danube/connect/offset_store.hpp"
+#include "danube/services/offset_store.hpp"
 #include "publish_pacer.hpp"
 
 namespace danube::runtime {
@@ -18,10 +18,10 @@ struct SourceDriverState {
   caf::actor router;
   std::shared_ptr<ConnectorActivity> activity;
   std::uint64_t incarnation = 0;  // of the pipeline being fed
-  std::optional<connect::FileOffsetStore> offset_store;
+  std::optional<services::FileOffsetStore> offset_store;
   std::unique_ptr<Backoff> poll_backoff;
   std::uint32_t poll_failures = 0;
-  std::shared_ptr<connect::EnvelopeChannel> channel;
+  std::shared_ptr<services::EnvelopeChannel> channel;
   caf::actor stream_runner;
   std::size_t outstanding = 0;       // records handed to the router, not yet settled
   std::size_t read_ahead_limit = 0;  // from the router's Credit; its pacer's floor until then
@@ -39,13 +39,13 @@ SourceInitResult initialize(DriverActor* self) {
   const RuntimeContext& context = *state.context;
   SourceInitResult result;
   try {
-    state.offset_store.emplace(connect::FileOffsetStore::for_connector(
+    state.offset_store.emplace(services::FileOffsetStore::for_connector(
         context.config.offsets.state_dir, context.config.connector_name));
     const auto resume = state.offset_store->load();
     spdlog::info("event=source_initialize connector={} resume_offsets={} store={}",
                  context.config.connector_name, resume.size(), state.offset_store->file().string());
     const ConnectorActivity::Call call(*state.activity);
-    state.connector->initialize(context.config, resume);
+    state.connector->initialize(connector_context(state.context, resume));
     result.configs = state.connector->producer_configs();
     if (result.configs.empty()) {
       throw connect::ConnectorError::configuration(
@@ -54,16 +54,17 @@ SourceInitResult initialize(DriverActor* self) {
     for (const auto& config : result.configs)
       connect::validate(config);
     result.mode = state.connector->mode();
-    const auto mappings = connect::producer_schema_mappings(context.config.schemas, result.configs);
+    const auto mappings =
+        services::producer_schema_mappings(context.config.schemas, result.configs);
     if (!mappings.empty()) {
-      connect::SchemaRegistrar registrar(*context.schema_registry);
+      services::SchemaRegistrar registrar(*context.schema_registry);
       result.schemas = registrar.register_all(mappings);
     }
     if (result.mode == connect::SourceMode::streaming) {
       const std::size_t capacity =
           std::max<std::size_t>(1, std::min(context.config.processing.batch_size,
                                             context.config.delivery.max_inflight_records));
-      state.channel = connect::EnvelopeChannel::create(capacity);
+      state.channel = services::EnvelopeChannel::create(capacity);
       result.channel = state.channel;
     }
   } catch (...) {

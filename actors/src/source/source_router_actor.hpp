@@ -8,17 +8,17 @@
 #include <vector>
 
 #include "../common/runtime_context.hpp"
-#include "danube/connect/envelope_channel.hpp"
 #include "danube/connect/producer_config.hpp"
-#include "danube/connect/schema_registrar.hpp"
+#include "danube/services/envelope_channel.hpp"
+#include "danube/services/schema_registrar.hpp"
 
 namespace danube::runtime {
 
 struct SourceRouterConfig {
   ContextPtr context;
-  std::vector<connect::ProducerConfig> producers;          // the first is the default topic
-  std::map<std::string, connect::ProducerSchema> schemas;  // by topic
-  std::shared_ptr<connect::EnvelopeChannel> channel;       // streaming sources
+  std::vector<connect::ProducerConfig> producers;           // the first is the default topic
+  std::map<std::string, services::ProducerSchema> schemas;  // by topic
+  std::shared_ptr<services::EnvelopeChannel> channel;       // streaming sources
   caf::actor driver;
   caf::actor offset_tracker;
   caf::actor broker_io;

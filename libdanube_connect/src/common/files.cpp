@@ -89,4 +89,15 @@ std::optional<std::string> read_whole_file(const std::filesystem::path& path) {
   return content;
 }
 
+std::string safe_file_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+    out += keep ? c : '_';
+  }
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
 }  // namespace danube::files

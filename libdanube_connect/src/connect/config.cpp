@@ -8,10 +8,10 @@
 
 #include "config_document.hpp"
 #include "config_fields.hpp"
+#include "danube/common/files.hpp"
 #include "danube/common/topic_name.hpp"
 #include "danube/connect/config_loader.hpp"
-#include "danube/connect/logging.hpp"
-#include "danube/connect/offset_store.hpp"
+#include "danube/connect/logger.hpp"
 
 namespace danube::connect {
 
@@ -173,7 +173,7 @@ void ConnectorConfig::validate() const {
   check_range(check, "processing", "batch_size", processing.batch_size, 1, 1'000'000);
   check_range(check, "processing", "batch_timeout_ms", processing.batch_timeout_ms, 1, 3'600'000);
   check_range(check, "processing", "poll_interval_ms", processing.poll_interval_ms, 1, 3'600'000);
-  check.require(is_valid_log_level(processing.log_level), "processing", "log_level",
+  check.require(parse_log_level(processing.log_level).has_value(), "processing", "log_level",
                 "must be one of trace, debug, info, warn, error, critical, off (got " +
                     quote_excerpt(processing.log_level) + ")");
   check_range(check, "processing", "health_check_interval_ms", processing.health_check_interval_ms,
@@ -414,12 +414,12 @@ std::string ConnectorConfig::dead_letter_topic() const {
 
 std::filesystem::path ConnectorConfig::gap_file() const {
   if (!delivery.gap_file.empty()) return delivery.gap_file;
-  return offsets.state_dir / (safe_file_name(connector_name) + ".gaps.jsonl");
+  return offsets.state_dir / (files::safe_file_name(connector_name) + ".gaps.jsonl");
 }
 
 std::filesystem::path ConnectorConfig::sink_buffer_directory() const {
   if (!sink_buffer.directory.empty()) return sink_buffer.directory;
-  return offsets.state_dir / (safe_file_name(connector_name) + ".buffer");
+  return offsets.state_dir / (files::safe_file_name(connector_name) + ".buffer");
 }
 
 const SchemaMapping* ConnectorConfig::schema_for_topic(std::string_view topic) const {

@@ -1,9 +1,11 @@
 #include "broker_cli.hpp"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -27,11 +29,6 @@ Integer parse_integer(const std::string& flag, const std::string& text, Integer 
                   "'");
   }
   return value;
-}
-
-std::chrono::milliseconds parse_millis(const std::string& flag, const std::string& text,
-                                       std::int64_t minimum) {
-  return std::chrono::milliseconds(parse_integer<std::int64_t>(flag, text, minimum));
 }
 
 std::string read_secret_file(const std::string& path) {
@@ -133,137 +130,106 @@ Prints "danube-embedded-broker listening on ADDR" once ready; stops on SIGINT or
 
 BrokerCommandLine parse_broker_command_line(const std::vector<std::string>& args) {
   BrokerCommandLine result;
-  result.options.listen_address = "127.0.0.1:6650";
-  std::optional<std::filesystem::path> tls_cert, tls_key;
-  bool have_secret = false;
-  try {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      std::string flag = args[i];
-      std::optional<std::string> inline_value;
-      if (const auto equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != flag.npos) {
-        inline_value = flag.substr(equals + 1);
-        flag = flag.substr(0, equals);
-      }
-      const auto value = [&]() -> std::string {
-        if (inline_value) return *inline_value;
-        if (i + 1 >= args.size()) throw BadFlag(flag + " needs a value");
-        return args[++i];
-      };
-      const auto no_value = [&] {
-        if (inline_value) throw BadFlag(flag + " takes no value");
-      };
+  auto& options = result.options;
+  options.listen_address = "127.0.0.1:6650";
 
-      if (flag == "--help" || flag == "-h") {
-        no_value();
-        result.action = BrokerCommandLine::Action::show_help;
-        return result;
-      } else if (flag == "--listen") {
-        result.options.listen_address = value();
-      } else if (flag == "--data-dir") {
-        const auto dir = value();
-        if (dir.empty()) throw BadFlag("--data-dir needs a non-empty directory");
-        result.options.data_dir = dir;
-      } else if (flag == "--fsync") {
-        const auto policy = value();
-        if (policy == "always") {
-          result.options.fsync = FsyncPolicy::always;
-        } else if (policy == "interval") {
-          result.options.fsync = FsyncPolicy::interval;
-        } else if (policy == "never") {
-          result.options.fsync = FsyncPolicy::never;
-        } else {
-          throw BadFlag("--fsync expects always, interval or never, got '" + policy + "'");
-        }
-      } else if (flag == "--fsync-interval-ms") {
-        result.options.fsync_interval = parse_millis(flag, value(), 1);
-      } else if (flag == "--max-unacked") {
-        result.options.max_unacked_messages = parse_integer<std::uint32_t>(flag, value(), 1);
-      } else if (flag == "--ack-timeout-ms") {
-        result.options.ack_timeout = parse_millis(flag, value(), 1);
-      } else if (flag == "--max-redelivery") {
-        result.options.max_redelivery_count = parse_integer<std::uint32_t>(flag, value(), 0);
-      } else if (flag == "--redelivery-backoff-ms") {
-        result.options.redelivery_backoff_initial = parse_millis(flag, value(), 0);
-      } else if (flag == "--redelivery-backoff-max-ms") {
-        result.options.redelivery_backoff_max = parse_millis(flag, value(), 0);
-      } else if (flag == "--poison-policy") {
-        const auto policy = value();
-        if (policy == "block") {
-          result.options.poison_policy = PoisonPolicy::block;
-        } else if (policy == "drop") {
-          result.options.poison_policy = PoisonPolicy::drop;
-        } else if (policy == "dead-letter" || policy == "dead_letter") {
-          result.options.poison_policy = PoisonPolicy::dead_letter;
-        } else {
-          throw BadFlag("--poison-policy expects block, drop or dead-letter, got '" + policy + "'");
-        }
-      } else if (flag == "--dead-letter-topic") {
-        result.options.dead_letter_topic = value();
-      } else if (flag == "--max-message-size") {
-        result.options.max_message_size = parse_integer<std::size_t>(flag, value(), 1);
-      } else if (flag == "--dispatch") {
-        const auto mode = value();
-        if (mode == "lossless") {
-          result.options.dispatch_fidelity = DispatchFidelity::lossless;
-        } else if (mode == "danube-0.15" || mode == "danube_0_15") {
-          result.options.dispatch_fidelity = DispatchFidelity::danube_0_15;
-        } else {
-          throw BadFlag("--dispatch expects lossless or danube-0.15, got '" + mode + "'");
-        }
-      } else if (flag == "--cursor-persist-interval-ms") {
-        result.options.cursor_persist_interval = parse_millis(flag, value(), 0);
-      } else if (flag == "--reorder-every") {
-        result.options.reorder_every = parse_integer<std::uint32_t>(flag, value(), 0);
-      } else if (flag == "--cluster-like") {
-        no_value();
-        result.options.cluster_like = true;
-      } else if (flag == "--namespace") {
-        const auto name = value();
-        if (name.empty()) throw BadFlag("--namespace needs a non-empty name");
-        result.options.namespaces.push_back(name);
-      } else if (flag == "--topic") {
-        result.topics.push_back(parse_topic_flag(value()));
-      } else if (flag == "--no-auto-create") {
-        no_value();
-        result.options.auto_create_topics = false;
-      } else if (flag == "--tls-cert") {
-        tls_cert = value();
-      } else if (flag == "--tls-key") {
-        tls_key = value();
-      } else if (flag == "--jwt-secret") {
-        if (have_secret) throw BadFlag("--jwt-secret and --jwt-secret-file are exclusive");
-        const auto secret = value();
-        if (secret.empty()) throw BadFlag("--jwt-secret needs a non-empty secret");
-        result.options.jwt_secret = secret;
-        have_secret = true;
-      } else if (flag == "--jwt-secret-file") {
-        if (have_secret) throw BadFlag("--jwt-secret and --jwt-secret-file are exclusive");
-        result.options.jwt_secret = read_secret_file(value());
-        have_secret = true;
-      } else if (flag == "--log-level") {
-        const auto level = value();
-        static const std::vector<std::string> kLevels = {"trace", "debug", "info",
-                                                         "warn",  "error", "off"};
-        if (std::find(kLevels.begin(), kLevels.end(), level) == kLevels.end()) {
-          throw BadFlag("--log-level expects trace, debug, info, warn, error or off, got '" +
-                        level + "'");
-        }
-        result.log_level = level;
-      } else {
-        throw BadFlag("unknown flag '" + args[i] + "'");
-      }
-    }
-    if (tls_cert.has_value() != tls_key.has_value()) {
-      throw BadFlag(tls_cert ? "--tls-cert needs --tls-key" : "--tls-key needs --tls-cert");
-    }
-    if (tls_cert) result.options.tls = TlsOptions{*tls_cert, *tls_key};
-    if (result.options.cluster_like && !result.options.data_dir) {
-      throw BadFlag("--cluster-like needs --data-dir");
-    }
-    if (result.options.poison_policy == PoisonPolicy::dead_letter &&
-        result.options.dead_letter_topic.empty()) {
+  CLI::App app("danube-embedded-broker");
+  app.allow_windows_style_options(false);
+  std::string data_dir, jwt_secret, jwt_secret_file, tls_cert, tls_key;
+  std::int64_t fsync_interval_ms = options.fsync_interval.count();
+  std::int64_t ack_timeout_ms = options.ack_timeout.count();
+  std::int64_t backoff_ms = options.redelivery_backoff_initial.count();
+  std::int64_t backoff_max_ms = options.redelivery_backoff_max.count();
+  std::int64_t cursor_persist_ms = options.cursor_persist_interval.count();
+  std::vector<std::string> namespaces, topics;
+  bool no_auto_create = false;
+  constexpr auto kMaxMillis = std::numeric_limits<std::int64_t>::max() / 1'000'000;
+  const auto non_empty = CLI::Validator(
+      [](const std::string& text) { return text.empty() ? std::string("must not be empty") : ""; },
+      "NON-EMPTY");
+
+  app.add_option("--listen", options.listen_address);
+  auto* data_dir_option = app.add_option("--data-dir", data_dir)->check(non_empty);
+  const std::map<std::string, FsyncPolicy> fsync_policies{{"always", FsyncPolicy::always},
+                                                          {"interval", FsyncPolicy::interval},
+                                                          {"never", FsyncPolicy::never}};
+  std::string fsync = "interval";
+  app.add_option("--fsync", fsync)->check(CLI::IsMember(fsync_policies));
+  app.add_option("--fsync-interval-ms", fsync_interval_ms)
+      ->check(CLI::Range(std::int64_t{1}, kMaxMillis));
+  app.add_option("--max-unacked", options.max_unacked_messages)
+      ->check(CLI::Range(1u, std::numeric_limits<std::uint32_t>::max()));
+  app.add_option("--ack-timeout-ms", ack_timeout_ms)
+      ->check(CLI::Range(std::int64_t{1}, kMaxMillis));
+  app.add_option("--max-redelivery", options.max_redelivery_count);
+  app.add_option("--redelivery-backoff-ms", backoff_ms)
+      ->check(CLI::Range(std::int64_t{0}, kMaxMillis));
+  app.add_option("--redelivery-backoff-max-ms", backoff_max_ms)
+      ->check(CLI::Range(std::int64_t{0}, kMaxMillis));
+  const std::map<std::string, PoisonPolicy> poison_policies{
+      {"block", PoisonPolicy::block},
+      {"drop", PoisonPolicy::drop},
+      {"dead-letter", PoisonPolicy::dead_letter},
+      {"dead_letter", PoisonPolicy::dead_letter}};
+  std::string poison_policy = "block";
+  app.add_option("--poison-policy", poison_policy)->check(CLI::IsMember(poison_policies));
+  app.add_option("--dead-letter-topic", options.dead_letter_topic);
+  app.add_option("--max-message-size", options.max_message_size)
+      ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max()));
+  const std::map<std::string, DispatchFidelity> dispatch_modes{
+      {"lossless", DispatchFidelity::lossless},
+      {"danube-0.15", DispatchFidelity::danube_0_15},
+      {"danube_0_15", DispatchFidelity::danube_0_15}};
+  std::string dispatch = "lossless";
+  app.add_option("--dispatch", dispatch)->check(CLI::IsMember(dispatch_modes));
+  app.add_option("--cursor-persist-interval-ms", cursor_persist_ms)
+      ->check(CLI::Range(std::int64_t{0}, kMaxMillis));
+  app.add_option("--reorder-every", options.reorder_every);
+  app.add_flag("--cluster-like", options.cluster_like)
+      ->disable_flag_override()
+      ->needs(data_dir_option);
+  app.add_option("--namespace", namespaces)->check(non_empty);
+  app.add_option("--topic", topics);
+  app.add_flag("--no-auto-create", no_auto_create)->disable_flag_override();
+  auto* tls_cert_option = app.add_option("--tls-cert", tls_cert);
+  auto* tls_key_option = app.add_option("--tls-key", tls_key);
+  tls_cert_option->needs(tls_key_option);
+  tls_key_option->needs(tls_cert_option);
+  auto* secret_option = app.add_option("--jwt-secret", jwt_secret)->check(non_empty);
+  app.add_option("--jwt-secret-file", jwt_secret_file)
+      ->check(CLI::ExistingFile)
+      ->excludes(secret_option);
+  app.add_option("--log-level", result.log_level)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  try {
+    // CLI11 takes the arguments in reverse order.
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+    options.fsync = fsync_policies.at(fsync);
+    options.poison_policy = poison_policies.at(poison_policy);
+    options.dispatch_fidelity = dispatch_modes.at(dispatch);
+    options.fsync_interval = std::chrono::milliseconds(fsync_interval_ms);
+    options.ack_timeout = std::chrono::milliseconds(ack_timeout_ms);
+    options.redelivery_backoff_initial = std::chrono::milliseconds(backoff_ms);
+    options.redelivery_backoff_max = std::chrono::milliseconds(backoff_max_ms);
+    options.cursor_persist_interval = std::chrono::milliseconds(cursor_persist_ms);
+    if (!data_dir.empty()) options.data_dir = data_dir;
+    options.namespaces.insert(options.namespaces.end(), namespaces.begin(), namespaces.end());
+    for (const auto& topic : topics)
+      result.topics.push_back(parse_topic_flag(topic));
+    if (no_auto_create) options.auto_create_topics = false;
+    if (!tls_cert.empty()) options.tls = TlsOptions{tls_cert, tls_key};
+    if (!jwt_secret.empty()) options.jwt_secret = jwt_secret;
+    if (!jwt_secret_file.empty()) options.jwt_secret = read_secret_file(jwt_secret_file);
+    if (options.poison_policy == PoisonPolicy::dead_letter && options.dead_letter_topic.empty()) {
       throw BadFlag("--poison-policy dead-letter needs --dead-letter-topic");
     }
+  } catch (const CLI::CallForHelp&) {
+    result.action = BrokerCommandLine::Action::show_help;
+  } catch (const CLI::ParseError& error) {
+    result.action = BrokerCommandLine::Action::fail;
+    result.error = error.what();
   } catch (const BadFlag& error) {
     result.action = BrokerCommandLine::Action::fail;
     result.error = error.what();

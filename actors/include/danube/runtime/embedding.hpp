@@ -23,11 +23,11 @@
 
 #include "danube/client/client.hpp"
 #include "danube/connect/config.hpp"
-#include "danube/connect/health_state.hpp"
-#include "danube/connect/metrics.hpp"
 #include "danube/connect/sink_connector.hpp"
 #include "danube/connect/source_connector.hpp"
 #include "danube/runtime/runtime_status.hpp"
+#include "danube/services/health_state.hpp"
+#include "danube/services/metrics.hpp"
 
 namespace danube::runtime {
 
@@ -45,8 +45,8 @@ using connector_actor = caf::typed_actor<caf::replies_to<drain_atom>::with<Runti
 // default registry, a fresh health state).
 struct RuntimeServices {
   std::optional<client::DanubeClient> client;
-  std::shared_ptr<connect::ConnectorMetrics> metrics;
-  std::shared_ptr<connect::HealthState> health;
+  std::shared_ptr<services::ConnectorMetrics> metrics;
+  std::shared_ptr<services::HealthState> health;
 };
 
 // Both throw ConnectorError(configuration) when the config is invalid or the client cannot be

@@ -43,4 +43,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 // The whole file, or nullopt when it does not exist. Throws std::runtime_error on read errors.
 std::optional<std::string> read_whole_file(const std::filesystem::path& path);
 
+// `name` with every character other than [A-Za-z0-9._-] replaced by '_', never "", "." or "..":
+// how state files are named after connectors and topics.
+std::string safe_file_name(const std::string& name);
+
 }  // namespace danube::files

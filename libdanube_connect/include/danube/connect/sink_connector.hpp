@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "danube/connect/batch_result.hpp"
-#include "danube/connect/config.hpp"
+#include "danube/connect/connector_context.hpp"
 #include "danube/connect/consumer_config.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/sink_record.hpp"
@@ -24,9 +24,9 @@ class SinkConnector {
  public:
   virtual ~SinkConnector() = default;
 
-  // Reads the connector's own section (config.section("...")) and connects to the external
-  // system.
-  virtual void initialize(const ConnectorConfig& config) = 0;
+  // Reads the connector's own section (context.config().section("...")) and connects to the
+  // external system. Keep a copy of `context` to log or count later.
+  virtual void initialize(const ConnectorContext& context) = 0;
 
   // The topics to consume; at least one. Called once after initialize().
   virtual std::vector<ConsumerConfig> consumer_configs() = 0;

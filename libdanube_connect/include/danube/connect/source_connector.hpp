@@ -3,12 +3,12 @@
 #include <string_view>
 #include <vector>
 
-#include "danube/connect/config.hpp"
-#include "danube/connect/envelope_channel.hpp"
+#include "danube/connect/connector_context.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/offset.hpp"
 #include "danube/connect/producer_config.hpp"
 #include "danube/connect/source_record.hpp"
+#include "danube/connect/source_sender.hpp"
 
 namespace danube::connect {
 
@@ -21,7 +21,7 @@ std::string_view to_string(SourceMode mode);
 
 // A connector that moves data from an external system into Danube.
 //
-// The runtime calls: initialize(config, resume offsets), producer_configs() (once), mode(),
+// The runtime calls: initialize(context), producer_configs() (once), mode(),
 // then either poll() in a loop (on a worker thread; it may block, and an empty result makes
 // the runtime wait processing.poll_interval_ms) or start_streaming() once; commit() with the
 // offsets of records the broker has accepted; shutdown() once at the end.
@@ -32,9 +32,9 @@ class SourceConnector {
  public:
   virtual ~SourceConnector() = default;
 
-  // `resume_offsets`: the offsets last committed before a restart (empty on first start).
-  virtual void initialize(const ConnectorConfig& config,
-                          const std::vector<Offset>& resume_offsets) = 0;
+  // context.resume_offsets(): the offsets last committed before a restart (empty on the first
+  // start). Keep a copy of `context` to log or count later.
+  virtual void initialize(const ConnectorContext& context) = 0;
 
   // The topics this source publishes to; at least one. A record with an empty topic goes to
   // the first; a record naming a topic not listed here is invalid_data.

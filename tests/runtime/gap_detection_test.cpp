@@ -4,7 +4,9 @@
 // gap, and acks redeliveries of what it processed before without processing them again.
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "runtime_paths_support.hpp"
 #include "runtime_test_support.hpp"
@@ -314,14 +316,34 @@ BOOST_AUTO_TEST_CASE(offsets_delivered_out_of_order_are_processed_and_never_repo
   fixture.broker.create_topic(topic, true);
   auto shared = std::make_shared<RecordingSink::Shared>();
   auto config = fast_config(fixture.broker.service_url(), "reordered-sink");
-  auto runtime = fixture.runtimes.add(spawn_sink(
-      fixture.system,
-      std::make_unique<RecordingSink>(std::vector{subscription(topic, "reordered")}, shared),
-      config));
+  // The broker swaps two entries only when both are in its log at dispatch time. So the first
+  // record waits until the first step is published: the window stays full meanwhile, the log
+  // runs ahead, and what follows is dispatched with the swaps, however busy the machine is.
+  std::promise<void> first_step_published;
+  const std::shared_future<void> first_step = first_step_published.get_future().share();
+  struct Opener {
+    std::promise<void>& promise;
+    bool opened = false;
+    void open() {
+      if (!std::exchange(opened, true)) promise.set_value();
+    }
+    ~Opener() { open(); }  // never leave the sink blocked when a check fails early
+  } opener{first_step_published};
+  Verdict hold_until_published = [first_step](const connect::SinkRecord&,
+                                              int) -> std::optional<connect::ConnectorError> {
+    first_step.wait();
+    return std::nullopt;
+  };
+  auto runtime = fixture.runtimes.add(
+      spawn_sink(fixture.system,
+                 std::make_unique<RecordingSink>(std::vector{subscription(topic, "reordered")},
+                                                 shared, hold_until_published),
+                 config));
   BOOST_REQUIRE(subscribed(fixture.broker, topic, "reordered"));
   // In steps the window and live tail can always hold: nothing is skipped.
   for (int step = 0; step < 5; ++step) {
     produce(*fixture.client, topic, 100, "r" + std::to_string(step) + "-");
+    opener.open();
     BOOST_REQUIRE(fixture.broker.wait_until(
         [&] {
           return fixture.broker.subscription(topic, "reordered")->cursor ==

@@ -12,6 +12,7 @@
 #include "danube/services/avro.hpp"
 #include "danube/services/protobuf_schema.hpp"
 #include "danube/services/schema_codec.hpp"
+#include "test_support.hpp"
 
 using namespace danube::connect;
 using namespace danube::services;
@@ -39,16 +40,7 @@ std::string nested_objects(std::size_t levels) {
   return repeat("{\"a\":", levels - 1) + "{}" + std::string(levels - 1, '}');
 }
 
-template <class Fn>
-ConnectorError caught(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ConnectorError& e) {
-    return e;
-  }
-  BOOST_FAIL("expected a ConnectorError");
-  throw std::logic_error("unreachable");
-}
+using danube::connect::test::caught;
 
 bool mentions(const ConnectorError& error, std::string_view text) {
   return std::string_view(error.what()).find(text) != std::string_view::npos;

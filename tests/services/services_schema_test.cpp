@@ -40,16 +40,7 @@ std::string hex(const std::string& bytes) {
   return out;
 }
 
-template <class Fn>
-ConnectorError caught(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ConnectorError& e) {
-    return e;
-  }
-  BOOST_FAIL("expected a ConnectorError");
-  throw std::logic_error("unreachable");
-}
+using danube::connect::test::caught;
 
 json sample_order() {
   return {{"id", 9007199254740993LL},

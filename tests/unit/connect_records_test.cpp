@@ -25,16 +25,7 @@ namespace ser = danube::connect::serialization;
 
 namespace {
 
-template <class Fn>
-ConnectorError caught(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ConnectorError& e) {
-    return e;
-  }
-  BOOST_FAIL("expected a ConnectorError");
-  throw std::logic_error("unreachable");
-}
+using danube::connect::test::caught;
 
 }  // namespace
 

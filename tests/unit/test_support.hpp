@@ -3,19 +3,34 @@
 
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <ostream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
 
+#include "danube/connect/error.hpp"
 #include "danube/connect/offset.hpp"
 
 namespace danube::connect::test {
+
+// Runs `fn`, which must throw a ConnectorError, and returns that error.
+template <class Fn>
+ConnectorError caught(Fn&& fn) {
+  try {
+    fn();
+  } catch (const ConnectorError& e) {
+    return e;
+  }
+  BOOST_FAIL("expected a ConnectorError");
+  throw std::logic_error("unreachable");
+}
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
 class TempDir {

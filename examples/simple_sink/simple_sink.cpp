@@ -9,8 +9,6 @@
 //   subscription_type = "Exclusive"         Exclusive, Shared, Failover or KeyShared
 //   print_every = 1                         print one record in N (0 = none)
 //   output_file = ""                        append payloads here when set
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>

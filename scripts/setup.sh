@@ -13,6 +13,7 @@ packages=(
   libssl-dev
   libboost-test-dev
   libcli11-dev
+  libavro-dev
   clang-format
   # the fuzz preset (docs/fuzzing.md); libclang-rt-14-dev has the sanitizer runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev

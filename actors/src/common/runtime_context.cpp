@@ -1,8 +1,5 @@
 #include "runtime_context.hpp"
 
-#include "danube/services/custom_metrics.hpp"
-#include "danube/services/logging.hpp"
-
 namespace danube::runtime {
 
 void RuntimeCounters::fill(RuntimeStatus& status) const {
@@ -20,16 +17,10 @@ void RuntimeCounters::fill(RuntimeStatus& status) const {
 
 connect::ConnectorContext connector_context(const ContextPtr& context,
                                             std::vector<connect::Offset> resume_offsets) {
-  // A context assembled by hand (tests of single actors) may lack the two; give it working ones.
-  auto logger = context->connector_logger ? context->connector_logger
-                                          : std::make_shared<services::ConnectorLogger>();
-  auto metrics = context->connector_metrics
-                     ? context->connector_metrics
-                     : std::make_shared<services::CustomMetrics>(context->metrics->registry(),
-                                                                 context->config.connector_name);
+  // make_context (embedding.cpp) gives every runtime its connector logger and metrics.
   return connect::ConnectorContext(
       std::shared_ptr<const connect::ConnectorConfig>(context, &context->config),
-      std::move(resume_offsets), std::move(logger), std::move(metrics));
+      std::move(resume_offsets), context->connector_logger, context->connector_metrics);
 }
 
 }  // namespace danube::runtime

@@ -42,6 +42,14 @@ void append_quoted(std::string_view value, std::string& out) {
   out += '"';
 }
 
+void append_value(std::string_view value, std::string& out) {
+  if (needs_quotes(value)) {
+    append_quoted(value, out);
+  } else {
+    out += value;
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(LogLevel level) {
@@ -58,18 +66,6 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
   }
   return std::nullopt;
 }
-
-namespace {
-
-void append_value(std::string_view value, std::string& out) {
-  if (needs_quotes(value)) {
-    append_quoted(value, out);
-  } else {
-    out += value;
-  }
-}
-
-}  // namespace
 
 std::string format_log_line(std::string_view event, std::span<const LogField> fields) {
   std::string line = "event=";

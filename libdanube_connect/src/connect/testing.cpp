@@ -90,7 +90,8 @@ InMemoryMetrics::~InMemoryMetrics() = default;
 namespace {
 
 // Registers `name` as `kind`, or checks it was registered as that kind before.
-void claim_kind(std::map<std::string, char, std::less<>>& kinds, std::string_view name, char kind) {
+template <class Kind>
+void claim_kind(std::map<std::string, Kind, std::less<>>& kinds, std::string_view name, Kind kind) {
   const auto [it, inserted] = kinds.try_emplace(std::string(name), kind);
   if (!inserted && it->second != kind) {
     throw ConnectorError::fatal("metric '" + std::string(name) +
@@ -105,7 +106,7 @@ Counter& InMemoryMetrics::counter(std::string_view name, std::string_view,
   validate_metric_name(name);
   validate_metric_labels(labels);
   const std::lock_guard lock(mutex_);
-  claim_kind(kinds_, name, 'c');
+  claim_kind(kinds_, name, Kind::counter);
   auto& series = series_[{std::string(name), labels}];
   if (!series)
     series = std::make_unique<Series>(Series{std::make_unique<InMemoryCounter>(), {}, {}});
@@ -116,7 +117,7 @@ Gauge& InMemoryMetrics::gauge(std::string_view name, std::string_view, const Met
   validate_metric_name(name);
   validate_metric_labels(labels);
   const std::lock_guard lock(mutex_);
-  claim_kind(kinds_, name, 'g');
+  claim_kind(kinds_, name, Kind::gauge);
   auto& series = series_[{std::string(name), labels}];
   if (!series) series = std::make_unique<Series>(Series{{}, std::make_unique<InMemoryGauge>(), {}});
   return *series->gauge;
@@ -129,7 +130,7 @@ Histogram& InMemoryMetrics::histogram(std::string_view name, std::string_view,
   validate_metric_labels(labels);
   validate_bucket_bounds(bucket_bounds);
   const std::lock_guard lock(mutex_);
-  claim_kind(kinds_, name, 'h');
+  claim_kind(kinds_, name, Kind::histogram);
   auto& series = series_[{std::string(name), labels}];
   if (!series) {
     series = std::make_unique<Series>(Series{{}, {}, std::make_unique<InMemoryHistogram>()});

@@ -52,7 +52,7 @@ class PrometheusHistogram final : public connect::Histogram {
 }  // namespace
 
 struct CustomMetrics::Family {
-  char kind = 'c';
+  Kind kind = Kind::counter;
   prometheus::Family<prometheus::Counter>* counters = nullptr;
   prometheus::Family<prometheus::Gauge>* gauges = nullptr;
   prometheus::Family<prometheus::Histogram>* histograms = nullptr;
@@ -68,7 +68,7 @@ CustomMetrics::CustomMetrics(std::shared_ptr<prometheus::Registry> registry,
 CustomMetrics::~CustomMetrics() = default;
 
 CustomMetrics::Family& CustomMetrics::family(std::string_view name, std::string_view help,
-                                             char kind) {
+                                             Kind kind) {
   if (const auto it = families_.find(name); it != families_.end()) {
     if (it->second->kind != kind) {
       throw connect::ConnectorError::fatal("metric '" + std::string(name) +
@@ -81,10 +81,10 @@ CustomMetrics::Family& CustomMetrics::family(std::string_view name, std::string_
   try {
     const std::string name_text(name);
     const std::string help_text(help);
-    if (kind == 'c') {
+    if (kind == Kind::counter) {
       family->counters =
           &prometheus::BuildCounter().Name(name_text).Help(help_text).Register(*registry_);
-    } else if (kind == 'g') {
+    } else if (kind == Kind::gauge) {
       family->gauges =
           &prometheus::BuildGauge().Name(name_text).Help(help_text).Register(*registry_);
     } else {
@@ -115,7 +115,7 @@ connect::Counter& CustomMetrics::counter(std::string_view name, std::string_view
   connect::validate_metric_name(name);
   connect::validate_metric_labels(labels);
   const std::lock_guard lock(mutex_);
-  auto& entry = family(name, help, 'c');
+  auto& entry = family(name, help, Kind::counter);
   auto& handle = entry.counter_handles[labels];
   if (!handle) {
     handle =
@@ -129,7 +129,7 @@ connect::Gauge& CustomMetrics::gauge(std::string_view name, std::string_view hel
   connect::validate_metric_name(name);
   connect::validate_metric_labels(labels);
   const std::lock_guard lock(mutex_);
-  auto& entry = family(name, help, 'g');
+  auto& entry = family(name, help, Kind::gauge);
   auto& handle = entry.gauge_handles[labels];
   if (!handle) {
     handle =
@@ -145,7 +145,7 @@ connect::Histogram& CustomMetrics::histogram(std::string_view name, std::string_
   connect::validate_metric_labels(labels);
   connect::validate_bucket_bounds(bucket_bounds);
   const std::lock_guard lock(mutex_);
-  auto& entry = family(name, help, 'h');
+  auto& entry = family(name, help, Kind::histogram);
   auto& handle = entry.histogram_handles[labels];
   if (!handle) {
     handle = std::make_unique<PrometheusHistogram>(entry.histograms->Add(

@@ -64,9 +64,10 @@ class InMemoryMetrics final : public Metrics {
                        const MetricLabels& labels = {}) override;
 
  private:
+  enum class Kind { counter, gauge, histogram };
   struct Series;
   std::mutex mutex_;
-  std::map<std::string, char, std::less<>> kinds_;  // name -> 'c', 'g' or 'h'
+  std::map<std::string, Kind, std::less<>> kinds_;
   std::map<std::tuple<std::string, MetricLabels>, std::unique_ptr<Series>> series_;
 };
 

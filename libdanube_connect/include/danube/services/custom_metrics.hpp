@@ -33,8 +33,9 @@ class CustomMetrics final : public connect::Metrics {
 
  private:
   // The family registered under a name, and the handles made from it.
+  enum class Kind { counter, gauge, histogram };
   struct Family;
-  Family& family(std::string_view name, std::string_view help, char kind);
+  Family& family(std::string_view name, std::string_view help, Kind kind);
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::string connector_;

@@ -36,7 +36,7 @@ connector_actor spawn_sink(caf::actor_system& system,
   auto context = make_context(std::move(config), std::move(services));
   auto supervisor = spawn_sink_supervisor(
       system, std::shared_ptr<connect::SinkConnector>(std::move(connector)), std::move(context));
-  return caf::actor_cast<connector_actor>(supervisor);
+  return supervisor;
 }
 
 connector_actor spawn_source(caf::actor_system& system,
@@ -45,7 +45,7 @@ connector_actor spawn_source(caf::actor_system& system,
   auto context = make_context(std::move(config), std::move(services));
   auto supervisor = spawn_source_supervisor(
       system, std::shared_ptr<connect::SourceConnector>(std::move(connector)), std::move(context));
-  return caf::actor_cast<connector_actor>(supervisor);
+  return supervisor;
 }
 
 }  // namespace danube::runtime

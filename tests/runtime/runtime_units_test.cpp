@@ -4,13 +4,13 @@
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
+#include <functional>
+#include <variant>
 
-#include "common/messages.hpp"
 #include "common/runtime_context.hpp"
 #include "common/supervision.hpp"
 #include "danube/runtime/embedding.hpp"
-#include "sink/batcher_actor.hpp"
-#include "sink/retry_supervisor_actor.hpp"
+#include "sink/dispatcher_actor.hpp"
 #include "source/publish_pacer.hpp"
 
 using namespace danube;
@@ -29,28 +29,17 @@ caf::actor_system_config& testing_config() {
   return config;
 }
 
-// Everything a fake actor received, in order.
-struct Inbox {
-  std::vector<caf::message> messages;
-  template <class T>
-  std::vector<T> all() const {
-    std::vector<T> found;
-    for (const auto& message : messages) {
-      if (message.match_elements<T>()) found.push_back(message.get_as<T>(0));
-    }
-    return found;
-  }
-};
+// What a stand-in actor received, in order.
+template <class Message>
+using Inbox = std::vector<Message>;
 
-caf::actor spawn_recorder(caf::actor_system& system, std::shared_ptr<Inbox> inbox) {
+// A stand-in for an actor of interface `Handle`, which accepts exactly one message type.
+template <class Handle, class Message>
+Handle spawn_recorder(caf::actor_system& system, std::shared_ptr<Inbox<Message>> inbox) {
   return system.spawn(
-      [](caf::event_based_actor* self, std::shared_ptr<Inbox> inbox) -> caf::behavior {
-        self->set_default_handler(
-            [inbox](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
-              inbox->messages.push_back(view.move_content_to_message());
-              return caf::message{};
-            });
-        return {[](caf::unit_t) {}};
+      [](typename Handle::pointer, std::shared_ptr<Inbox<Message>> inbox) ->
+      typename Handle::behavior_type {
+        return {[inbox](Message& message) { inbox->push_back(std::move(message)); }};
       },
       std::move(inbox));
 }
@@ -65,7 +54,7 @@ ContextPtr test_context(connect::ConnectorConfig config) {
       std::make_shared<services::HealthState>(config.connector_name), nullptr});
 }
 
-InflightRecord record(std::size_t source, std::uint64_t offset, caf::actor owner) {
+InflightRecord record(std::size_t source, std::uint64_t offset, record_owner_actor owner) {
   InflightRecord result;
   result.topic = "/default/t";
   result.source = source;
@@ -79,111 +68,34 @@ InflightRecord record(std::size_t source, std::uint64_t offset, caf::actor owner
 struct Coordinator {
   // Actors never end by themselves here; the system waits for them, so the fixture ends them.
   ~Coordinator() {
-    for (const auto& actor : actors)
-      caf::anon_send_exit(actor, caf::exit_reason::kill);
+    for (const auto& kill : kills)
+      kill();
     scheduler.run();
   }
-  caf::actor keep(caf::actor actor) {
-    actors.push_back(actor);
+  template <class Handle>
+  Handle keep(Handle actor) {
+    kills.push_back([actor] { caf::anon_send_exit(actor, caf::exit_reason::kill); });
     return actor;
   }
   caf::actor_system system{testing_config()};
   caf::scheduler::test_coordinator& scheduler =
       dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
-  std::vector<caf::actor> actors;
+  std::vector<std::function<void()>> kills;
 };
 
-}  // namespace
+// A dispatcher with stand-ins for the worker, the records' owner, the dead-letter router and
+// the supervisor.
+struct DispatcherFixture : Coordinator {
+  explicit DispatcherFixture(DispatcherConfig config) {
+    config.worker = keep(spawn_recorder<batch_processor_actor>(system, requests));
+    config.dead_letter_router = keep(spawn_recorder<dead_letter_sink_actor>(system, dead_letters));
+    config.supervisor = keep(spawn_recorder<failure_listener_actor>(system, failures));
+    owner = keep(spawn_recorder<record_owner_actor>(system, acks));
+    dispatcher = keep(spawn_dispatcher(system, std::move(config)));
+    scheduler.run();
+  }
 
-BOOST_FIXTURE_TEST_CASE(a_retryable_record_is_requeued_exactly_after_its_backoff, Coordinator) {
-  connect::ConnectorConfig config;
-  config.connector_name = "unit";
-  config.retry.max_retries = 2;
-  auto context = test_context(config);
-  auto batcher_inbox = std::make_shared<Inbox>();
-  auto consumer_inbox = std::make_shared<Inbox>();
-  auto dead_letter_inbox = std::make_shared<Inbox>();
-  auto batcher = keep(spawn_recorder(system, batcher_inbox));
-  auto consumer = keep(spawn_recorder(system, consumer_inbox));
-  RetrySupervisorConfig retry;
-  retry.context = context;
-  // No jitter: 100 ms, then 200 ms.
-  retry.backoff = std::make_shared<danube::Backoff>(100ms, 10s, 2.0, false, 2);
-  retry.dead_letter_router = keep(spawn_recorder(system, dead_letter_inbox));
-  retry.supervisor = keep(spawn_recorder(system, std::make_shared<Inbox>()));
-  auto supervisor = keep(spawn_retry_supervisor(system, retry));
-  scheduler.run();
-
-  auto outcome_with = [&](std::vector<InflightRecord> records,
-                          std::vector<std::optional<connect::ConnectorError>> errors) {
-    ProcessOutcome outcome;
-    outcome.batcher = batcher;
-    outcome.records = std::move(records);
-    outcome.errors = std::move(errors);
-    outcome.deferred.assign(outcome.records.size(), false);
-    return outcome;
-  };
-  // Record 0 fails retryably, record 1 of the same source is fine, record 2 of another source too.
-  caf::anon_send(
-      supervisor,
-      outcome_with({record(0, 10, consumer), record(0, 11, consumer), record(1, 20, consumer)},
-                   {connect::ConnectorError::retryable("busy"), std::nullopt, std::nullopt}));
-  scheduler.run();
-  const auto settled = batcher_inbox->all<BatchSettled>();
-  BOOST_REQUIRE_EQUAL(settled.size(), 1u);
-  BOOST_TEST(settled[0].blocked_sources == std::vector<std::size_t>{0});
-  BOOST_REQUIRE_EQUAL(consumer_inbox->all<AckRecords>().size(), 1u);
-  BOOST_TEST(consumer_inbox->all<AckRecords>()[0].records.size() == 2u);
-
-  scheduler.advance_time(99ms);
-  scheduler.run();
-  BOOST_TEST(batcher_inbox->all<Requeue>().empty());
-  scheduler.advance_time(1ms);
-  scheduler.run();
-  auto requeued = batcher_inbox->all<Requeue>();
-  BOOST_REQUIRE_EQUAL(requeued.size(), 1u);
-  BOOST_TEST(requeued[0].source == 0u);
-  BOOST_REQUIRE_EQUAL(requeued[0].records.size(), 1u);
-  BOOST_TEST(requeued[0].records[0].attempts == 1u);
-
-  // Second failure: 200 ms.
-  caf::anon_send(supervisor, outcome_with(std::move(requeued[0].records),
-                                          {connect::ConnectorError::retryable("busy")}));
-  scheduler.run();
-  scheduler.advance_time(199ms);
-  scheduler.run();
-  BOOST_TEST(batcher_inbox->all<Requeue>().size() == 1u);
-  scheduler.advance_time(1ms);
-  scheduler.run();
-  requeued = batcher_inbox->all<Requeue>();
-  BOOST_REQUIRE_EQUAL(requeued.size(), 2u);
-
-  // Third failure: retries are exhausted, the record goes to the dead-letter router.
-  caf::anon_send(supervisor, outcome_with(std::move(requeued[1].records),
-                                          {connect::ConnectorError::retryable("busy")}));
-  scheduler.run();
-  const auto dead = dead_letter_inbox->all<DeadLetterRequest>();
-  BOOST_REQUIRE_EQUAL(dead.size(), 1u);
-  BOOST_REQUIRE_EQUAL(dead[0].items.size(), 1u);
-  BOOST_TEST(dead[0].items[0].message.attributes.at("dlq.attempts") == "3");
-  BOOST_TEST(dead[0].items[0].message.attributes.at("dlq.error_kind") == "retryable");
-  scheduler.advance_time(10s);
-  scheduler.run();
-  BOOST_TEST(batcher_inbox->all<Requeue>().size() == 2u);  // no further retry
-}
-
-BOOST_FIXTURE_TEST_CASE(the_batcher_lingers_only_while_input_keeps_coming, Coordinator) {
-  auto worker_inbox = std::make_shared<Inbox>();
-  BatcherConfig config;
-  config.batch_size = 10;
-  config.linger = 50ms;
-  config.worker = keep(spawn_recorder(system, worker_inbox));
-  config.retry_supervisor = keep(spawn_recorder(system, std::make_shared<Inbox>()));
-  auto batcher = keep(spawn_batcher(system, config));
-  auto owner = keep(spawn_recorder(system, std::make_shared<Inbox>()));
-  scheduler.run();
-
-  auto records = [&](std::size_t source, int count, int first) {
+  std::vector<InflightRecord> records(std::size_t source, int count, int first) const {
     std::vector<InflightRecord> result;
     for (int i = 0; i < count; ++i) {
       auto r = record(source, first + i, owner);
@@ -191,37 +103,156 @@ BOOST_FIXTURE_TEST_CASE(the_batcher_lingers_only_while_input_keeps_coming, Coord
       result.push_back(std::move(r));
     }
     return result;
-  };
-  // More is said to be coming: the batcher waits (up to the linger time) for a fuller batch.
-  caf::anon_send(batcher, RecordBatch{0, records(0, 3, 0), false});
+  }
+  // The worker's outcome of request `index`: record k fails with errors[k] (none past its end).
+  ProcessOutcome outcome_of(std::size_t index,
+                            std::vector<std::optional<connect::ConnectorError>> errors = {}) {
+    ProcessOutcome outcome;
+    outcome.batch_id = (*requests)[index].batch_id;
+    outcome.records = std::move((*requests)[index].records);
+    errors.resize(outcome.records.size());
+    outcome.errors = std::move(errors);
+    outcome.deferred.assign(outcome.records.size(), false);
+    return outcome;
+  }
+  std::size_t acked() const {
+    std::size_t count = 0;
+    for (const auto& ack : *acks)
+      count += ack.records.size();
+    return count;
+  }
+
+  std::shared_ptr<Inbox<ProcessRequest>> requests = std::make_shared<Inbox<ProcessRequest>>();
+  std::shared_ptr<Inbox<DeadLetterRequest>> dead_letters =
+      std::make_shared<Inbox<DeadLetterRequest>>();
+  std::shared_ptr<Inbox<ConnectorFailed>> failures = std::make_shared<Inbox<ConnectorFailed>>();
+  std::shared_ptr<Inbox<AckRecords>> acks = std::make_shared<Inbox<AckRecords>>();
+  record_owner_actor owner;
+  dispatcher_actor dispatcher;
+};
+
+DispatcherConfig dispatcher_config(connect::ConnectorConfig config, std::size_t batch_size,
+                                   std::chrono::milliseconds linger,
+                                   std::shared_ptr<danube::Backoff> backoff) {
+  DispatcherConfig result;
+  config.connector_name = "unit";
+  result.context = test_context(std::move(config));
+  result.batch_size = batch_size;
+  result.linger = linger;
+  result.backoff = std::move(backoff);
+  return result;
+}
+
+}  // namespace
+
+struct RetryingDispatcher : DispatcherFixture {
+  RetryingDispatcher()
+      // No jitter: 100 ms, then 200 ms; two retries.
+      : DispatcherFixture(dispatcher_config(
+            {}, 10, 50ms, std::make_shared<danube::Backoff>(100ms, 10s, 2.0, false, 2))) {}
+};
+
+BOOST_FIXTURE_TEST_CASE(a_retryable_record_is_retried_exactly_after_its_backoff,
+                        RetryingDispatcher) {
+  auto batch = records(0, 2, 10);
+  batch.push_back(record(1, 20, owner));
+  caf::anon_send(dispatcher, RecordBatch{0, std::move(batch), true});
   scheduler.run();
-  BOOST_TEST(worker_inbox->all<ProcessRequest>().empty());
+  BOOST_REQUIRE_EQUAL(requests->size(), 1u);
+  // Sources take turns: 10 (source 0), 20 (source 1), 11 (source 0).
+  BOOST_REQUIRE_EQUAL((*requests)[0].records.size(), 3u);
+  BOOST_TEST((*requests)[0].records[0].message.id.topic_offset == 10u);
+
+  // 10 fails retryably; 20 and 11 are fine and acked at once.
+  caf::anon_send(dispatcher, outcome_of(0, {connect::ConnectorError::retryable("busy")}));
+  scheduler.run();
+  BOOST_TEST(acked() == 2u);
+  scheduler.advance_time(99ms);
+  scheduler.run();
+  BOOST_TEST(requests->size() == 1u);
+  scheduler.advance_time(1ms);
+  scheduler.run();
+  BOOST_REQUIRE_EQUAL(requests->size(), 2u);
+  BOOST_REQUIRE_EQUAL((*requests)[1].records.size(), 1u);
+  BOOST_TEST((*requests)[1].records[0].attempts == 1u);
+
+  // Second failure: 200 ms.
+  caf::anon_send(dispatcher, outcome_of(1, {connect::ConnectorError::retryable("busy")}));
+  scheduler.run();
+  scheduler.advance_time(199ms);
+  scheduler.run();
+  BOOST_TEST(requests->size() == 2u);
+  scheduler.advance_time(1ms);
+  scheduler.run();
+  BOOST_REQUIRE_EQUAL(requests->size(), 3u);
+
+  // Third failure: retries are exhausted, the record goes to the dead-letter router.
+  caf::anon_send(dispatcher, outcome_of(2, {connect::ConnectorError::retryable("busy")}));
+  scheduler.run();
+  BOOST_REQUIRE_EQUAL(dead_letters->size(), 1u);
+  const auto& dead = (*dead_letters)[0];
+  BOOST_REQUIRE_EQUAL(dead.items.size(), 1u);
+  BOOST_TEST(dead.items[0].message.attributes.at("dlq.attempts") == "3");
+  BOOST_TEST(dead.items[0].message.attributes.at("dlq.error_kind") == "retryable");
+  // Its ack waits for the dead letter's publication.
+  BOOST_TEST(std::holds_alternative<AckWhenDeadLettered>(dead.items[0].on_published));
+  BOOST_TEST(acked() == 2u);
+  scheduler.advance_time(10s);
+  scheduler.run();
+  BOOST_TEST(requests->size() == 3u);  // no further retry
+  BOOST_TEST(failures->empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_fatal_error_stops_the_flow_and_reports_the_incarnation,
+                        RetryingDispatcher) {
+  caf::anon_send(dispatcher, RecordBatch{0, records(0, 2, 0), true});
+  scheduler.run();
+  BOOST_REQUIRE_EQUAL(requests->size(), 1u);
+  caf::anon_send(dispatcher, outcome_of(0, {connect::ConnectorError::fatal("disk gone")}));
+  caf::anon_send(dispatcher, RecordBatch{0, records(0, 1, 2), true});
+  scheduler.run();
+  BOOST_REQUIRE_EQUAL(failures->size(), 1u);
+  BOOST_TEST((*failures)[0].where == "process_batch");
+  BOOST_TEST(acked() == 1u);           // the record that succeeded
+  BOOST_TEST(requests->size() == 1u);  // nothing more goes to the worker
+}
+
+struct LingeringDispatcher : DispatcherFixture {
+  LingeringDispatcher()
+      : DispatcherFixture(dispatcher_config(
+            {}, 10, 50ms, std::make_shared<danube::Backoff>(30ms, 10s, 2.0, false, 3))) {}
+};
+
+BOOST_FIXTURE_TEST_CASE(the_dispatcher_lingers_only_while_input_keeps_coming, LingeringDispatcher) {
+  // More is said to be coming: the dispatcher waits (up to the linger time) for a fuller batch.
+  caf::anon_send(dispatcher, RecordBatch{0, records(0, 3, 0), false});
+  scheduler.run();
+  BOOST_TEST(requests->empty());
   // A full batch goes at once.
-  caf::anon_send(batcher, RecordBatch{0, records(0, 7, 3), false});
+  caf::anon_send(dispatcher, RecordBatch{0, records(0, 7, 3), false});
   scheduler.run();
-  auto requests = worker_inbox->all<ProcessRequest>();
-  BOOST_REQUIRE_EQUAL(requests.size(), 1u);
-  BOOST_TEST(requests[0].records.size() == 10u);
-  // While the worker is busy nothing else goes; once settled, idle input flushes at once.
-  caf::anon_send(batcher, RecordBatch{0, records(0, 2, 10), true});
+  BOOST_REQUIRE_EQUAL(requests->size(), 1u);
+  BOOST_TEST((*requests)[0].records.size() == 10u);
+  // While the worker is busy nothing else goes; once its outcome is in, idle input goes at once.
+  caf::anon_send(dispatcher, RecordBatch{0, records(0, 2, 10), true});
   scheduler.run();
-  BOOST_TEST(worker_inbox->all<ProcessRequest>().size() == 1u);
-  caf::anon_send(batcher, BatchSettled{});
+  BOOST_TEST(requests->size() == 1u);
+  caf::anon_send(dispatcher, outcome_of(0));
   scheduler.run();
-  requests = worker_inbox->all<ProcessRequest>();
-  BOOST_REQUIRE_EQUAL(requests.size(), 2u);
-  BOOST_TEST(requests[1].records.size() == 2u);
-  // A held-back source waits for its requeue even when its records are due.
-  caf::anon_send(batcher, BatchSettled{{1}});
-  caf::anon_send(batcher, RecordBatch{1, records(1, 1, 100), true});
+  BOOST_TEST(acked() == 10u);
+  BOOST_REQUIRE_EQUAL(requests->size(), 2u);
+  BOOST_TEST((*requests)[1].records.size() == 2u);
+  // A source waiting for a retry holds back its newer records, which follow the retry.
+  caf::anon_send(dispatcher, outcome_of(1, {connect::ConnectorError::retryable("busy")}));
+  caf::anon_send(dispatcher, RecordBatch{0, records(0, 1, 100), true});
   scheduler.run();
-  BOOST_TEST(worker_inbox->all<ProcessRequest>().size() == 2u);
-  caf::anon_send(batcher, Requeue{1, records(1, 1, 99)});
+  BOOST_TEST(requests->size() == 2u);
+  scheduler.advance_time(30ms);
   scheduler.run();
-  requests = worker_inbox->all<ProcessRequest>();
-  BOOST_REQUIRE_EQUAL(requests.size(), 3u);
-  BOOST_REQUIRE_EQUAL(requests[2].records.size(), 2u);
-  BOOST_TEST(requests[2].records[0].message.id.topic_offset == 99u);  // the retry goes first
+  BOOST_REQUIRE_EQUAL(requests->size(), 3u);
+  BOOST_REQUIRE_EQUAL((*requests)[2].records.size(), 2u);
+  BOOST_TEST((*requests)[2].records[0].message.id.topic_offset == 10u);  // the retry goes first
+  BOOST_TEST((*requests)[2].records[1].message.id.topic_offset == 100u);
 }
 
 BOOST_FIXTURE_TEST_CASE(supervision_restarts_with_growing_backoff_then_gives_up, Coordinator) {

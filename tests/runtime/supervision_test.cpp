@@ -7,7 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "common/messages.hpp"
+#include "common/supervisor_actor.hpp"
 #include "danube/services/dead_letter.hpp"
 #include "runtime_test_support.hpp"
 
@@ -71,11 +71,13 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return true;
 }
 
-std::vector<caf::actor> children_of(caf::actor_system& system, const connector_actor& runtime) {
+// The runtime's own interface behind the public handle: this test looks inside.
+std::vector<caf::actor_addr> children_of(caf::actor_system& system,
+                                         const connector_actor& runtime) {
   caf::scoped_actor self{system};
-  std::vector<caf::actor> children;
-  self->request(caf::actor_cast<caf::actor>(runtime), caf::infinite, children_atom::value)
-      .receive([&](std::vector<caf::actor>& result) { children = std::move(result); },
+  std::vector<caf::actor_addr> children;
+  self->request(caf::actor_cast<supervisor_actor>(runtime), caf::infinite, children_atom::value)
+      .receive([&](std::vector<caf::actor_addr>& result) { children = std::move(result); },
                [&](const caf::error& error) { BOOST_FAIL(system.render(error)); });
   return children;
 }

@@ -8,7 +8,6 @@
 #include "danube/client/consumer.hpp"
 #include "danube/client/producer.hpp"
 #include "danube/common/backoff.hpp"
-#include "messages.hpp"
 #include "runtime_actor.hpp"
 
 namespace danube::runtime {
@@ -131,9 +130,9 @@ void close_clients(CloseRequest& request) {
 
 }  // namespace
 
-caf::actor spawn_broker_io(caf::actor_system& system, ContextPtr context) {
+broker_io_actor spawn_broker_io(caf::actor_system& system, ContextPtr context) {
   return system.spawn<caf::detached>(
-      [](RuntimeActor* self, ContextPtr context) -> caf::behavior {
+      [](TypedActor<broker_io_actor>* self, ContextPtr context) -> broker_io_actor::behavior_type {
         (void)self;
         return {
             [context](const SubscribeRequest& request) { return subscribe(*context, request); },

@@ -2,9 +2,10 @@
 
 #include <string>
 
+#include "../sink/inflight_record.hpp"
+#include "../source/source_item.hpp"
 #include "danube/client/message.hpp"
 #include "danube/connect/error.hpp"
-#include "messages.hpp"
 
 namespace danube::runtime {
 

@@ -7,7 +7,6 @@
 
 #include "danube/client/producer.hpp"
 #include "danube/common/backoff.hpp"
-#include "messages.hpp"
 #include "runtime_actor.hpp"
 
 namespace danube::runtime::dead_letter_detail {
@@ -25,9 +24,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::dead_letter_detail::Published)
 namespace danube::runtime {
 namespace {
 
+using dead_letter_detail::create_atom;
 using dead_letter_detail::Published;
-using retry_atom = caf::atom_constant<caf::atom("dlqretry")>;
-using create_atom = caf::atom_constant<caf::atom("dlqcreate")>;
+using dead_letter_detail::retry_atom;
 
 // Publishes in flight at once; dead letters are rare, so a small window is plenty.
 constexpr std::size_t kMaxInFlight = 64;
@@ -53,7 +52,7 @@ struct DeadLetterRouterState {
   static inline const char* name = "danube-dead-letter-router";
 };
 
-using RouterActor = RuntimeStatefulActor<DeadLetterRouterState>;
+using RouterActor = TypedStatefulActor<dead_letter_router_actor, DeadLetterRouterState>;
 
 void create_producer(RouterActor* self) {
   auto& state = self->state;
@@ -89,13 +88,24 @@ void create_producer(RouterActor* self) {
           [=](const caf::error& error) { retry_later(self->system().render(error)); });
 }
 
+// The record behind a published dead letter is done: its consumer acks it, or its router
+// settles it.
+void notify_published(RouterActor* self, DeadLetterItem& item) {
+  if (auto* sink = std::get_if<AckWhenDeadLettered>(&item.on_published)) {
+    record_owner_actor owner = sink->record.owner;
+    self->send(owner, AckRecords{{std::move(sink->record)}});
+  } else if (auto* source = std::get_if<SettleWhenDeadLettered>(&item.on_published)) {
+    self->send(source->router, ItemsSettled{{source->sequence}});
+  }
+}
+
 void pump(RouterActor* self) {
   auto& state = self->state;
   if (!state.producer) {
     create_producer(self);
     return;
   }
-  const caf::actor_addr me = self->address();
+  const WeakHandle<dead_letter_router_actor> me(self);
   while (!state.queue.empty() && state.in_flight.size() < kMaxInFlight) {
     DeadLetterItem item = std::move(state.queue.front());
     state.queue.pop_front();
@@ -104,19 +114,18 @@ void pump(RouterActor* self) {
     state.in_flight.emplace(token, std::move(item));
     state.producer->send_async(
         std::move(message), [me, token](client::Result<client::SendReceipt> r) {
-          if (auto target = caf::actor_cast<caf::actor>(me)) {
-            caf::anon_send(
-                target, Published{token, r.ok(), r.ok() ? std::string() : r.error().to_string()});
-          }
+          me.send(Published{token, r.ok(), r.ok() ? std::string() : r.error().to_string()});
         });
   }
 }
 
 }  // namespace
 
-caf::actor spawn_dead_letter_router(caf::actor_system& system, DeadLetterRouterConfig config) {
+dead_letter_router_actor spawn_dead_letter_router(caf::actor_system& system,
+                                                  DeadLetterRouterConfig config) {
   return system.spawn(
-      [](RouterActor* self, DeadLetterRouterConfig config) -> caf::behavior {
+      [](RouterActor* self,
+         DeadLetterRouterConfig config) -> dead_letter_router_actor::behavior_type {
         self->state.config = std::move(config);
         self->state.backoff =
             std::make_unique<Backoff>(self->state.config.context->config.retry.backoff_policy());
@@ -145,7 +154,7 @@ caf::actor spawn_dead_letter_router(caf::actor_system& system, DeadLetterRouterC
                 state.publish_failures = 0;
                 context.counters->add(context.counters->dead_lettered);
                 context.metrics->record_dead_lettered(item.origin_topic, item.error_type);
-                self->send(item.notify, std::move(item.on_published));
+                notify_published(self, item);
                 pump(self);
                 return;
               }

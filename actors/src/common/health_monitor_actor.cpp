@@ -3,13 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "danube/services/health_checker.hpp"
-#include "messages.hpp"
 #include "runtime_actor.hpp"
 
 namespace danube::runtime {
 namespace {
 
-using connectivity_atom = caf::atom_constant<caf::atom("connected")>;
+using health_detail::connectivity_atom;
 
 struct HealthMonitorState {
   HealthMonitorConfig config;
@@ -19,7 +18,7 @@ struct HealthMonitorState {
   static inline const char* name = "danube-health-monitor";
 };
 
-using HealthMonitorActor = RuntimeStatefulActor<HealthMonitorState>;
+using HealthMonitorActor = TypedStatefulActor<health_monitor_actor, HealthMonitorState>;
 
 void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
   auto& state = self->state;
@@ -50,9 +49,10 @@ void record(HealthMonitorActor* self, bool ok, const std::string& detail) {
 
 }  // namespace
 
-caf::actor spawn_health_monitor(caf::actor_system& system, HealthMonitorConfig config) {
+health_monitor_actor spawn_health_monitor(caf::actor_system& system, HealthMonitorConfig config) {
   return system.spawn(
-      [](HealthMonitorActor* self, HealthMonitorConfig config) -> caf::behavior {
+      [](HealthMonitorActor* self,
+         HealthMonitorConfig config) -> health_monitor_actor::behavior_type {
         auto& state = self->state;
         state.config = std::move(config);
         state.checker = std::make_unique<services::HealthChecker>(

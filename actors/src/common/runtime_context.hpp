@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,9 @@
 #include "danube/services/schema_registry.hpp"
 
 namespace danube::runtime {
+
+using Clock = std::chrono::steady_clock;
+using WallClock = std::chrono::system_clock;
 
 // Counters every actor of one runtime updates; the supervisor reads them for status replies.
 struct RuntimeCounters {

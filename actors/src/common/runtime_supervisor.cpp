@@ -2,11 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "broker_io_actor.hpp"
 #include "danube/runtime/embedding.hpp"
-#include "dead_letter_router_actor.hpp"
-#include "health_monitor_actor.hpp"
-#include "messages.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -24,7 +20,7 @@ const char* name_of(int child) {
 
 }  // namespace
 
-RuntimeSupervisor::RuntimeSupervisor(RuntimeActor* self, ContextPtr context, std::string kind,
+RuntimeSupervisor::RuntimeSupervisor(SupervisorSelf* self, ContextPtr context, std::string kind,
                                      PipelineHooks hooks)
     : self_(self),
       context_(std::move(context)),
@@ -37,7 +33,7 @@ RuntimeSupervisor::RuntimeSupervisor(RuntimeActor* self, ContextPtr context, std
 
 void RuntimeSupervisor::spawn_missing_children() {
   auto& system = self_->system();
-  auto replace = [this](Child child, caf::actor& handle, caf::actor fresh) {
+  auto replace = [this](Child child, auto& handle, auto fresh) {
     if (handle && !child_down_[static_cast<int>(child)]) {
       self_->send_exit(handle, caf::exit_reason::user_shutdown);  // depends on a respawned one
     }
@@ -66,7 +62,7 @@ void RuntimeSupervisor::spawn_missing_children() {
     HealthMonitorConfig health;
     health.context = context_;
     health.worker = actors_.connector;
-    health.supervisor = caf::actor_cast<caf::actor>(self_);
+    health.supervisor = self_;
     health.activity = activity_;
     health.probe_interval =
         std::chrono::milliseconds(context_->config.processing.health_check_interval_ms);
@@ -180,8 +176,9 @@ std::chrono::milliseconds RuntimeSupervisor::until(Clock::time_point deadline) {
   return std::max(left, std::chrono::milliseconds(1));
 }
 
-std::vector<caf::actor> RuntimeSupervisor::children() const {
-  return {actors_.connector, actors_.broker_io, actors_.dead_letter_router, actors_.health_monitor};
+std::vector<caf::actor_addr> RuntimeSupervisor::children() const {
+  return {actors_.connector.address(), actors_.broker_io.address(),
+          actors_.dead_letter_router.address(), actors_.health_monitor.address()};
 }
 
 void RuntimeSupervisor::finish(std::optional<connect::ConnectorError> failure) {
@@ -234,7 +231,7 @@ void RuntimeSupervisor::finish(std::optional<connect::ConnectorError> failure) {
   hooks_.close_clients(clients_closed, close_dead_letters);
 }
 
-caf::behavior RuntimeSupervisor::behavior() {
+supervisor_actor::behavior_type RuntimeSupervisor::behavior() {
   return {
       [this](const ConnectorFailed& failed) {
         fail(failed.error, failed.where, failed.incarnation, FailureOrigin::connector);
@@ -247,7 +244,7 @@ caf::behavior RuntimeSupervisor::behavior() {
       [this](status_atom) { return supervision_.status(*context_); },
       [this](children_atom) { return children(); },
       [this](drain_atom) {
-        auto promise = self_->make_response_promise();
+        auto promise = self_->make_response_promise<RuntimeStatus>();
         if (supervision_.begin_drain(*context_, promise)) {
           begin_shutdown_budget();
           self_->delayed_send(self_, until(budget_mark(kDrainEnds)), timeout_atom::value);

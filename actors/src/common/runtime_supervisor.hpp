@@ -8,20 +8,29 @@
 #include <stop_token>
 #include <string>
 
+#include "broker_io_actor.hpp"
 #include "connector_activity.hpp"
+#include "connector_worker.hpp"
 #include "danube/connect/error.hpp"
+#include "dead_letter_router_actor.hpp"
+#include "health_monitor_actor.hpp"
+#include "runtime_actor.hpp"
 #include "runtime_context.hpp"
 #include "supervision.hpp"
+#include "supervisor_actor.hpp"
 
 namespace danube::runtime {
 
 // The actors a runtime keeps across pipeline incarnations, around the connector's own actor.
 struct RuntimeActors {
-  caf::actor connector;  // the sink worker or the source driver: the thread calling the connector
-  caf::actor broker_io;
-  caf::actor dead_letter_router;
-  caf::actor health_monitor;
+  connector_worker_actor connector;  // the sink worker or the source driver
+  broker_io_actor broker_io;
+  dead_letter_router_actor dead_letter_router;
+  health_monitor_actor health_monitor;
 };
+
+// The self pointer every supervisor (sink or source) has in common.
+using SupervisorSelf = TypedActor<supervisor_actor>;
 
 // What sink and source supervisors do differently; the rest is RuntimeSupervisor's.
 struct PipelineHooks {
@@ -39,7 +48,8 @@ struct PipelineHooks {
   // Whether `actor` belongs to the current pipeline incarnation.
   std::function<bool(const caf::actor_addr& actor)> owns;
   // Spawns the connector's actor (sink worker or source driver), again after it died.
-  std::function<caf::actor(std::shared_ptr<ConnectorActivity> activity)> spawn_connector;
+  std::function<connector_worker_actor(std::shared_ptr<ConnectorActivity> activity)>
+      spawn_connector;
 };
 
 // The life of a runtime's root actor, shared by sinks and sources:
@@ -55,10 +65,11 @@ class RuntimeSupervisor {
  public:
   using Clock = std::chrono::steady_clock;
 
-  RuntimeSupervisor(RuntimeActor* self, ContextPtr context, std::string kind, PipelineHooks hooks);
+  RuntimeSupervisor(SupervisorSelf* self, ContextPtr context, std::string kind,
+                    PipelineHooks hooks);
 
-  // The handlers of ConnectorFailed, restart_atom, status_atom, drain_atom and timeout_atom.
-  caf::behavior behavior();
+  // The supervisor's whole behavior.
+  supervisor_actor::behavior_type behavior();
 
   void start();  // builds the first pipeline incarnation
   void fail(const connect::ConnectorError& error, const std::string& where,
@@ -87,9 +98,9 @@ class RuntimeSupervisor {
   Clock::time_point budget_mark(double fraction) const;
   // The remaining time until `deadline`, at least 1 ms (a CAF request needs a positive timeout).
   static std::chrono::milliseconds until(Clock::time_point deadline);
-  std::vector<caf::actor> children() const;
+  std::vector<caf::actor_addr> children() const;
 
-  RuntimeActor* self_;
+  SupervisorSelf* self_;
   ContextPtr context_;
   SupervisionState supervision_;
   RuntimeActors actors_;

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "messages.hpp"
+#include "danube/runtime/embedding.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -109,7 +109,8 @@ std::chrono::milliseconds SupervisionState::next_restart_delay() {
   return delay;
 }
 
-bool SupervisionState::begin_drain(const RuntimeContext& context, caf::response_promise promise) {
+bool SupervisionState::begin_drain(const RuntimeContext& context,
+                                   caf::typed_response_promise<RuntimeStatus> promise) {
   if (phase_ == Phase::finished) {
     promise.deliver(status(context));
     return false;
@@ -131,9 +132,9 @@ void SupervisionState::mark_incomplete(const std::string& step) {
   incomplete_steps_.push_back(step);
 }
 
-void SupervisionState::finish(RuntimeActor* self, const RuntimeContext& context,
+void SupervisionState::finish(caf::scheduled_actor* self, const RuntimeContext& context,
                               const std::optional<connect::ConnectorError>& failure,
-                              const std::vector<caf::actor>& children) {
+                              const std::vector<caf::actor_addr>& children) {
   if (phase_ == Phase::finished) return;
   phase_ = Phase::finished;
   failed_ = failure.has_value();
@@ -150,7 +151,7 @@ void SupervisionState::finish(RuntimeActor* self, const RuntimeContext& context,
     waiter.deliver(final_status);
   drain_waiters_.clear();
   for (const auto& child : children) {
-    if (child) self->send_exit(child, caf::exit_reason::user_shutdown);
+    if (child != nullptr) self->send_exit(child, caf::exit_reason::user_shutdown);
   }
   if (failure) {
     self->quit(failure_exit_reason(*failure));

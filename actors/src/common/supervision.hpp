@@ -51,7 +51,8 @@ class SupervisionState {
 
   // Registers a drain request. Returns true when it starts the drain (the first request).
   // After the end, requests are answered at once.
-  bool begin_drain(const RuntimeContext& context, caf::response_promise promise);
+  bool begin_drain(const RuntimeContext& context,
+                   caf::typed_response_promise<RuntimeStatus> promise);
 
   // The failure the runtime ends with when it finishes now: the last one while no pipeline
   // has reached running since (a drain during a restart does not hide it), else none.
@@ -61,9 +62,9 @@ class SupervisionState {
 
   // Answers every drain request, stops the children, and quits: normally, or with an exit
   // reason carrying `failure` (or the incomplete shutdown).
-  void finish(RuntimeActor* self, const RuntimeContext& context,
+  void finish(caf::scheduled_actor* self, const RuntimeContext& context,
               const std::optional<connect::ConnectorError>& failure,
-              const std::vector<caf::actor>& children);
+              const std::vector<caf::actor_addr>& children);
 
   RuntimeStatus status(const RuntimeContext& context) const;
   bool draining() const { return phase_ == Phase::draining; }
@@ -86,7 +87,7 @@ class SupervisionState {
   std::string last_error_;
   std::optional<connect::ConnectorError> unresolved_;
   std::vector<std::string> incomplete_steps_;
-  std::vector<caf::response_promise> drain_waiters_;
+  std::vector<caf::typed_response_promise<RuntimeStatus>> drain_waiters_;
   std::shared_ptr<Backoff> restart_backoff_;
 };
 

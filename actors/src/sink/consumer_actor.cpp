@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/consumer.hpp"
 #include "gap_report.hpp"
@@ -43,13 +42,13 @@ constexpr auto kGapSweepInterval = std::chrono::seconds(1);
 
 struct ConsumerActorState {
   ConsumerActorConfig config;
-  bool batcher_expects_more = false;  // the last RecordBatch said more was coming
-  std::uint64_t reconnects_seen = 0;  // the client's resubscriptions already counted
+  bool dispatcher_expects_more = false;  // the last RecordBatch said more was coming
+  std::uint64_t reconnects_seen = 0;     // the client's resubscriptions already counted
   std::size_t outstanding_records = 0;
   std::size_t outstanding_bytes = 0;
   std::size_t acks_in_flight = 0;
   bool intake_open = true;
-  std::vector<caf::response_promise> idle_waiters;
+  std::vector<caf::typed_response_promise<idle_atom>> idle_waiters;
   // Continuity tracking, when enabled and until the partition turns out not to number its
   // messages (non-reliable topics leave every offset at 0).
   std::optional<PartitionContinuity> continuity;
@@ -84,7 +83,7 @@ struct ConsumerActorState {
   static inline const char* name = "danube-consumer";
 };
 
-using ConsumerActor = RuntimeStatefulActor<ConsumerActorState>;
+using ConsumerActor = TypedStatefulActor<consumer_actor, ConsumerActorState>;
 
 std::size_t footprint(const client::ReceivedMessage& message) {
   return message.payload.size() + message.id.topic_name.size() + 128;
@@ -105,14 +104,12 @@ void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::Messa
   auto& state = self->state;
   if (!state.config.consumer) return;  // closed: the broker redelivers it (at least once)
   ++state.acks_in_flight;
-  const caf::actor_addr me = self->address();
+  const WeakHandle<consumer_actor> me(self);
   const auto started = Clock::now();
   state.config.consumer->ack_async(request_id, id, [me, started](client::Status status) {
     // A client thread: hand the outcome to the actor, which may be gone by now.
-    if (auto target = caf::actor_cast<caf::actor>(me)) {
-      caf::anon_send(target, AckDone{status.ok(), Clock::now() - started,
-                                     status.ok() ? std::string() : status.error().to_string()});
-    }
+    me.send(AckDone{status.ok(), Clock::now() - started,
+                    status.ok() ? std::string() : status.error().to_string()});
   });
 }
 
@@ -351,7 +348,7 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
   return Admission{true, identity.digest, verdict.epoch};
 }
 
-// Adds `message` to a batch for the batcher and takes its credit.
+// Adds `message` to a batch for the dispatcher and takes its credit.
 InflightRecord& hand_out(ConsumerActor* self, RecordBatch& batch, client::ReceivedMessage message,
                          Clock::time_point now) {
   auto& state = self->state;
@@ -361,7 +358,7 @@ InflightRecord& hand_out(ConsumerActor* self, RecordBatch& batch, client::Receiv
   record.message = std::move(message);
   record.topic = config.subscription.topic;
   record.expected_schema_subject = config.subscription.expected_schema_subject;
-  record.owner = caf::actor_cast<caf::actor>(self);
+  record.owner = self;
   record.source = config.source;
   record.received_at = now;
   state.outstanding_records += 1;
@@ -383,9 +380,9 @@ void pull_for_connector(ConsumerActor* self) {
   if (messages.empty()) {
     // Nothing now: the ready callback (or an ack returning credit) calls pull again. Tell the
     // batcher, if it still expects more from us, that it need not wait.
-    if (state.batcher_expects_more) {
-      state.batcher_expects_more = false;
-      self->send(config.batcher, RecordBatch{config.source, {}, true});
+    if (state.dispatcher_expects_more) {
+      state.dispatcher_expects_more = false;
+      self->send(config.dispatcher, RecordBatch{config.source, {}, true});
     }
     return;
   }
@@ -411,7 +408,7 @@ void pull_for_connector(ConsumerActor* self) {
       state.outstanding_records < config.max_records && state.outstanding_bytes < config.max_bytes;
   const bool more = taken == wanted && credit_left;  // the buffer may hold more right now
   batch.drained = !more;
-  state.batcher_expects_more = more;
+  state.dispatcher_expects_more = more;
   config.context->counters->add(config.context->counters->received, taken);
   config.context->metrics->record_received(config.subscription.topic, taken);
   if (skipped > 0) {
@@ -420,7 +417,7 @@ void pull_for_connector(ConsumerActor* self) {
   }
   config.context->metrics->add_inflight(config.subscription.topic,
                                         static_cast<std::int64_t>(count));
-  self->send(config.batcher, std::move(batch));
+  self->send(config.dispatcher, std::move(batch));
   if (more) self->send(self, pull_atom::value);
 }
 
@@ -467,7 +464,7 @@ void pull_into_buffer(ConsumerActor* self) {
   if (taken == config.batch_size && !state.buffer->full()) self->send(self, pull_atom::value);
 }
 
-// Buffer mode, connector side: hands synced records to the batcher while credit allows. While
+// Buffer mode, connector side: hands synced records to the dispatcher while credit allows. While
 // draining nothing new goes out: what is left stays in the buffer for the next run.
 void feed_from_buffer(ConsumerActor* self) {
   auto& state = self->state;
@@ -487,9 +484,9 @@ void feed_from_buffer(ConsumerActor* self) {
     }
   }
   if (entries.empty()) {
-    if (state.batcher_expects_more) {
-      state.batcher_expects_more = false;
-      self->send(config.batcher, RecordBatch{config.source, {}, true});
+    if (state.dispatcher_expects_more) {
+      state.dispatcher_expects_more = false;
+      self->send(config.dispatcher, RecordBatch{config.source, {}, true});
     }
     return;
   }
@@ -504,10 +501,10 @@ void feed_from_buffer(ConsumerActor* self) {
   const bool more = state.buffer->ready() > 0 && state.outstanding_records < config.max_records &&
                     state.outstanding_bytes < config.max_bytes;
   batch.drained = !more;
-  state.batcher_expects_more = more;
+  state.dispatcher_expects_more = more;
   config.context->metrics->add_inflight(config.subscription.topic,
                                         static_cast<std::int64_t>(count));
-  self->send(config.batcher, std::move(batch));
+  self->send(config.dispatcher, std::move(batch));
   if (more) self->send(self, pull_atom::value);
 }
 
@@ -607,20 +604,17 @@ void acknowledge(ConsumerActor* self, AckRecords& done) {
 
 }  // namespace
 
-caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig config) {
+consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig config) {
   return system.spawn(
-      [](ConsumerActor* self, ConsumerActorConfig config) -> caf::behavior {
+      [](ConsumerActor* self, ConsumerActorConfig config) -> consumer_actor::behavior_type {
         self->state.config = std::move(config);
         if (self->state.config.track_continuity) {
           start_tracking(self);
           arm_gap_sweep(self);  // offsets an earlier run saw jumped over
         }
         if (self->state.config.buffer) open_buffer(self);
-        const caf::actor_addr me = self->address();
-        self->state.config.consumer->set_ready_callback([me] {
-          if (auto target = caf::actor_cast<caf::actor>(me))
-            caf::anon_send(target, pull_atom::value);
-        });
+        const WeakHandle<consumer_actor> me(self);
+        self->state.config.consumer->set_ready_callback([me] { me.send(pull_atom::value); });
         return {
             [=](pull_atom) { pull(self); },
             [=](GapSweep) {
@@ -664,7 +658,7 @@ caf::actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConfig c
               auto& state = self->state;
               state.intake_open = false;
               if (state.config.consumer) state.config.consumer->set_ready_callback({});
-              auto promise = self->make_response_promise();
+              auto promise = self->make_response_promise<idle_atom>();
               state.idle_waiters.push_back(promise);
               notify_if_idle(self);
               return promise;

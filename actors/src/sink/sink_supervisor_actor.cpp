@@ -4,12 +4,10 @@
 
 #include <algorithm>
 
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "../common/runtime_supervisor.hpp"
-#include "batcher_actor.hpp"
 #include "consumer_actor.hpp"
-#include "retry_supervisor_actor.hpp"
+#include "dispatcher_actor.hpp"
 #include "sink_offset_file.hpp"
 #include "sink_worker_actor.hpp"
 
@@ -18,21 +16,21 @@ namespace {
 
 struct Pipeline {
   std::uint64_t incarnation = 0;
-  caf::actor batcher;
-  caf::actor retry_supervisor;
-  std::vector<caf::actor> consumers;
+  dispatcher_actor dispatcher;
+  std::vector<consumer_actor> consumers;
   bool running = false;
 };
 
 struct SinkSupervisorState {
   ContextPtr context;
   std::unique_ptr<RuntimeSupervisor> runtime;
+  sink_worker_actor worker;  // the runtime's connector actor, with the sink's own messages
   Pipeline pipeline;
 
   static inline const char* name = "danube-sink-supervisor";
 };
 
-using SinkSupervisor = RuntimeStatefulActor<SinkSupervisorState>;
+using SinkSupervisor = TypedStatefulActor<supervisor_actor, SinkSupervisorState>;
 
 bool is_current(SinkSupervisor* self, std::uint64_t incarnation) {
   return self->state.pipeline.incarnation == incarnation &&
@@ -46,18 +44,15 @@ void tear_down_pipeline(SinkSupervisor* self) {
   for (auto& consumer : pipeline.consumers) {
     self->send_exit(consumer, caf::exit_reason::user_shutdown);
   }
-  if (pipeline.batcher) self->send_exit(pipeline.batcher, caf::exit_reason::user_shutdown);
-  if (pipeline.retry_supervisor) {
-    self->send_exit(pipeline.retry_supervisor, caf::exit_reason::user_shutdown);
+  if (pipeline.dispatcher) {
+    self->send_exit(pipeline.dispatcher, caf::exit_reason::user_shutdown);
   }
   pipeline = Pipeline{};
 }
 
 bool owns(SinkSupervisor* self, const caf::actor_addr& actor) {
   const auto& pipeline = self->state.pipeline;
-  if (actor == pipeline.batcher.address() || actor == pipeline.retry_supervisor.address()) {
-    return true;
-  }
+  if (actor == pipeline.dispatcher.address()) return true;
   for (const auto& consumer : pipeline.consumers) {
     if (actor == consumer.address()) return true;
   }
@@ -113,14 +108,14 @@ void spawn_consumers(
       consumer.max_records = records_per_consumer;
       consumer.max_bytes = bytes_per_consumer;
       consumer.batch_size = config.processing.batch_size;
-      consumer.batcher = state.pipeline.batcher;
+      consumer.dispatcher = state.pipeline.dispatcher;
       consumer.broker_io = state.runtime->actors().broker_io;
       // With one consumer on the subscription every offset comes here, so a missing one is a
       // loss. Shared and KeyShared spread offsets over consumers; a Failover standby has not
       // seen what the active consumer processed.
       consumer.track_continuity =
           subscription.subscription_type == connect::SubscriptionType::exclusive;
-      consumer.supervisor = caf::actor_cast<caf::actor>(self);
+      consumer.supervisor = self;
       consumer.incarnation = incarnation;
       if (config.sink_buffer.enabled) {
         consumer.buffer = buffer_options(config, partitions, partition.partition_topic,
@@ -182,25 +177,20 @@ void start_pipeline(SinkSupervisor* self, std::uint64_t incarnation) {
   const RuntimeActors& actors = state.runtime->actors();
 
   const auto& config = state.context->config;
-  RetrySupervisorConfig retry;
-  retry.context = state.context;
-  retry.backoff = std::make_shared<Backoff>(config.retry.backoff_policy());
-  retry.dead_letter_router = actors.dead_letter_router;
-  retry.supervisor = caf::actor_cast<caf::actor>(self);
-  retry.incarnation = incarnation;
-  state.pipeline.retry_supervisor = spawn_retry_supervisor(self->system(), std::move(retry));
+  DispatcherConfig dispatcher;
+  dispatcher.context = state.context;
+  dispatcher.batch_size = std::max<std::size_t>(1, config.processing.batch_size);
+  dispatcher.batch_bytes = std::max<std::size_t>(1 << 20, config.delivery.max_inflight_bytes / 2);
+  dispatcher.linger = std::chrono::milliseconds(config.processing.batch_timeout_ms);
+  dispatcher.backoff = std::make_shared<Backoff>(config.retry.backoff_policy());
+  dispatcher.worker = state.worker;
+  dispatcher.dead_letter_router = actors.dead_letter_router;
+  dispatcher.supervisor = self;
+  dispatcher.incarnation = incarnation;
+  state.pipeline.dispatcher = spawn_dispatcher(self->system(), std::move(dispatcher));
+  self->monitor(state.pipeline.dispatcher);
 
-  BatcherConfig batcher;
-  batcher.batch_size = std::max<std::size_t>(1, config.processing.batch_size);
-  batcher.batch_bytes = std::max<std::size_t>(1 << 20, config.delivery.max_inflight_bytes / 2);
-  batcher.linger = std::chrono::milliseconds(config.processing.batch_timeout_ms);
-  batcher.worker = actors.connector;
-  batcher.retry_supervisor = state.pipeline.retry_supervisor;
-  state.pipeline.batcher = spawn_batcher(self->system(), std::move(batcher));
-  self->monitor(state.pipeline.batcher);
-  self->monitor(state.pipeline.retry_supervisor);
-
-  self->request(actors.connector, caf::infinite, init_atom::value)
+  self->request(state.worker, caf::infinite, init_atom::value)
       .then(
           [=](SinkInitResult& result) {
             if (!is_current(self, incarnation)) return;
@@ -256,7 +246,7 @@ void close_consumers(SinkSupervisor* self, std::chrono::steady_clock::time_point
   }
 }
 
-// Stop intake, flush the batcher, and finish once every consumer's records are acked.
+// Stop intake, flush the dispatcher, and finish once every consumer's records are acked.
 void drain(SinkSupervisor* self) {
   auto& state = self->state;
   if (!state.pipeline.running) {
@@ -264,7 +254,7 @@ void drain(SinkSupervisor* self) {
     return;
   }
   const std::uint64_t incarnation = state.pipeline.incarnation;
-  self->send(state.pipeline.batcher, drain_all_atom::value);
+  self->send(state.pipeline.dispatcher, drain_all_atom::value);
   auto remaining = std::make_shared<std::size_t>(state.pipeline.consumers.size());
   auto one_idle = [=] {
     if (self->state.pipeline.incarnation != incarnation) return;
@@ -279,12 +269,12 @@ void drain(SinkSupervisor* self) {
 
 }  // namespace
 
-caf::actor spawn_sink_supervisor(caf::actor_system& system,
-                                 std::shared_ptr<connect::SinkConnector> connector,
-                                 ContextPtr context) {
+supervisor_actor spawn_sink_supervisor(caf::actor_system& system,
+                                       std::shared_ptr<connect::SinkConnector> connector,
+                                       ContextPtr context) {
   return system.spawn(
       [](SinkSupervisor* self, std::shared_ptr<connect::SinkConnector> connector,
-         ContextPtr context) -> caf::behavior {
+         ContextPtr context) -> supervisor_actor::behavior_type {
         auto& state = self->state;
         state.context = context;
         PipelineHooks hooks;
@@ -298,7 +288,9 @@ caf::actor spawn_sink_supervisor(caf::actor_system& system,
         hooks.owns = [self](const caf::actor_addr& actor) { return owns(self, actor); };
         hooks.spawn_connector = [self, connector,
                                  context](std::shared_ptr<ConnectorActivity> activity) {
-          return spawn_sink_worker(self->system(), connector, context, std::move(activity));
+          self->state.worker =
+              spawn_sink_worker(self->system(), connector, context, std::move(activity));
+          return connector_worker_actor{self->state.worker};
         };
         state.runtime =
             std::make_unique<RuntimeSupervisor>(self, context, "sink", std::move(hooks));

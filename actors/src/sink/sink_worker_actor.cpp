@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/services/record_decoder.hpp"
 #include "danube/services/schema_cache.hpp"
@@ -66,7 +65,6 @@ ProcessOutcome process(connect::SinkConnector& connector, const services::Record
                        ProcessRequest& request) {
   ProcessOutcome outcome;
   outcome.batch_id = request.batch_id;
-  outcome.batcher = request.batcher;
   outcome.errors.resize(request.records.size());
   outcome.deferred.assign(request.records.size(), false);
   std::vector<connect::SinkRecord> records;
@@ -108,24 +106,25 @@ ProcessOutcome process(connect::SinkConnector& connector, const services::Record
 
 }  // namespace
 
-caf::actor spawn_sink_worker(caf::actor_system& system,
-                             std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
-                             std::shared_ptr<ConnectorActivity> activity) {
+sink_worker_actor spawn_sink_worker(caf::actor_system& system,
+                                    std::shared_ptr<connect::SinkConnector> connector,
+                                    ContextPtr context,
+                                    std::shared_ptr<ConnectorActivity> activity) {
   auto cache = context->schema_registry ? std::make_shared<services::SchemaCache>(
                                               context->schema_registry, 256, context->metrics.get())
                                         : nullptr;
   auto decoder = std::make_shared<services::RecordDecoder>(std::move(cache));
   return system.spawn<caf::detached>(
-      [](RuntimeActor* self, std::shared_ptr<connect::SinkConnector> connector, ContextPtr context,
-         std::shared_ptr<services::RecordDecoder> decoder,
-         std::shared_ptr<ConnectorActivity> activity) -> caf::behavior {
+      [](TypedActor<sink_worker_actor>* self, std::shared_ptr<connect::SinkConnector> connector,
+         ContextPtr context, std::shared_ptr<services::RecordDecoder> decoder,
+         std::shared_ptr<ConnectorActivity> activity) -> sink_worker_actor::behavior_type {
         return {
             [=](init_atom) {
               const ConnectorActivity::Call call(*activity);
               return initialize(*connector, context);
             },
             [=](ProcessRequest& request) {
-              caf::actor outcome_to = request.outcome_to;
+              outcome_listener_actor outcome_to = request.outcome_to;
               ProcessOutcome outcome;
               {
                 const ConnectorActivity::Call call(*activity);
@@ -133,7 +132,7 @@ caf::actor spawn_sink_worker(caf::actor_system& system,
               }
               self->send(outcome_to, std::move(outcome));
             },
-            [=](probe_atom) {
+            [=](probe_atom) -> HealthReport {
               try {
                 connector->health_check();
                 return HealthReport{true, {}};
@@ -150,7 +149,6 @@ caf::actor spawn_sink_worker(caf::actor_system& system,
                 spdlog::warn("event=connector_shutdown_failed error=\"{}\"",
                              connect::error_from_current_exception("shutdown").what());
               }
-              return caf::unit;
             },
         };
       },

@@ -1,9 +1,9 @@
 #include "offset_tracker_actor.hpp"
 
 #include <map>
+#include <set>
 #include <unordered_map>
 
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 
 namespace danube::runtime {
@@ -16,7 +16,7 @@ struct Tracked {
 
 struct OffsetTrackerState {
   ContextPtr context;
-  caf::actor driver;
+  offset_committer_actor driver;
   std::map<std::string, std::map<std::uint64_t, Tracked>> partitions;  // by sequence
   std::unordered_map<std::uint64_t, std::string> partition_of;         // sequence -> partition
   std::map<std::string, connect::Offset> ready;  // committable, newest per partition
@@ -26,12 +26,12 @@ struct OffsetTrackerState {
   // publish is committed even if it ends the drain before the backlog is out.
   bool draining = false;
   Clock::time_point last_commit{};
-  std::vector<caf::response_promise> idle_waiters;
+  std::vector<caf::typed_response_promise<idle_atom>> idle_waiters;
 
   static inline const char* name = "danube-offset-tracker";
 };
 
-using TrackerActor = RuntimeStatefulActor<OffsetTrackerState>;
+using TrackerActor = TypedStatefulActor<offset_tracker_actor, OffsetTrackerState>;
 
 void notify_if_idle(TrackerActor* self) {
   auto& state = self->state;
@@ -44,7 +44,7 @@ void notify_if_idle(TrackerActor* self) {
   state.idle_waiters.clear();
 }
 
-using commit_timer_atom = caf::atom_constant<caf::atom("committick")>;
+using offset_tracker_detail::commit_timer_atom;
 
 // Commits what is ready — at most once per [offsets] commit_interval_ms (every commit fsyncs the
 // offset store and runs the connector's commit() on the driver's thread, between polls), and at
@@ -84,9 +84,11 @@ void commit_ready(TrackerActor* self) {
 
 }  // namespace
 
-caf::actor spawn_offset_tracker(caf::actor_system& system, ContextPtr context, caf::actor driver) {
+offset_tracker_actor spawn_offset_tracker(caf::actor_system& system, ContextPtr context,
+                                          offset_committer_actor driver) {
   return system.spawn(
-      [](TrackerActor* self, ContextPtr context, caf::actor driver) -> caf::behavior {
+      [](TrackerActor* self, ContextPtr context,
+         offset_committer_actor driver) -> offset_tracker_actor::behavior_type {
         self->state.context = context;
         self->state.driver = driver;
         return {
@@ -127,7 +129,7 @@ caf::actor spawn_offset_tracker(caf::actor_system& system, ContextPtr context, c
               commit_ready(self);
             },
             [=](stop_atom) {
-              auto promise = self->make_response_promise();
+              auto promise = self->make_response_promise<idle_atom>();
               self->state.idle_waiters.push_back(promise);
               commit_ready(self);  // the final commit does not wait for the interval
               return promise;

@@ -6,7 +6,6 @@
 #include <map>
 
 #include "../common/dead_letter.hpp"
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/producer.hpp"
 #include "danube/common/backoff.hpp"
@@ -32,9 +31,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::producer_detail::ResendDue)
 namespace danube::runtime {
 namespace {
 
+using producer_detail::create_atom;
 using producer_detail::ResendDue;
 using producer_detail::SendDone;
-using create_atom = caf::atom_constant<caf::atom("create")>;
 
 struct Pending {
   SourceItem item;
@@ -61,7 +60,7 @@ struct ProducerActorState {
   static inline const char* name = "danube-producer";
 };
 
-using ProducerActor = RuntimeStatefulActor<ProducerActorState>;
+using ProducerActor = TypedStatefulActor<producer_actor, ProducerActorState>;
 
 void settle(ProducerActor* self, std::uint64_t sequence) {
   self->send(self->state.config.router, ItemsSettled{{sequence}});
@@ -80,8 +79,7 @@ void fail_for_good(ProducerActor* self, SourceItem item, const std::string& payl
           dead_letter_message(item, topic, payload, error, context.config.connector_name);
       dead.origin_topic = topic;
       dead.error_type = connect::ErrorType::publish;
-      dead.notify = state.config.router;
-      dead.on_published = caf::make_message(ItemsSettled{{item.sequence}});
+      dead.on_published = SettleWhenDeadLettered{state.config.router, item.sequence};
       self->send(state.config.dead_letter_router, DeadLetterRequest{{std::move(dead)}});
       break;
     }
@@ -101,16 +99,14 @@ void send_pending(ProducerActor* self, std::uint64_t token) {
   auto& state = self->state;
   auto found = state.pending.find(token);
   if (found == state.pending.end() || !state.producer) return;
-  const caf::actor_addr me = self->address();
+  const WeakHandle<producer_actor> me(self);
   const auto started = Clock::now();
-  state.producer->send_async(
-      found->second.message, [me, token, started](client::Result<client::SendReceipt> result) {
-        if (auto target = caf::actor_cast<caf::actor>(me)) {
-          std::optional<client::Error> error;
-          if (!result) error = result.error();
-          caf::anon_send(target, SendDone{token, std::move(error), Clock::now() - started});
-        }
-      });
+  state.producer->send_async(found->second.message,
+                             [me, token, started](client::Result<client::SendReceipt> result) {
+                               std::optional<client::Error> error;
+                               if (!result) error = result.error();
+                               me.send(SendDone{token, std::move(error), Clock::now() - started});
+                             });
 }
 
 void publish(ProducerActor* self, SourceItem item) {
@@ -219,9 +215,9 @@ void on_send_done(ProducerActor* self, const SendDone& done) {
 
 }  // namespace
 
-caf::actor spawn_producer_actor(caf::actor_system& system, ProducerActorConfig config) {
+producer_actor spawn_producer_actor(caf::actor_system& system, ProducerActorConfig config) {
   return system.spawn(
-      [](ProducerActor* self, ProducerActorConfig config) -> caf::behavior {
+      [](ProducerActor* self, ProducerActorConfig config) -> producer_actor::behavior_type {
         auto& state = self->state;
         state.config = std::move(config);
         state.backoff =

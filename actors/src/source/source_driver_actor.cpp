@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/common/backoff.hpp"
 #include "danube/services/offset_store.hpp"
@@ -11,18 +10,22 @@
 namespace danube::runtime {
 namespace {
 
+// The thread a streaming source's start_streaming() runs on, until it returns.
+using stream_atom = caf::atom_constant<caf::atom("stream")>;
+using stream_runner_actor = caf::typed_actor<caf::reacts_to<stream_atom>>;
+
 struct SourceDriverState {
   std::shared_ptr<connect::SourceConnector> connector;
   ContextPtr context;
-  caf::actor supervisor;
-  caf::actor router;
+  failure_listener_actor supervisor;
+  envelope_listener_actor router;
   std::shared_ptr<ConnectorActivity> activity;
   std::uint64_t incarnation = 0;  // of the pipeline being fed
   std::optional<services::FileOffsetStore> offset_store;
   std::unique_ptr<Backoff> poll_backoff;
   std::uint32_t poll_failures = 0;
   std::shared_ptr<services::EnvelopeChannel> channel;
-  caf::actor stream_runner;
+  stream_runner_actor stream_runner;
   std::size_t outstanding = 0;       // records handed to the router, not yet settled
   std::size_t read_ahead_limit = 0;  // from the router's Credit; its pacer's floor until then
   bool polling = false;
@@ -32,7 +35,7 @@ struct SourceDriverState {
   static inline const char* name = "danube-source-driver";
 };
 
-using DriverActor = RuntimeStatefulActor<SourceDriverState>;
+using DriverActor = TypedStatefulActor<source_driver_actor, SourceDriverState>;
 
 SourceInitResult initialize(DriverActor* self) {
   auto& state = self->state;
@@ -124,31 +127,38 @@ void start_streaming(DriverActor* self) {
   // start_streaming may run the connector's receive loop itself, so it gets its own thread;
   // this one stays free for commit(), health_check() and shutdown().
   state.stream_runner = self->system().spawn<caf::detached>(
-      [](RuntimeActor* runner, std::shared_ptr<connect::SourceConnector> connector,
-         connect::SourceSender sender, caf::actor supervisor,
-         std::uint64_t incarnation) -> caf::behavior {
-        try {
-          connector->start_streaming(sender);
-        } catch (...) {
-          caf::anon_send(supervisor,
-                         ConnectorFailed{connect::error_from_current_exception("start_streaming"),
-                                         "start_streaming", incarnation});
-        }
-        runner->quit();
-        return {};
+      [](TypedActor<stream_runner_actor>* runner,
+         std::shared_ptr<connect::SourceConnector> connector, connect::SourceSender sender,
+         failure_listener_actor supervisor,
+         std::uint64_t incarnation) -> stream_runner_actor::behavior_type {
+        return {
+            [=](stream_atom) {
+              try {
+                connector->start_streaming(sender);
+              } catch (...) {
+                runner->send(
+                    supervisor,
+                    ConnectorFailed{connect::error_from_current_exception("start_streaming"),
+                                    "start_streaming", incarnation});
+              }
+              runner->quit();
+            },
+        };
       },
       state.connector, state.channel->sender(), state.supervisor, state.incarnation);
+  self->send(state.stream_runner, stream_atom::value);
 }
 
 }  // namespace
 
-caf::actor spawn_source_driver(caf::actor_system& system,
-                               std::shared_ptr<connect::SourceConnector> connector,
-                               ContextPtr context, caf::actor supervisor,
-                               std::shared_ptr<ConnectorActivity> activity) {
+source_driver_actor spawn_source_driver(caf::actor_system& system,
+                                        std::shared_ptr<connect::SourceConnector> connector,
+                                        ContextPtr context, failure_listener_actor supervisor,
+                                        std::shared_ptr<ConnectorActivity> activity) {
   return system.spawn<caf::detached>(
       [](DriverActor* self, std::shared_ptr<connect::SourceConnector> connector, ContextPtr context,
-         caf::actor supervisor, std::shared_ptr<ConnectorActivity> activity) -> caf::behavior {
+         failure_listener_actor supervisor,
+         std::shared_ptr<ConnectorActivity> activity) -> source_driver_actor::behavior_type {
         auto& state = self->state;
         state.connector = connector;
         state.context = context;
@@ -168,7 +178,7 @@ caf::actor spawn_source_driver(caf::actor_system& system,
                       .limit();
               return initialize(self);
             },
-            [=](poll_atom, caf::actor router, std::uint64_t incarnation) {
+            [=](poll_atom, envelope_listener_actor router, std::uint64_t incarnation) {
               auto& state = self->state;
               state.router = std::move(router);
               state.incarnation = incarnation;
@@ -207,9 +217,8 @@ caf::actor spawn_source_driver(caf::actor_system& system,
                 spdlog::error("event=offset_store_failed error=\"{}\"",
                               connect::error_from_current_exception("save offsets").what());
               }
-              return caf::unit;
             },
-            [=](probe_atom) {
+            [=](probe_atom) -> HealthReport {
               try {
                 self->state.connector->health_check();
                 return HealthReport{true, {}};
@@ -223,7 +232,6 @@ caf::actor spawn_source_driver(caf::actor_system& system,
               state.stopped = true;
               state.polling = false;
               if (state.channel) state.channel->close();
-              return caf::unit;
             },
             [=](shutdown_atom) {
               auto& state = self->state;
@@ -241,7 +249,6 @@ caf::actor spawn_source_driver(caf::actor_system& system,
                              connect::error_from_current_exception("shutdown").what());
               }
               state.channel.reset();
-              return caf::unit;
             },
         };
       },

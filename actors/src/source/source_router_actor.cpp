@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/dead_letter.hpp"
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "producer_actor.hpp"
 #include "publish_pacer.hpp"
@@ -13,12 +12,12 @@ namespace {
 
 struct SourceRouterState {
   SourceRouterConfig config;
-  std::map<std::string, caf::actor, std::less<>> producers;  // by topic
+  std::map<std::string, producer_actor, std::less<>> producers;  // by topic
   std::uint64_t next_sequence = 1;
   std::size_t outstanding = 0;
   std::optional<PublishPacer> pacer;  // bounds `outstanding`; set once the config is known
   bool stopping = false;
-  std::vector<caf::response_promise> idle_waiters;
+  std::vector<caf::typed_response_promise<idle_atom>> idle_waiters;
 
   ~SourceRouterState() {
     // The producers belong to this pipeline incarnation: they end with it.
@@ -31,7 +30,7 @@ struct SourceRouterState {
   static inline const char* name = "danube-source-router";
 };
 
-using RouterActor = RuntimeStatefulActor<SourceRouterState>;
+using RouterActor = TypedStatefulActor<source_router_actor, SourceRouterState>;
 
 const connect::ProducerConfig* producer_config(const SourceRouterConfig& config,
                                                const std::string& topic) {
@@ -41,7 +40,7 @@ const connect::ProducerConfig* producer_config(const SourceRouterConfig& config,
   return nullptr;
 }
 
-caf::actor producer_for(RouterActor* self, const connect::ProducerConfig& config) {
+producer_actor producer_for(RouterActor* self, const connect::ProducerConfig& config) {
   auto& state = self->state;
   auto found = state.producers.find(config.topic);
   if (found != state.producers.end()) return found->second;
@@ -52,7 +51,7 @@ caf::actor producer_for(RouterActor* self, const connect::ProducerConfig& config
     producer.schema = schema->second;
     producer.config.schema = schema->second.config;
   }
-  producer.router = caf::actor_cast<caf::actor>(self);
+  producer.router = self;
   producer.broker_io = state.config.broker_io;
   producer.dead_letter_router = state.config.dead_letter_router;
   producer.supervisor = state.config.supervisor;
@@ -101,8 +100,7 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
                                          context.config.connector_name);
       dead.origin_topic = topic;
       dead.error_type = connect::ErrorType::invalid_data;
-      dead.notify = caf::actor_cast<caf::actor>(self);
-      dead.on_published = caf::make_message(ItemsSettled{{item.sequence}});
+      dead.on_published = SettleWhenDeadLettered{self, item.sequence};
       unroutable.push_back(std::move(dead));
       continue;
     }
@@ -143,21 +141,17 @@ void notify_if_idle(RouterActor* self) {
 
 }  // namespace
 
-caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig config) {
+source_router_actor spawn_source_router(caf::actor_system& system, SourceRouterConfig config) {
   return system.spawn(
-      [](RouterActor* self, SourceRouterConfig config) -> caf::behavior {
+      [](RouterActor* self, SourceRouterConfig config) -> source_router_actor::behavior_type {
         self->state.config = std::move(config);
         const auto& settings = self->state.config.context->config;
         self->state.pacer.emplace(publish_pacer_for(
             settings.processing.batch_size, settings.delivery.max_inflight_records,
             std::chrono::milliseconds(settings.shutdown.timeout_ms)));
         if (const auto& channel = self->state.config.channel) {
-          const caf::actor_addr me = self->address();
-          channel->set_readable_callback([me] {
-            if (auto target = caf::actor_cast<caf::actor>(me)) {
-              caf::anon_send(target, readable_atom::value);
-            }
-          });
+          const WeakHandle<source_router_actor> me(self);
+          channel->set_readable_callback([me] { me.send(readable_atom::value); });
         }
         self->set_down_handler([=](caf::down_msg& down) {
           if (down.reason == caf::exit_reason::user_shutdown ||
@@ -194,7 +188,7 @@ caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig con
                   "publish_rate={:.0f}",
                   state.outstanding, state.config.channel ? state.config.channel->size() : 0,
                   state.pacer->limit(), state.pacer->records_per_second());
-              auto promise = self->make_response_promise();
+              auto promise = self->make_response_promise<idle_atom>();
               state.idle_waiters.push_back(promise);
               drain_channel(self);  // what the source already sent is published, not dropped
               notify_if_idle(self);
@@ -204,9 +198,13 @@ caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig con
               // Every producer flushes and closes its client producer (on broker I/O) until
               // `deadline`; the answer comes once all have.
               auto& state = self->state;
-              auto promise = self->make_response_promise();
+              auto promise = self->make_response_promise<void>();
+              // A typed promise of nothing is delivered through its untyped self.
+              auto answer = [](caf::typed_response_promise<void>& promise) {
+                static_cast<caf::response_promise&>(promise).deliver(caf::unit);
+              };
               auto remaining = std::make_shared<std::size_t>(state.producers.size());
-              if (*remaining == 0) promise.deliver(caf::unit);
+              if (*remaining == 0) answer(promise);
               const auto timeout = [deadline] {
                 return std::max(
                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
@@ -214,7 +212,7 @@ caf::actor spawn_source_router(caf::actor_system& system, SourceRouterConfig con
               };
               for (auto& [topic, producer] : state.producers) {
                 auto done = [=]() mutable {
-                  if (--*remaining == 0) promise.deliver(caf::unit);
+                  if (--*remaining == 0) answer(promise);
                 };
                 self->request(producer, timeout(), close_atom::value)
                     .then(

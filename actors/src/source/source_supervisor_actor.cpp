@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "../common/messages.hpp"
 #include "../common/runtime_actor.hpp"
 #include "../common/runtime_supervisor.hpp"
 #include "offset_tracker_actor.hpp"
@@ -14,20 +13,21 @@ namespace {
 
 struct SourcePipeline {
   std::uint64_t incarnation = 0;
-  caf::actor router;
-  caf::actor tracker;
+  source_router_actor router;
+  offset_tracker_actor tracker;
   bool running = false;
 };
 
 struct SourceSupervisorState {
   ContextPtr context;
   std::unique_ptr<RuntimeSupervisor> runtime;
+  source_driver_actor driver;  // the runtime's connector actor, with the source's own messages
   SourcePipeline pipeline;
 
   static inline const char* name = "danube-source-supervisor";
 };
 
-using SourceSupervisor = RuntimeStatefulActor<SourceSupervisorState>;
+using SourceSupervisor = TypedStatefulActor<supervisor_actor, SourceSupervisorState>;
 
 bool is_current(SourceSupervisor* self, std::uint64_t incarnation) {
   return self->state.pipeline.incarnation == incarnation &&
@@ -50,8 +50,7 @@ void start_pipeline(SourceSupervisor* self, std::uint64_t incarnation) {
   auto& state = self->state;
   state.pipeline = SourcePipeline{};
   state.pipeline.incarnation = incarnation;
-  const RuntimeActors& actors = state.runtime->actors();
-  self->request(actors.connector, caf::infinite, init_atom::value)
+  self->request(state.driver, caf::infinite, init_atom::value)
       .then(
           [=](SourceInitResult& result) {
             auto& state = self->state;
@@ -62,23 +61,24 @@ void start_pipeline(SourceSupervisor* self, std::uint64_t incarnation) {
             }
             const RuntimeActors& actors = state.runtime->actors();
             state.pipeline.tracker =
-                spawn_offset_tracker(self->system(), state.context, actors.connector);
+                spawn_offset_tracker(self->system(), state.context, state.driver);
             SourceRouterConfig router;
             router.context = state.context;
             router.producers = std::move(result.configs);
             router.schemas = std::move(result.schemas);
             router.channel = result.channel;
-            router.driver = actors.connector;
+            router.driver = state.driver;
             router.offset_tracker = state.pipeline.tracker;
             router.broker_io = actors.broker_io;
             router.dead_letter_router = actors.dead_letter_router;
-            router.supervisor = caf::actor_cast<caf::actor>(self);
+            router.supervisor = self;
             router.incarnation = incarnation;
             router.stop = state.runtime->pipeline_stop();
             state.pipeline.router = spawn_source_router(self->system(), std::move(router));
             self->monitor(state.pipeline.router);
             self->monitor(state.pipeline.tracker);
-            self->send(actors.connector, poll_atom::value, state.pipeline.router, incarnation);
+            self->send(state.driver, poll_atom::value,
+                       envelope_listener_actor{state.pipeline.router}, incarnation);
             state.pipeline.running = true;
             spdlog::info("event=source_started connector={} mode={}",
                          state.context->config.connector_name, connect::to_string(result.mode));
@@ -138,7 +138,7 @@ void drain(SourceSupervisor* self) {
   // From now on every published record is committed at once: a drain cut short by the budget
   // still commits what it published, so a restart polls only the rest again.
   if (state.pipeline.tracker) self->send(state.pipeline.tracker, drain_all_atom::value);
-  self->request(state.runtime->actors().connector, caf::infinite, stop_atom::value)
+  self->request(state.driver, caf::infinite, stop_atom::value)
       .then(
           [=] {
             if (!still_current()) return;
@@ -160,12 +160,12 @@ void drain(SourceSupervisor* self) {
 
 }  // namespace
 
-caf::actor spawn_source_supervisor(caf::actor_system& system,
-                                   std::shared_ptr<connect::SourceConnector> connector,
-                                   ContextPtr context) {
+supervisor_actor spawn_source_supervisor(caf::actor_system& system,
+                                         std::shared_ptr<connect::SourceConnector> connector,
+                                         ContextPtr context) {
   return system.spawn(
       [](SourceSupervisor* self, std::shared_ptr<connect::SourceConnector> connector,
-         ContextPtr context) -> caf::behavior {
+         ContextPtr context) -> supervisor_actor::behavior_type {
         auto& state = self->state;
         state.context = context;
         PipelineHooks hooks;
@@ -179,8 +179,9 @@ caf::actor spawn_source_supervisor(caf::actor_system& system,
         hooks.owns = [self](const caf::actor_addr& actor) { return owns(self, actor); };
         hooks.spawn_connector = [self, connector,
                                  context](std::shared_ptr<ConnectorActivity> activity) {
-          return spawn_source_driver(self->system(), connector, context,
-                                     caf::actor_cast<caf::actor>(self), std::move(activity));
+          self->state.driver =
+              spawn_source_driver(self->system(), connector, context, self, std::move(activity));
+          return connector_worker_actor{self->state.driver};
         };
         state.runtime =
             std::make_unique<RuntimeSupervisor>(self, context, "source", std::move(hooks));

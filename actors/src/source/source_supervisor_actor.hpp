@@ -1,15 +1,15 @@
 #pragma once
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <memory>
 
 #include "../common/runtime_context.hpp"
+#include "../common/supervisor_actor.hpp"
 #include "danube/connect/source_connector.hpp"
 
 namespace danube::runtime {
 
-// The root of a source runtime (what spawn_source returns, as a connector_actor).
+// The root of a source runtime (spawn_source hands it out as a connector_actor).
 //
 // Long-lived: the connector's driver, broker I/O, the dead-letter router, the health monitor.
 // Per pipeline incarnation: the router (with its producer actors) and the offset tracker.
@@ -20,8 +20,8 @@ namespace danube::runtime {
 // drain_atom: stop polling (close the streaming channel), publish what the source already
 // handed over, commit the final offsets, call shutdown() on the connector, close the
 // producers, answer the final RuntimeStatus and quit normally.
-caf::actor spawn_source_supervisor(caf::actor_system& system,
-                                   std::shared_ptr<connect::SourceConnector> connector,
-                                   ContextPtr context);
+supervisor_actor spawn_source_supervisor(caf::actor_system& system,
+                                         std::shared_ptr<connect::SourceConnector> connector,
+                                         ContextPtr context);
 
 }  // namespace danube::runtime

@@ -19,16 +19,17 @@ build/release/benchmarks/danube-runtime-bench --count "$count" --max-unacked "$m
 import json, sys
 rows = {r["mode"]: r for r in (json.loads(l) for l in sys.stdin if l.strip())}
 client = rows["client-consume"]["msgs_per_sec"]
-print("| pipeline | msgs/s | vs bare client | p50 ms | p99 ms |")
-print("|---|---|---|---|---|")
+print("| pipeline | msgs/s | vs bare client | p50 ms | p99 ms | CPU µs/msg | voluntary switches/msg |")
+print("|---|---|---|---|---|---|---|")
 labels = (("client-consume", "bare client: receive + ack"),
           ("runtime-sink", "runtime sink: receive, batch, process, ack"),
           ("runtime-source", "runtime source: poll, publish, commit"))
 for mode, label in labels:
     r = rows[mode]
     rate = r["msgs_per_sec"]
+    cpu = "%.1f | %.2f" % (r["cpu_us_per_msg"], r["voluntary_switches_per_msg"])
     if mode == "runtime-source":
-        print("| %s | %.0f | - | - | - |" % (label, rate))
+        print("| %s | %.0f | - | - | - | %s |" % (label, rate, cpu))
     else:
-        print("| %s | %.0f | %.2fx | %.0f | %.0f |" % (label, rate, rate / client, r["p50_ms"], r["p99_ms"]))
+        print("| %s | %.0f | %.2fx | %.0f | %.0f | %s |" % (label, rate, rate / client, r["p50_ms"], r["p99_ms"], cpu))
 '

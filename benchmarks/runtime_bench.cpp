@@ -14,6 +14,7 @@
 // client: the same N messages received and acked by a bare client consumer.
 // source: a polling source emits N records; the runtime publishes them (strict order).
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -77,13 +78,31 @@ Settings parse(int argc, char** argv) {
   return settings;
 }
 
+// CPU time and voluntary context switches of the whole process (broker, client, runtime) over
+// one phase: the same broker work in every run, so differences between builds are the runtime's.
+struct Usage {
+  double cpu_seconds = 0;
+  long voluntary_switches = 0;
+
+  static Usage now() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return {seconds(usage.ru_utime) + seconds(usage.ru_stime), usage.ru_nvcsw};
+  }
+};
+
 void report(const char* mode, std::size_t count, std::size_t size, double seconds,
-            const std::vector<double>& latencies_ms) {
+            const std::vector<double>& latencies_ms, const Usage& before) {
+  const Usage after = Usage::now();
+  const auto records = static_cast<double>(count);
   std::printf(
       "{\"mode\":\"%s\",\"count\":%zu,\"size\":%zu,\"seconds\":%.3f,\"msgs_per_sec\":%.0f,"
-      "\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-      mode, count, size, seconds, static_cast<double>(count) / seconds,
-      percentile(latencies_ms, 50), percentile(latencies_ms, 99));
+      "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"cpu_us_per_msg\":%.2f,\"voluntary_switches_per_msg\":%.3f}"
+      "\n",
+      mode, count, size, seconds, records / seconds, percentile(latencies_ms, 50),
+      percentile(latencies_ms, 99), (after.cpu_seconds - before.cpu_seconds) * 1e6 / records,
+      static_cast<double>(after.voluntary_switches - before.voluntary_switches) / records);
   std::fflush(stdout);
 }
 
@@ -187,11 +206,12 @@ void bench_sink(caf::actor_system& system, testkit::EmbeddedBroker& broker,
       system, std::make_unique<CountingSink>(topic, shared, s.sink_subscription),
       runtime_config(broker, "bench-sink"));
   wait_subscribed(broker, s, topic, "bench-sink");
+  const auto usage = Usage::now();
   const auto start = Clock::now();
   produce(client, topic, s);
   shared->wait_for(s.count);
   const double seconds = std::chrono::duration<double>(shared->last() - start).count();
-  report("runtime-sink", s.count, s.size, seconds, shared->latencies_ms());
+  report("runtime-sink", s.count, s.size, seconds, shared->latencies_ms(), usage);
   caf::scoped_actor self{system};
   self->request(runtime, caf::infinite, runtime::drain_atom::value)
       .receive([](const runtime::RuntimeStatus&) {}, [](const caf::error&) {});
@@ -208,6 +228,7 @@ void bench_client(testkit::EmbeddedBroker& broker, const client::DanubeClient& c
   options.type = client::SubscriptionType::exclusive;
   auto consumer = std::move(client.subscribe(options)).value();
   wait_subscribed(broker, s, topic, "bench-client");
+  const auto usage = Usage::now();
   const auto start = Clock::now();
   std::thread feeder([&] { produce(client, topic, s); });
   std::vector<double> latencies;
@@ -225,11 +246,12 @@ void bench_client(testkit::EmbeddedBroker& broker, const client::DanubeClient& c
   feeder.join();
   consumer->flush_acks(std::chrono::seconds(30));
   report("client-consume", s.count, s.size, std::chrono::duration<double>(last - start).count(),
-         latencies);
+         latencies, usage);
 }
 
 void bench_source(caf::actor_system& system, testkit::EmbeddedBroker& broker, const Settings& s) {
   const std::string topic = "/default/bench-source";
+  const auto usage = Usage::now();
   const auto start = Clock::now();
   auto runtime = runtime::spawn_source(
       system, std::make_unique<GeneratingSource>(topic, s.partitions, s.count, s.size),
@@ -245,7 +267,7 @@ void bench_source(caf::actor_system& system, testkit::EmbeddedBroker& broker, co
       },
       std::chrono::minutes(10));
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  report("runtime-source", s.count, s.size, seconds, {});
+  report("runtime-source", s.count, s.size, seconds, {}, usage);
   caf::scoped_actor self{system};
   self->request(runtime, caf::infinite, runtime::drain_atom::value)
       .receive([](const runtime::RuntimeStatus&) {}, [](const caf::error&) {});

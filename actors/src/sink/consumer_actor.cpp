@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "../common/completion_queue.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/consumer.hpp"
 #include "gap_report.hpp"
@@ -26,13 +27,13 @@ struct AckDone {
 
 }  // namespace danube::runtime::consumer_detail
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::consumer_detail::AckDone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::consumer_detail::GapSweep)
 
 namespace danube::runtime {
 namespace {
 
 using consumer_detail::AckDone;
+using consumer_detail::acks_done_atom;
 using consumer_detail::GapSweep;
 
 // How often offsets jumped over are looked at again: a gap is reported between one and two
@@ -47,6 +48,9 @@ struct ConsumerActorState {
   std::size_t outstanding_records = 0;
   std::size_t outstanding_bytes = 0;
   std::size_t acks_in_flight = 0;
+  // Acks the broker has answered, filled by client threads, drained on acks_done_atom.
+  std::shared_ptr<CompletionQueue<AckDone>> ack_completions =
+      std::make_shared<CompletionQueue<AckDone>>();
   bool intake_open = true;
   std::vector<caf::typed_response_promise<idle_atom>> idle_waiters;
   // Continuity tracking, when enabled and until the partition turns out not to number its
@@ -106,11 +110,39 @@ void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::Messa
   ++state.acks_in_flight;
   const WeakHandle<consumer_actor> me(self);
   const auto started = Clock::now();
-  state.config.consumer->ack_async(request_id, id, [me, started](client::Status status) {
-    // A client thread: hand the outcome to the actor, which may be gone by now.
-    me.send(AckDone{status.ok(), Clock::now() - started,
-                    status.ok() ? std::string() : status.error().to_string()});
-  });
+  state.config.consumer->ack_async(
+      request_id, id, [me, completions = state.ack_completions, started](client::Status status) {
+        // A client thread: queue the outcome for the actor, which may be gone by now, and wake
+        // it if it has not been woken for what is queued already.
+        const bool first =
+            completions->push(AckDone{status.ok(), Clock::now() - started,
+                                      status.ok() ? std::string() : status.error().to_string()});
+        if (first) me.send(acks_done_atom::value);
+      });
+}
+
+// Counts what the broker answered to the acks sent since the last time.
+void acks_answered(ConsumerActor* self) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.config.context;
+  const auto& topic = state.config.subscription.topic;
+  std::uint64_t acked = 0;
+  for (const auto& done : state.ack_completions->take_all()) {
+    --state.acks_in_flight;
+    if (done.ok) {
+      ++acked;
+      context.metrics->observe_ack_latency(topic, done.latency);
+    } else {
+      // The broker will redeliver the message: at-least-once, nothing lost.
+      context.metrics->record_failed(topic, connect::ErrorType::ack);
+      spdlog::warn("event=ack_failed topic={} error=\"{}\"", state.config.partition_topic,
+                   done.error);
+    }
+  }
+  if (acked > 0) {
+    context.counters->add(context.counters->acked, acked);
+    context.metrics->record_acked(topic, acked);
+  }
 }
 
 // Acks wait for the next save of the offsets file (flush_pending_acks): the file must never
@@ -629,20 +661,8 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
               acknowledge(self, done);
               notify_if_idle(self);
             },
-            [=](const AckDone& done) {
-              auto& state = self->state;
-              --state.acks_in_flight;
-              const auto& topic = state.config.subscription.topic;
-              if (done.ok) {
-                state.config.context->counters->add(state.config.context->counters->acked);
-                state.config.context->metrics->record_acked(topic);
-                state.config.context->metrics->observe_ack_latency(topic, done.latency);
-              } else {
-                // The broker will redeliver the message: at-least-once, nothing lost.
-                state.config.context->metrics->record_failed(topic, connect::ErrorType::ack);
-                spdlog::warn("event=ack_failed topic={} error=\"{}\"", state.config.partition_topic,
-                             done.error);
-              }
+            [=](acks_done_atom) {
+              acks_answered(self);
               notify_if_idle(self);
             },
             [=](close_atom) {

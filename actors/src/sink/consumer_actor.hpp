@@ -24,7 +24,8 @@ namespace danube::runtime {
 
 namespace consumer_detail {
 struct GapSweep;  // time to look at offsets jumped over again
-struct AckDone;   // the broker confirmed (or refused) an ack (from a client thread)
+// Acks the broker confirmed (or refused) are waiting in the actor's completion queue.
+using acks_done_atom = caf::atom_constant<caf::atom("acksdone")>;
 }  // namespace consumer_detail
 
 // One partition subscription of a sink. It pulls records from the client's flow-controlled
@@ -38,11 +39,11 @@ struct AckDone;   // the broker confirmed (or refused) an ack (from a client thr
 //   pull_atom      pull what credit allows (sent by the client's ready callback)
 //   stop_atom      stop intake; answers idle_atom once nothing it handed out is in flight
 //   close_atom     -> CloseRequest with the client consumer, to be closed elsewhere
-//   (self) flush_atom (acks wait for the offsets file), GapSweep, AckDone
+//   (self) flush_atom (acks wait for the offsets file), GapSweep, acks_done_atom
 using consumer_actor = record_owner_actor::extend<
     caf::reacts_to<pull_atom>, caf::replies_to<stop_atom>::with<idle_atom>,
     caf::replies_to<close_atom>::with<CloseRequest>, caf::reacts_to<flush_atom>,
-    caf::reacts_to<consumer_detail::GapSweep>, caf::reacts_to<consumer_detail::AckDone>>;
+    caf::reacts_to<consumer_detail::GapSweep>, caf::reacts_to<consumer_detail::acks_done_atom>>;
 
 struct ConsumerActorConfig {
   ContextPtr context;

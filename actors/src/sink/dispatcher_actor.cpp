@@ -116,6 +116,7 @@ struct Decisions {
   std::map<std::size_t, std::vector<InflightRecord>> retries;  // per source, in order
   std::vector<DeadLetterItem> dead_letters;
   std::optional<ConnectorFailed> fatal;
+  std::map<std::string, std::uint64_t> processed;  // records per topic, counted once per batch
 
   void ack(InflightRecord record) {
     for (auto& [owner, records] : acks) {
@@ -185,8 +186,7 @@ Decisions decide(DispatcherActor* self, ProcessOutcome& outcome) {
       continue;
     }
     if (!error) {
-      context.counters->add(context.counters->processed);
-      context.metrics->record_processed(record.topic);
+      ++decisions.processed[record.topic];
       decisions.ack(std::move(record));
       continue;
     }
@@ -234,6 +234,10 @@ void settle(DispatcherActor* self, ProcessOutcome& outcome) {
   const auto& config = state.config;
   observe_batch(*config.context, outcome);
   Decisions decisions = decide(self, outcome);
+  for (const auto& [topic, count] : decisions.processed) {
+    config.context->counters->add(config.context->counters->processed, count);
+    config.context->metrics->record_processed(topic, count);
+  }
   for (auto& [owner, records] : decisions.acks) {
     self->send(owner, AckRecords{std::move(records)});
   }

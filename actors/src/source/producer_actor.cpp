@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 
+#include "../common/completion_queue.hpp"
 #include "../common/dead_letter.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/producer.hpp"
@@ -25,7 +26,6 @@ struct ResendDue {
 
 }  // namespace danube::runtime::producer_detail
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::producer_detail::SendDone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::producer_detail::ResendDue)
 
 namespace danube::runtime {
@@ -34,6 +34,7 @@ namespace {
 using producer_detail::create_atom;
 using producer_detail::ResendDue;
 using producer_detail::SendDone;
+using producer_detail::sends_done_atom;
 
 struct Pending {
   SourceItem item;
@@ -49,6 +50,10 @@ struct ProducerActorState {
   std::deque<SourceItem> waiting;            // until the client producer exists
   std::map<std::uint64_t, Pending> pending;  // sent or waiting for a resend, by token
   std::uint64_t next_token = 1;
+  // Sends the broker has answered, filled by client threads, drained on sends_done_atom.
+  std::shared_ptr<CompletionQueue<SendDone>> send_completions =
+      std::make_shared<CompletionQueue<SendDone>>();
+  std::vector<std::uint64_t> settled;  // for the router, sent once per handled message
 
   ~ProducerActorState() {
     // Closing flushes and may wait: broker I/O's job, not a scheduler thread's.
@@ -63,7 +68,15 @@ struct ProducerActorState {
 using ProducerActor = TypedStatefulActor<producer_actor, ProducerActorState>;
 
 void settle(ProducerActor* self, std::uint64_t sequence) {
-  self->send(self->state.config.router, ItemsSettled{{sequence}});
+  self->state.settled.push_back(sequence);
+}
+
+// One ItemsSettled for everything settled while handling the current message.
+void send_settled(ProducerActor* self) {
+  auto& state = self->state;
+  if (state.settled.empty()) return;
+  self->send(state.config.router, ItemsSettled{std::move(state.settled)});
+  state.settled.clear();
 }
 
 // The [dead_letter] policy for a record that cannot be published.
@@ -101,12 +114,16 @@ void send_pending(ProducerActor* self, std::uint64_t token) {
   if (found == state.pending.end() || !state.producer) return;
   const WeakHandle<producer_actor> me(self);
   const auto started = Clock::now();
-  state.producer->send_async(found->second.message,
-                             [me, token, started](client::Result<client::SendReceipt> result) {
-                               std::optional<client::Error> error;
-                               if (!result) error = result.error();
-                               me.send(SendDone{token, std::move(error), Clock::now() - started});
-                             });
+  state.producer->send_async(
+      found->second.message, [me, completions = state.send_completions, token,
+                              started](client::Result<client::SendReceipt> result) {
+        // A client thread: queue the outcome, and wake the actor unless it is woken already.
+        std::optional<client::Error> error;
+        if (!result) error = result.error();
+        if (completions->push(SendDone{token, std::move(error), Clock::now() - started})) {
+          me.send(sends_done_atom::value);
+        }
+      });
 }
 
 void publish(ProducerActor* self, SourceItem item) {
@@ -123,7 +140,8 @@ void publish(ProducerActor* self, SourceItem item) {
         connect::error_from_current_exception("encode for " + state.config.config.topic);
     context.counters->add(context.counters->failed);
     context.metrics->record_failed(state.config.config.topic, connect::ErrorType::serialization);
-    fail_for_good(self, std::move(item), record.payload().str(), error);
+    std::string payload = record.payload().str();  // before `item` moves
+    fail_for_good(self, std::move(item), payload, error);
     return;
   }
   message.attributes.insert(record.attributes().begin(), record.attributes().end());
@@ -169,6 +187,7 @@ void create_producer(ProducerActor* self) {
               publish(self, std::move(state.waiting.front()));
               state.waiting.pop_front();
             }
+            send_settled(self);
           },
           [=](const caf::error& error) {
             // Broker I/O is gone (the runtime respawns it and rebuilds the pipeline).
@@ -179,20 +198,19 @@ void create_producer(ProducerActor* self) {
           });
 }
 
-void on_send_done(ProducerActor* self, const SendDone& done) {
+// True when the send was published.
+bool on_send_done(ProducerActor* self, const SendDone& done) {
   auto& state = self->state;
   const RuntimeContext& context = *state.config.context;
   const std::string& topic = state.config.config.topic;
   auto found = state.pending.find(done.token);
-  if (found == state.pending.end()) return;
+  if (found == state.pending.end()) return false;
   if (!done.error) {
     const std::uint64_t sequence = found->second.item.sequence;
     state.pending.erase(found);
-    context.counters->add(context.counters->processed);
-    context.metrics->record_processed(topic);
     context.metrics->observe_publish_latency(topic, done.latency);
     settle(self, sequence);
-    return;
+    return true;
   }
   SourceItem& item = found->second.item;
   const auto now = WallClock::now();
@@ -206,11 +224,26 @@ void on_send_done(ProducerActor* self, const SendDone& done) {
     context.counters->add(context.counters->retried);
     context.metrics->record_retried(topic);
     self->delayed_send(self, state.backoff->delay(item.attempts), ResendDue{done.token});
-    return;
+    return false;
   }
   Pending failed = std::move(found->second);
   state.pending.erase(found);
   fail_for_good(self, std::move(failed.item), failed.message.payload, error);
+  return false;
+}
+
+void sends_answered(ProducerActor* self) {
+  auto& state = self->state;
+  const RuntimeContext& context = *state.config.context;
+  std::uint64_t published = 0;
+  for (const auto& done : state.send_completions->take_all()) {
+    if (on_send_done(self, done)) ++published;
+  }
+  if (published > 0) {
+    context.counters->add(context.counters->processed, published);
+    context.metrics->record_processed(state.config.config.topic, published);
+  }
+  send_settled(self);
 }
 
 }  // namespace
@@ -233,8 +266,9 @@ producer_actor spawn_producer_actor(caf::actor_system& system, ProducerActorConf
                   state.waiting.push_back(std::move(item));
                 }
               }
+              send_settled(self);
             },
-            [=](const SendDone& done) { on_send_done(self, done); },
+            [=](sends_done_atom) { sends_answered(self); },
             [=](const ResendDue& due) { send_pending(self, due.token); },
             [=](create_atom) { create_producer(self); },
             [=](close_atom) {

@@ -24,8 +24,9 @@ struct SourceBatch {
 };
 
 namespace producer_detail {
-struct SendDone;   // a send completed (from a client thread)
 struct ResendDue;  // a failed send's backoff has elapsed
+// Sends the broker answered are waiting in the actor's completion queue.
+using sends_done_atom = caf::atom_constant<caf::atom("sendsdone")>;
 using create_atom = caf::atom_constant<caf::atom("create")>;
 }  // namespace producer_detail
 
@@ -37,10 +38,10 @@ using create_atom = caf::atom_constant<caf::atom("create")>;
 //   SourceBatch     records to publish; each is settled (ItemsSettled to the router) once the
 //                   broker has it, it is dead-lettered, or skipped
 //   close_atom      -> CloseRequest with the client producer, to be closed elsewhere
-//   (self) SendDone, ResendDue, create_atom
+//   (self) sends_done_atom, ResendDue, create_atom
 using producer_actor =
     caf::typed_actor<caf::reacts_to<SourceBatch>, caf::replies_to<close_atom>::with<CloseRequest>,
-                     caf::reacts_to<producer_detail::SendDone>,
+                     caf::reacts_to<producer_detail::sends_done_atom>,
                      caf::reacts_to<producer_detail::ResendDue>,
                      caf::reacts_to<producer_detail::create_atom>>;
 

@@ -52,6 +52,7 @@ struct Settings {
   std::size_t size = 100;
   bool work_stealing = false;  // --scheduler-policy stealing; sharing is what run_sink uses
   connect::SubscriptionType sink_subscription = connect::SubscriptionType::exclusive;
+  std::vector<std::string> phases = {"client", "sink", "source"};  // --only
 };
 
 Settings parse(int argc, char** argv) {
@@ -62,6 +63,9 @@ Settings parse(int argc, char** argv) {
   app.add_option("--partitions", settings.partitions);
   app.add_option("--max-unacked", settings.max_unacked)->check(CLI::PositiveNumber);
   app.add_option("--size", settings.size);
+  app.add_option("--only", settings.phases,
+                 "run only these phases (client, sink, source), e.g. under callgrind")
+      ->check(CLI::IsMember({"client", "sink", "source"}));
   std::string scheduler = "sharing";
   app.add_option("--scheduler-policy", scheduler)->check(CLI::IsMember({"sharing", "stealing"}));
   std::string subscription = "Exclusive";
@@ -295,8 +299,12 @@ int main(int argc, char** argv) {
   config.set("scheduler.policy",
              settings.work_stealing ? caf::atom("stealing") : caf::atom("sharing"));
   caf::actor_system system{config};
-  bench_client(broker, client, settings);
-  bench_sink(system, broker, client, settings);
-  bench_source(system, broker, settings);
+  auto runs = [&](const char* phase) {
+    return std::find(settings.phases.begin(), settings.phases.end(), phase) !=
+           settings.phases.end();
+  };
+  if (runs("client")) bench_client(broker, client, settings);
+  if (runs("sink")) bench_sink(system, broker, client, settings);
+  if (runs("source")) bench_source(system, broker, settings);
   return 0;
 }

@@ -232,6 +232,124 @@ BOOST_AUTO_TEST_CASE(schema_errors_are_configuration_errors) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(decimals_are_exact_from_numbers_and_text) {
+  const auto money =
+      avro::Schema::parse(R"({"type":"bytes","logicalType":"decimal","precision":9,"scale":2})");
+  // 12.5 at scale 2 is 1250 = 0x04e2, two bytes.
+  BOOST_TEST(hex(money.encode(12.5)) == "04 04 e2");
+  BOOST_TEST(money.decode(money.encode(12.5)) == "12.50");
+  BOOST_TEST(hex(money.encode("-0.01")) == "02 ff");
+  BOOST_TEST(money.decode(money.encode("-0.01")) == "-0.01");
+  BOOST_TEST(money.decode(money.encode(0)) == "0.00");
+  BOOST_TEST(money.decode(money.encode("1234567.89")) == "1234567.89");
+  BOOST_TEST(money.decode(money.encode(1e3)) == "1000.00");
+  BOOST_TEST(caught([&] { money.encode(1.234); }).message().find("more than 2 decimal places") !=
+             std::string::npos);
+  BOOST_TEST(caught([&] { money.encode("12345678.9"); }).message().find("more than 9 digits") !=
+             std::string::npos);
+  BOOST_TEST(caught([&] { money.encode("twelve"); }).kind() == ErrorKind::serialization);
+
+  // A fixed decimal is sign-extended to its size.
+  const auto fixed = avro::Schema::parse(
+      R"({"type":"fixed","name":"Amount","size":4,"logicalType":"decimal","precision":9,"scale":3})");
+  BOOST_TEST(hex(fixed.encode("-1.5")) == "ff ff fa 24");
+  BOOST_TEST(fixed.decode(fixed.encode("-1234.567")) == "-1234.567");
+  // 38 digits, the most this codec holds.
+  const auto wide =
+      avro::Schema::parse(R"({"type":"bytes","logicalType":"decimal","precision":38,"scale":10})");
+  const std::string big = "-9999999999999999999999999999.9999999999";
+  BOOST_TEST(wide.decode(wide.encode(big)) == big);
+  BOOST_TEST(caught([&] {
+               avro::Schema::parse(R"({"type":"bytes","logicalType":"decimal","precision":39})");
+             })
+                 .message()
+                 .find("above the 38 digits") != std::string::npos);
+  // Invalid logical types are ignored: a fixed too small for its precision stays plain fixed.
+  const auto too_small = avro::Schema::parse(
+      R"({"type":"fixed","name":"F","size":2,"logicalType":"decimal","precision":9})");
+  BOOST_TEST(too_small.decode(too_small.encode("ab")) == "ab");
+}
+
+BOOST_AUTO_TEST_CASE(dates_and_timestamps_take_integers_and_iso_text) {
+  const auto date = avro::Schema::parse(R"({"type":"int","logicalType":"date"})");
+  BOOST_TEST(date.decode(date.encode("1970-01-02")) == 1);
+  BOOST_TEST(date.decode(date.encode("1969-12-31")) == -1);
+  BOOST_TEST(date.decode(date.encode(19753)) == 19753);
+  BOOST_TEST(caught([&] { date.encode("2024-02-30"); }).message().find("not a valid date") !=
+             std::string::npos);
+  const auto millis = avro::Schema::parse(R"({"type":"long","logicalType":"timestamp-millis"})");
+  BOOST_TEST(millis.decode(millis.encode("2024-01-31T12:30:00.250Z")) == 1706704200250LL);
+  BOOST_TEST(millis.decode(millis.encode("2024-01-31T13:30:00.250+01:00")) == 1706704200250LL);
+  BOOST_TEST(caught([&] { millis.encode("2024-01-31T12:30:00"); }).message().find("time zone") !=
+             std::string::npos);
+  const auto micros = avro::Schema::parse(R"({"type":"long","logicalType":"timestamp-micros"})");
+  BOOST_TEST(micros.decode(micros.encode("1970-01-01T00:00:01.000001Z")) == 1000001);
+  const auto local =
+      avro::Schema::parse(R"({"type":"long","logicalType":"local-timestamp-millis"})");
+  BOOST_TEST(local.decode(local.encode("1970-01-01T00:00:01")) == 1000);
+  BOOST_TEST(caught([&] { local.encode("1970-01-01T00:00:01Z"); }).message().find("no time zone") !=
+             std::string::npos);
+  const auto time = avro::Schema::parse(R"({"type":"long","logicalType":"time-micros"})");
+  BOOST_TEST(time.decode(time.encode("00:00:01.5")) == 1500000);
+  const auto uuid = avro::Schema::parse(R"({"type":"string","logicalType":"uuid"})");
+  const std::string id = "123e4567-e89b-12d3-a456-426614174000";
+  BOOST_TEST(uuid.decode(uuid.encode(id)) == id);
+  BOOST_TEST(caught([&] { uuid.encode("123e4567"); }).message().find("not a UUID") !=
+             std::string::npos);
+  // A logical type on a type it does not fit is ignored.
+  const auto odd = avro::Schema::parse(R"({"type":"string","logicalType":"date"})");
+  BOOST_TEST(odd.decode(odd.encode("whenever")) == "whenever");
+}
+
+BOOST_AUTO_TEST_CASE(data_written_with_one_schema_is_read_with_another) {
+  const auto writer = avro::Schema::parse(R"({"type":"record","name":"Order",
+    "namespace":"shop.v1","fields":[
+      {"name":"id","type":"int"},
+      {"name":"amount","type":"float"},
+      {"name":"kind","type":{"type":"enum","name":"Kind","symbols":["NEW","OLD","RARE"]}},
+      {"name":"tags","type":{"type":"array","items":"string"}},
+      {"name":"note","type":["null","string"]},
+      {"name":"count","type":["null","int"]},
+      {"name":"legacy","type":"string"}]})");
+  const auto reader = avro::Schema::parse(R"({"type":"record","name":"Order",
+    "namespace":"shop.v2","fields":[
+      {"name":"priority","type":"int","default":3},
+      {"name":"id","type":"long"},
+      {"name":"amount","type":"double"},
+      {"name":"kind","type":{"type":"enum","name":"Kind","symbols":["NEW","OLD"],
+                             "default":"OLD"}},
+      {"name":"tags","type":{"type":"array","items":"bytes"}},
+      {"name":"note","type":["null","string"]},
+      {"name":"count","type":"long"}]})");
+  const json written = {{"id", 7},      {"amount", 2.5}, {"kind", "RARE"}, {"tags", {"a", "b"}},
+                        {"note", "hi"}, {"count", 5},    {"legacy", "x"}};
+  const auto bytes = writer.encode(written);
+  const json expected = {{"priority", 3},      {"id", 7},      {"amount", 2.5}, {"kind", "OLD"},
+                         {"tags", {"a", "b"}}, {"note", "hi"}, {"count", 5}};
+  BOOST_TEST(reader.decode(bytes, writer) == expected);
+  // The same schema on both sides reads what a plain decode reads.
+  BOOST_TEST(writer.decode(bytes, writer) == writer.decode(bytes));
+
+  // What cannot be resolved names the problem.
+  auto nulled = written;
+  nulled["count"] = nullptr;
+  const auto no_branch = caught([&] { reader.decode(writer.encode(nulled), writer); });
+  BOOST_TEST(no_branch.is_invalid_data());
+  BOOST_TEST(no_branch.message().find("the writer's null cannot be read as long") !=
+             std::string::npos);
+  const auto strict = avro::Schema::parse(R"({"type":"record","name":"Order","fields":[
+      {"name":"id","type":"int"},{"name":"customer","type":"string"}]})");
+  BOOST_TEST(caught([&] { strict.decode(bytes, writer); })
+                 .message()
+                 .find("field 'customer' of record Order is not in the writer's schema") !=
+             std::string::npos);
+  const auto other_name = avro::Schema::parse(
+      R"({"type":"record","name":"Invoice","fields":[{"name":"id","type":"int"}]})");
+  BOOST_TEST(caught([&] { other_name.decode(bytes, writer); })
+                 .message()
+                 .find("cannot be read as Invoice") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(protobuf_payloads)

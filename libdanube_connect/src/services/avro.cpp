@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "avro_logical.hpp"
 #include "danube/common/json_nesting.hpp"
 #include "danube/connect/error.hpp"
 #include "danube/connect/serialization.hpp"
@@ -35,6 +36,22 @@ struct Schema::Node {
     union_type,
     fixed,
   };
+  // Logical types with a valid underlying type; others are ignored, as the specification says.
+  enum class Logical {
+    none,
+    decimal,  // bytes, fixed: `precision` digits, `scale` of them after the point
+    uuid,     // string
+    date,     // int: days since 1970-01-01
+    time_millis,
+    time_micros,
+    timestamp_millis,
+    timestamp_micros,
+    timestamp_nanos,
+    local_timestamp_millis,
+    local_timestamp_micros,
+    local_timestamp_nanos,
+    duration,  // fixed(12), carried as its bytes
+  };
   struct Field {
     std::string name;
     const Node* type = nullptr;
@@ -42,7 +59,11 @@ struct Schema::Node {
   };
 
   Type type = Type::null_type;
-  std::string full_name;  // named types (record, enum, fixed)
+  Logical logical = Logical::none;
+  int precision = 0;
+  int scale = 0;
+  std::optional<std::string> enum_default;  // the symbol a reader uses for unknown ones
+  std::string full_name;                    // named types (record, enum, fixed)
   std::vector<Field> fields;
   std::vector<std::string> symbols;
   const Node* items = nullptr;  // array items, map values
@@ -52,6 +73,7 @@ struct Schema::Node {
 
 using Node = Schema::Node;
 using Type = Node::Type;
+using Logical = Node::Logical;
 
 struct Schema::Impl {
   std::vector<std::unique_ptr<Node>> nodes;  // owns every node; the rest point into it
@@ -157,7 +179,11 @@ class SchemaParser {
       return parse(*type_it, enclosing_namespace, depth + 1);
     }
     const std::string type = type_it->get<std::string>();
-    if (const auto simple = primitive(type)) return &make(*simple);
+    if (const auto simple = primitive(type)) {
+      auto& node = make(*simple);
+      apply_logical_type(node, value);
+      return &node;
+    }
     if (type == "record" || type == "error") return parse_record(value, enclosing_namespace, depth);
     if (type == "enum") return parse_enum(value, enclosing_namespace);
     if (type == "array") {
@@ -276,6 +302,12 @@ class SchemaParser {
       }
       node.symbols.push_back(symbol.get<std::string>());
     }
+    if (const auto it = value.find("default"); it != value.end()) {
+      if (!it->is_string() || !seen.count(it->get<std::string>())) {
+        schema_error("enum '" + name + "' default must be one of its symbols");
+      }
+      node.enum_default = it->get<std::string>();
+    }
     impl_.named[name] = &node;
     return &node;
   }
@@ -290,7 +322,60 @@ class SchemaParser {
     }
     node.fixed_size = size.get<std::size_t>();
     impl_.named[name] = &node;
+    apply_logical_type(node, value);
     return &node;
+  }
+
+  // The logicalType of a primitive or fixed type, when its underlying type fits; a decimal's
+  // precision and scale are checked (a decimal beyond 38 digits is refused: this codec holds
+  // decimals in 128 bits).
+  static void apply_logical_type(Node& node, const json& value) {
+    const auto it = value.find("logicalType");
+    if (it == value.end() || !it->is_string()) return;
+    const std::string& name = it->get_ref<const std::string&>();
+    const bool is_fixed = node.type == Type::fixed;
+    auto set_if = [&](bool fits, Logical logical) {
+      if (fits) node.logical = logical;
+    };
+    if (name == "decimal") {
+      if (node.type != Type::bytes && !is_fixed) return;
+      const auto precision = value.find("precision");
+      const auto scale = value.find("scale");
+      if (precision == value.end() || !precision->is_number_integer() ||
+          precision->get<std::int64_t>() <= 0) {
+        return;
+      }
+      if (scale != value.end() && (!scale->is_number_integer() || scale->get<std::int64_t>() < 0 ||
+                                   scale->get<std::int64_t>() > precision->get<std::int64_t>())) {
+        return;
+      }
+      if (is_fixed &&
+          precision->get<std::int64_t>() > logical::max_decimal_digits(node.fixed_size)) {
+        return;
+      }
+      if (precision->get<std::int64_t>() > logical::kMaxDecimalPrecision) {
+        schema_error("decimal precision " + std::to_string(precision->get<std::int64_t>()) +
+                     " is above the " + std::to_string(logical::kMaxDecimalPrecision) +
+                     " digits this codec supports");
+      }
+      node.logical = Logical::decimal;
+      node.precision = static_cast<int>(precision->get<std::int64_t>());
+      node.scale = scale == value.end() ? 0 : static_cast<int>(scale->get<std::int64_t>());
+      return;
+    }
+    const bool is_int = node.type == Type::int_type;
+    const bool is_long = node.type == Type::long_type;
+    if (name == "uuid") set_if(node.type == Type::string, Logical::uuid);
+    if (name == "date") set_if(is_int, Logical::date);
+    if (name == "time-millis") set_if(is_int, Logical::time_millis);
+    if (name == "time-micros") set_if(is_long, Logical::time_micros);
+    if (name == "timestamp-millis") set_if(is_long, Logical::timestamp_millis);
+    if (name == "timestamp-micros") set_if(is_long, Logical::timestamp_micros);
+    if (name == "timestamp-nanos") set_if(is_long, Logical::timestamp_nanos);
+    if (name == "local-timestamp-millis") set_if(is_long, Logical::local_timestamp_millis);
+    if (name == "local-timestamp-micros") set_if(is_long, Logical::local_timestamp_micros);
+    if (name == "local-timestamp-nanos") set_if(is_long, Logical::local_timestamp_nanos);
+    if (name == "duration") set_if(is_fixed && node.fixed_size == 12, Logical::duration);
   }
 
   const Node* parse_union(const json& value, const std::string& enclosing, int depth) {
@@ -461,7 +546,14 @@ void encode(const Node& node, const json& value, std::string& out, const Path& p
 
 // A shallow check: could `value` be an instance of `node`? Lets a union pick its branch
 // without trying (and failing) to encode the others.
+bool is_temporal(Logical logical) {
+  return logical != Logical::none && logical != Logical::decimal && logical != Logical::uuid &&
+         logical != Logical::duration;
+}
+
 bool could_accept(const Node& node, const json& value) {
+  if (node.logical == Logical::decimal) return value.is_number() || value.is_string();
+  if (is_temporal(node.logical)) return value.is_number_integer() || value.is_string();
   switch (node.type) {
     case Type::null_type:
       return value.is_null();
@@ -540,10 +632,67 @@ void encode_union(const Node& node, const json& value, std::string& out, const P
   encode_error(path, "no branch of the union [" + names + "] accepts a " + describe_json(value));
 }
 
+// Logical types that take other JSON than their underlying type: a decimal from a number or
+// a decimal string, dates and times from ISO 8601 text. True when the value is written.
+bool encode_logical(const Node& node, const json& value, std::string& out, const Path& path) {
+  try {
+    switch (node.logical) {
+      case Logical::decimal: {
+        const auto bytes = logical::encode_decimal(
+            value, node.precision, node.scale,
+            node.type == Type::fixed ? std::optional<std::size_t>(node.fixed_size) : std::nullopt);
+        if (node.type == Type::bytes) write_long(out, static_cast<std::int64_t>(bytes.size()));
+        out += bytes;
+        return true;
+      }
+      case Logical::uuid:
+        if (value.is_string() && !logical::is_uuid(value.get_ref<const std::string&>())) {
+          encode_error(path, "'" + value.get<std::string>() + "' is not a UUID");
+        }
+        return false;
+      default:
+        break;
+    }
+    if (!is_temporal(node.logical) || !value.is_string()) return false;
+    const auto& text = value.get_ref<const std::string&>();
+    const bool local = node.logical == Logical::local_timestamp_millis ||
+                       node.logical == Logical::local_timestamp_micros ||
+                       node.logical == Logical::local_timestamp_nanos;
+    std::int64_t encoded = 0;
+    switch (node.logical) {
+      case Logical::date:
+        encoded = logical::parse_date(text);
+        break;
+      case Logical::time_millis:
+        encoded = logical::parse_time_micros(text) / 1000;
+        break;
+      case Logical::time_micros:
+        encoded = logical::parse_time_micros(text);
+        break;
+      case Logical::timestamp_millis:
+      case Logical::local_timestamp_millis:
+        encoded = logical::parse_timestamp_nanos(text, local) / 1'000'000;
+        break;
+      case Logical::timestamp_micros:
+      case Logical::local_timestamp_micros:
+        encoded = logical::parse_timestamp_nanos(text, local) / 1000;
+        break;
+      default:
+        encoded = logical::parse_timestamp_nanos(text, local);
+        break;
+    }
+    write_long(out, encoded);
+    return true;
+  } catch (const std::invalid_argument& e) {
+    encode_error(path, e.what());
+  }
+}
+
 void encode(const Node& node, const json& value, std::string& out, const Path& path, int depth,
             EncodeBudget& budget) {
   if (depth > kMaxNestingDepth) encode_error(path, nesting_error());
   ++budget.steps;
+  if (node.logical != Logical::none && encode_logical(node, value, out, path)) return;
   const auto expect = [&](bool ok, std::string_view expected) {
     if (!ok)
       encode_error(path, "expected " + std::string(expected) + ", got " + describe_json(value));
@@ -757,8 +906,21 @@ void read_blocks(Reader& in, ItemFn&& item) {
   }
 }
 
+// A decimal as exact text ("-12.50"): a JSON number would round it.
+json decode_decimal(const Node& node, Reader& in) {
+  const auto bytes = node.type == Type::fixed
+                         ? in.read_bytes(static_cast<std::int64_t>(node.fixed_size))
+                         : in.read_bytes(in.read_long());
+  try {
+    return logical::decode_decimal(bytes, node.scale);
+  } catch (const std::invalid_argument& e) {
+    in.fail(e.what());
+  }
+}
+
 json decode(const Node& node, Reader& in, int depth) {
   if (depth > kMaxNestingDepth) in.fail(nesting_error());
+  if (node.logical == Logical::decimal) return decode_decimal(node, in);
   switch (node.type) {
     case Type::null_type:
       return nullptr;
@@ -828,6 +990,141 @@ json decode(const Node& node, Reader& in, int depth) {
   in.fail("unknown type");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Schema resolution: data written with one schema read as another (the specification's
+// "Schema Resolution"). Aliases are not followed.
+
+bool names_match(const Node& writer, const Node& reader) {
+  auto unqualified = [](const std::string& name) { return name.substr(name.rfind('.') + 1); };
+  return unqualified(writer.full_name) == unqualified(reader.full_name);
+}
+
+// Whether data of `writer` can be read as `reader`, not looking into fields or items.
+bool matches(const Node& writer, const Node& reader) {
+  if (writer.type == reader.type) {
+    if (writer.type == Type::record || writer.type == Type::enumeration) {
+      return names_match(writer, reader);
+    }
+    if (writer.type == Type::fixed) {
+      return names_match(writer, reader) && writer.fixed_size == reader.fixed_size;
+    }
+    return true;
+  }
+  switch (writer.type) {
+    case Type::int_type:
+      return reader.type == Type::long_type || reader.type == Type::float_type ||
+             reader.type == Type::double_type;
+    case Type::long_type:
+      return reader.type == Type::float_type || reader.type == Type::double_type;
+    case Type::float_type:
+      return reader.type == Type::double_type;
+    case Type::string:
+      return reader.type == Type::bytes;
+    case Type::bytes:
+      return reader.type == Type::string;
+    default:
+      return false;
+  }
+}
+
+json decode_resolved(const Node& writer, const Node& reader, Reader& in, int depth);
+
+json resolve_record(const Node& writer, const Node& reader, Reader& in, int depth) {
+  std::vector<std::optional<json>> values(reader.fields.size());
+  for (const auto& written : writer.fields) {
+    const auto found = std::find_if(reader.fields.begin(), reader.fields.end(),
+                                    [&](const Node::Field& f) { return f.name == written.name; });
+    if (found == reader.fields.end()) {
+      (void)decode(*written.type, in, depth + 1);  // a field the reader does not have
+      continue;
+    }
+    values[static_cast<std::size_t>(found - reader.fields.begin())] =
+        decode_resolved(*written.type, *found->type, in, depth + 1);
+  }
+  json object = json::object();
+  for (std::size_t i = 0; i < reader.fields.size(); ++i) {
+    const auto& field = reader.fields[i];
+    if (values[i]) {
+      object[field.name] = std::move(*values[i]);
+    } else if (field.default_value) {
+      object[field.name] = *field.default_value;
+    } else {
+      in.fail("field '" + field.name + "' of record " + reader.full_name +
+              " is not in the writer's schema and has no default");
+    }
+  }
+  return object;
+}
+
+json decode_resolved(const Node& writer, const Node& reader, Reader& in, int depth) {
+  if (depth > kMaxNestingDepth) in.fail(nesting_error());
+  if (writer.type == Type::union_type) {
+    const auto index = in.read_long();
+    if (index < 0 || static_cast<std::size_t>(index) >= writer.branches.size()) {
+      in.fail("union index out of range");
+    }
+    return decode_resolved(*writer.branches[static_cast<std::size_t>(index)], reader, in,
+                           depth + 1);
+  }
+  if (reader.type == Type::union_type) {
+    for (const Node* branch : reader.branches) {
+      if (matches(writer, *branch)) return decode_resolved(writer, *branch, in, depth + 1);
+    }
+    in.fail("the writer's " + branch_name(writer) + " matches no branch of the reader's union");
+  }
+  if (!matches(writer, reader)) {
+    in.fail("the writer's " + branch_name(writer) + " cannot be read as " + branch_name(reader));
+  }
+  if (reader.logical == Logical::decimal && writer.type == reader.type) {
+    return decode_decimal(reader, in);
+  }
+  switch (reader.type) {
+    case Type::float_type:
+    case Type::double_type: {
+      const json value = decode(writer, in, depth);
+      if (reader.type == Type::float_type) return static_cast<float>(value.get<double>());
+      return value.get<double>();
+    }
+    case Type::string:
+      return writer.type == Type::bytes ? decode(reader, in, depth) : decode(writer, in, depth);
+    case Type::bytes:
+      return writer.type == Type::string ? decode(reader, in, depth) : decode(writer, in, depth);
+    case Type::record:
+      return resolve_record(writer, reader, in, depth);
+    case Type::enumeration: {
+      const auto index = in.read_long();
+      if (index < 0 || static_cast<std::size_t>(index) >= writer.symbols.size()) {
+        in.fail("enum index out of range");
+      }
+      const auto& symbol = writer.symbols[static_cast<std::size_t>(index)];
+      if (std::find(reader.symbols.begin(), reader.symbols.end(), symbol) != reader.symbols.end()) {
+        return symbol;
+      }
+      if (reader.enum_default) return *reader.enum_default;
+      in.fail("symbol '" + symbol + "' is not in the reader's enum " + reader.full_name +
+              ", which has no default");
+    }
+    case Type::array: {
+      json array = json::array();
+      read_blocks(in, [&] {
+        array.push_back(decode_resolved(*writer.items, *reader.items, in, depth + 1));
+      });
+      return array;
+    }
+    case Type::map: {
+      json object = json::object();
+      read_blocks(in, [&] {
+        const auto key = in.read_bytes(in.read_long());
+        if (!serialization::is_valid_utf8(key)) in.fail("map key is not valid UTF-8");
+        object[std::string(key)] = decode_resolved(*writer.items, *reader.items, in, depth + 1);
+      });
+      return object;
+    }
+    default:
+      return decode(writer, in, depth);  // the same primitive type, or int read as long
+  }
+}
+
 }  // namespace
 
 Schema Schema::parse(std::string_view schema_json) {
@@ -874,6 +1171,13 @@ std::string Schema::encode(const nlohmann::json& value) const {
 nlohmann::json Schema::decode(std::string_view bytes) const {
   Reader in(bytes);
   json value = avro::decode(*impl_->root, in, 0);
+  if (!in.at_end()) in.fail("trailing bytes after the value");
+  return value;
+}
+
+nlohmann::json Schema::decode(std::string_view bytes, const Schema& writer) const {
+  Reader in(bytes);
+  json value = avro::decode_resolved(*writer.impl_->root, *impl_->root, in, 0);
   if (!in.at_end()) in.fail("trailing bytes after the value");
   return value;
 }

@@ -11,14 +11,24 @@
 
 // Avro binary encoding (Avro 1.11 specification) of JSON values, written for this SDK.
 //
-// Supported: null, boolean, int, long, float, double, bytes, string, record, enum, array, map,
-// union, fixed, named-type references and namespaces. Logical types are carried as their
-// underlying type. Values map to JSON naturally: records are objects, maps are objects, arrays
-// are arrays, enums are their symbol strings, bytes and fixed are strings whose code points
-// are the byte values (U+0000..U+00FF, the Avro JSON convention), and a union value is the
-// plain value of its branch (null or e.g. 42). When encoding, a union also accepts the Avro
-// JSON form {"<branch type name>": value}; otherwise the first branch that accepts the value
-// is used.
+// Supported: null, boolean, int, long, float, double, bytes, string, record, enum (with a
+// default for readers), array, map, union, fixed, named-type references and namespaces, field
+// defaults, schema resolution (decode data written with another schema), and the logical types
+// decimal, uuid, date, time-millis/micros, timestamp-millis/micros/nanos,
+// local-timestamp-millis/micros/nanos and duration. Values map to JSON naturally: records are
+// objects, maps are objects, arrays are arrays, enums are their symbol strings, bytes and fixed
+// are strings whose code points are the byte values (U+0000..U+00FF, the Avro JSON convention),
+// and a union value is the plain value of its branch (null or e.g. 42). When encoding, a union
+// also accepts the Avro JSON form {"<branch type name>": value}; otherwise the first branch that
+// accepts the value is used.
+//
+// Logical types: a decimal (up to 38 digits) is written from a JSON number or a decimal string
+// ("12.50"; more places than its scale, or more digits than its precision, are errors) and read
+// as a decimal string, exact; a uuid must look like one; date, time and timestamp values are
+// their underlying integers, and are also written from ISO 8601 text ("2024-01-31",
+// "12:30:00.250", "2024-01-31T12:30:00Z" or with an offset; local timestamps without a zone;
+// years 1680-2260). A logical type on a type it does not fit is ignored, as the specification
+// says.
 namespace danube::services::avro {
 
 using connect::ConnectorError;
@@ -47,6 +57,12 @@ class Schema {
   // bytes. Memory use is bounded by the input size.
   nlohmann::json decode(std::span<const std::uint8_t> bytes) const;
   nlohmann::json decode(std::string_view bytes) const;
+  // Data written with `writer` read as this schema (schema resolution): fields are matched by
+  // name (missing ones take this schema's defaults, extra ones are skipped), int/long/float
+  // widen, string and bytes convert, unions pick the first matching branch, unknown enum
+  // symbols take this enum's default. What cannot be resolved is ConnectorError(invalid_data)
+  // naming it.
+  nlohmann::json decode(std::string_view bytes, const Schema& writer) const;
 
   // "record com.example.Order", "int", ...
   std::string describe() const;

@@ -3,11 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <limits>
 #include <optional>
 
-#include "../common/completion_queue.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/consumer.hpp"
+#include "danube/common/bounded_queue.hpp"
 #include "gap_report.hpp"
 #include "partition_continuity.hpp"
 #include "sink_buffer.hpp"
@@ -49,8 +50,9 @@ struct ConsumerActorState {
   std::size_t outstanding_bytes = 0;
   std::size_t acks_in_flight = 0;
   // Acks the broker has answered, filled by client threads, drained on acks_done_atom.
-  std::shared_ptr<CompletionQueue<AckDone>> ack_completions =
-      std::make_shared<CompletionQueue<AckDone>>();
+  // (The one bounded queue type; pushes never wait, and in-flight credit bounds what is queued.)
+  std::shared_ptr<BoundedQueue<AckDone>> ack_completions =
+      std::make_shared<BoundedQueue<AckDone>>(std::numeric_limits<std::size_t>::max(), 0, nullptr);
   bool intake_open = true;
   std::vector<caf::typed_response_promise<idle_atom>> idle_waiters;
   // Continuity tracking, when enabled and until the partition turns out not to number its
@@ -108,16 +110,13 @@ void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::Messa
   auto& state = self->state;
   if (!state.config.consumer) return;  // closed: the broker redelivers it (at least once)
   ++state.acks_in_flight;
-  const WeakHandle<consumer_actor> me(self);
   const auto started = Clock::now();
   state.config.consumer->ack_async(
-      request_id, id, [me, completions = state.ack_completions, started](client::Status status) {
-        // A client thread: queue the outcome for the actor, which may be gone by now, and wake
-        // it if it has not been woken for what is queued already.
-        const bool first =
-            completions->push(AckDone{status.ok(), Clock::now() - started,
+      request_id, id, [completions = state.ack_completions, started](client::Status status) {
+        // A client thread: queue the outcome; the queue wakes the actor (acks_done_atom) when
+        // it was empty.
+        completions->push_now(AckDone{status.ok(), Clock::now() - started,
                                       status.ok() ? std::string() : status.error().to_string()});
-        if (first) me.send(acks_done_atom::value);
       });
 }
 
@@ -127,7 +126,7 @@ void acks_answered(ConsumerActor* self) {
   const RuntimeContext& context = *state.config.context;
   const auto& topic = state.config.subscription.topic;
   std::uint64_t acked = 0;
-  for (const auto& done : state.ack_completions->take_all()) {
+  for (const auto& done : state.ack_completions->try_pop(std::numeric_limits<std::size_t>::max())) {
     --state.acks_in_flight;
     if (done.ok) {
       ++acked;
@@ -647,6 +646,7 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
         if (self->state.config.buffer) open_buffer(self);
         const WeakHandle<consumer_actor> me(self);
         self->state.config.consumer->set_ready_callback([me] { me.send(pull_atom::value); });
+        self->state.ack_completions->set_ready_callback([me] { me.send(acks_done_atom::value); });
         return {
             [=](pull_atom) { pull(self); },
             [=](GapSweep) {

@@ -3,13 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <limits>
 #include <map>
 
-#include "../common/completion_queue.hpp"
 #include "../common/dead_letter.hpp"
 #include "../common/runtime_actor.hpp"
 #include "danube/client/producer.hpp"
 #include "danube/common/backoff.hpp"
+#include "danube/common/bounded_queue.hpp"
 #include "danube/services/schema_codec.hpp"
 
 namespace danube::runtime::producer_detail {
@@ -51,8 +52,9 @@ struct ProducerActorState {
   std::map<std::uint64_t, Pending> pending;  // sent or waiting for a resend, by token
   std::uint64_t next_token = 1;
   // Sends the broker has answered, filled by client threads, drained on sends_done_atom.
-  std::shared_ptr<CompletionQueue<SendDone>> send_completions =
-      std::make_shared<CompletionQueue<SendDone>>();
+  // (The one bounded queue type; pushes never wait, and in-flight credit bounds what is queued.)
+  std::shared_ptr<BoundedQueue<SendDone>> send_completions =
+      std::make_shared<BoundedQueue<SendDone>>(std::numeric_limits<std::size_t>::max(), 0, nullptr);
   std::vector<std::uint64_t> settled;  // for the router, sent once per handled message
 
   ~ProducerActorState() {
@@ -112,17 +114,15 @@ void send_pending(ProducerActor* self, std::uint64_t token) {
   auto& state = self->state;
   auto found = state.pending.find(token);
   if (found == state.pending.end() || !state.producer) return;
-  const WeakHandle<producer_actor> me(self);
   const auto started = Clock::now();
   state.producer->send_async(
-      found->second.message, [me, completions = state.send_completions, token,
+      found->second.message, [completions = state.send_completions, token,
                               started](client::Result<client::SendReceipt> result) {
-        // A client thread: queue the outcome, and wake the actor unless it is woken already.
+        // A client thread: queue the outcome; the queue wakes the actor (sends_done_atom) when
+        // it was empty.
         std::optional<client::Error> error;
         if (!result) error = result.error();
-        if (completions->push(SendDone{token, std::move(error), Clock::now() - started})) {
-          me.send(sends_done_atom::value);
-        }
+        completions->push_now(SendDone{token, std::move(error), Clock::now() - started});
       });
 }
 
@@ -236,7 +236,8 @@ void sends_answered(ProducerActor* self) {
   auto& state = self->state;
   const RuntimeContext& context = *state.config.context;
   std::uint64_t published = 0;
-  for (const auto& done : state.send_completions->take_all()) {
+  for (const auto& done :
+       state.send_completions->try_pop(std::numeric_limits<std::size_t>::max())) {
     if (on_send_done(self, done)) ++published;
   }
   if (published > 0) {
@@ -255,6 +256,8 @@ producer_actor spawn_producer_actor(caf::actor_system& system, ProducerActorConf
         state.config = std::move(config);
         state.backoff =
             std::make_unique<Backoff>(state.config.context->config.retry.backoff_policy());
+        const WeakHandle<producer_actor> me(self);
+        state.send_completions->set_ready_callback([me] { me.send(sends_done_atom::value); });
         create_producer(self);
         return {
             [=](SourceBatch& batch) {

@@ -18,7 +18,8 @@ namespace danube {
 // streaming source's threads and the runtime, and between a consumer's partition readers and
 // the application.
 //
-// Bounds: max_items, and max_bytes as measured by `cost` (0 = no byte bound). An item larger than
+// Bounds: max_items, and max_bytes as measured by `cost` (0 = no byte bound; `cost` may then be
+// null). An item larger than
 // max_bytes still enters an empty queue, so one big item cannot block forever. Producers that
 // must wait *before* they fetch the next item (its cost unknown yet) call wait_for_room() and
 // then push_now(); the bounds may then be exceeded by one item per producer that waited at once.
@@ -31,12 +32,11 @@ namespace danube {
 template <class T>
 class BoundedQueue {
  public:
-  using CostFn = std::function<std::size_t(const T&)>;
+  // A plain function: it runs on every push, and holds no state.
+  using CostFn = std::size_t (*)(const T&);
 
   BoundedQueue(std::size_t max_items, std::size_t max_bytes, CostFn cost)
-      : max_items_(std::max<std::size_t>(max_items, 1)),
-        max_bytes_(max_bytes),
-        cost_(std::move(cost)) {}
+      : max_items_(std::max<std::size_t>(max_items, 1)), max_bytes_(max_bytes), cost_(cost) {}
 
   BoundedQueue(const BoundedQueue&) = delete;
   BoundedQueue& operator=(const BoundedQueue&) = delete;
@@ -69,7 +69,7 @@ class BoundedQueue {
   // Adds `item` without waiting (after wait_for_room()), also after close(): the item was
   // already fetched, and the reader may still drain it.
   void push_now(T item) {
-    const std::size_t cost = cost_(item);
+    const std::size_t cost = cost_ ? cost_(item) : 0;
     std::shared_ptr<const std::function<void()>> callback;
     {
       std::lock_guard lock(mutex_);
@@ -165,7 +165,7 @@ class BoundedQueue {
 
   template <class WaitFn>
   SendStatus push_when(T item, WaitFn&& wait) {
-    const std::size_t cost = cost_(item);
+    const std::size_t cost = cost_ ? cost_(item) : 0;
     std::shared_ptr<const std::function<void()>> callback;
     {
       std::unique_lock lock(mutex_);

@@ -410,7 +410,7 @@ void pull_for_connector(ConsumerActor* self) {
       wanted == 0 ? std::vector<client::ReceivedMessage>{} : config.consumer->try_receive(wanted);
   if (messages.empty()) {
     // Nothing now: the ready callback (or an ack returning credit) calls pull again. Tell the
-    // batcher, if it still expects more from us, that it need not wait.
+    // dispatcher, if it still expects more from us, that it need not wait.
     if (state.dispatcher_expects_more) {
       state.dispatcher_expects_more = false;
       self->send(config.dispatcher, RecordBatch{config.source, {}, true});

@@ -143,17 +143,22 @@ void SinkOffsetFile::save(const PartitionContinuity::State& state) const {
       digits[i] = kHex[value & 0xf];
     text.append(digits, sizeof digits);
   };
-  auto pairs = [&](const auto& ranges) {
+  // [[a,b],...] of `entries`, each written as `first` then `second`.
+  auto pairs = [&](const auto& entries, auto first, auto second) {
     const char* separator = "";
-    for (const auto& [first, second] : ranges) {
+    for (const auto& entry : entries) {
       text += separator;
       text += '[';
-      number(first);
+      first(entry);
       text += ',';
-      number(second);
+      second(entry);
       text += ']';
       separator = ",";
     }
+  };
+  auto range = [&](const auto& ranges) {
+    pairs(
+        ranges, [&](const auto& r) { number(r.first); }, [&](const auto& r) { number(r.second); });
   };
   text += "{\"format\":";
   number(kFormat);
@@ -170,31 +175,21 @@ void SinkOffsetFile::save(const PartitionContinuity::State& state) const {
   text += ",\"settled_below\":";
   number(state.settled_below);
   text += ",\"settled_ranges\":[";
-  pairs(state.settled_ranges);
+  range(state.settled_ranges);
   text += "],\"recent\":[";
-  const char* separator = "";
-  for (const auto& [offset, digest] : state.recent) {
-    text += separator;
-    text += '[';
-    number(offset);
-    text += ",\"";
-    hex16(digest);
-    text += "\"]";
-    separator = ",";
-  }
+  pairs(
+      state.recent, [&](const auto& r) { number(r.first); },
+      [&](const auto& r) {
+        text += '"';
+        hex16(r.second);
+        text += '"';
+      });
   text += "],\"unconfirmed_reports\":[";
-  separator = "";
-  for (const auto& gap : state.unconfirmed_reports) {
-    text += separator;
-    text += '[';
-    number(gap.first);
-    text += ',';
-    number(gap.last);
-    text += ']';
-    separator = ",";
-  }
+  pairs(
+      state.unconfirmed_reports, [&](const OffsetGap& gap) { number(gap.first); },
+      [&](const OffsetGap& gap) { number(gap.last); });
   text += "],\"suspected\":[";
-  pairs(state.suspected);
+  range(state.suspected);
   text += "],\"newest_publish_time\":";
   number(state.newest_publish_time);
   text += "}\n";

@@ -918,6 +918,18 @@ json decode_decimal(const Node& node, Reader& in) {
   }
 }
 
+// A map's entries: UTF-8 keys, each followed by the value `read_value` reads.
+template <class ValueFn>
+json read_map(Reader& in, ValueFn&& read_value) {
+  json object = json::object();
+  read_blocks(in, [&] {
+    const auto key = in.read_bytes(in.read_long());
+    if (!serialization::is_valid_utf8(key)) in.fail("map key is not valid UTF-8");
+    object[std::string(key)] = read_value();
+  });
+  return object;
+}
+
 json decode(const Node& node, Reader& in, int depth) {
   if (depth > kMaxNestingDepth) in.fail(nesting_error());
   if (node.logical == Logical::decimal) return decode_decimal(node, in);
@@ -968,15 +980,8 @@ json decode(const Node& node, Reader& in, int depth) {
       read_blocks(in, [&] { array.push_back(decode(*node.items, in, depth + 1)); });
       return array;
     }
-    case Type::map: {
-      json object = json::object();
-      read_blocks(in, [&] {
-        const auto key = in.read_bytes(in.read_long());
-        if (!serialization::is_valid_utf8(key)) in.fail("map key is not valid UTF-8");
-        object[std::string(key)] = decode(*node.items, in, depth + 1);
-      });
-      return object;
-    }
+    case Type::map:
+      return read_map(in, [&] { return decode(*node.items, in, depth + 1); });
     case Type::union_type: {
       const auto index = in.read_long();
       if (index < 0 || static_cast<std::size_t>(index) >= node.branches.size()) {
@@ -1111,15 +1116,9 @@ json decode_resolved(const Node& writer, const Node& reader, Reader& in, int dep
       });
       return array;
     }
-    case Type::map: {
-      json object = json::object();
-      read_blocks(in, [&] {
-        const auto key = in.read_bytes(in.read_long());
-        if (!serialization::is_valid_utf8(key)) in.fail("map key is not valid UTF-8");
-        object[std::string(key)] = decode_resolved(*writer.items, *reader.items, in, depth + 1);
-      });
-      return object;
-    }
+    case Type::map:
+      return read_map(in,
+                      [&] { return decode_resolved(*writer.items, *reader.items, in, depth + 1); });
     default:
       return decode(writer, in, depth);  // the same primitive type, or int read as long
   }

@@ -80,7 +80,8 @@ struct ConsumerActorState {
                                             -shown_buffer_bytes);
     }
     // Closing joins the client's reader threads and drains its acks: blocking work for the
-    // broker I/O actor, never for a scheduler thread.
+    // broker I/O actor, never for a scheduler thread. Its ready signal has nobody to wake now.
+    if (config.consumer) config.consumer->set_ready_callback({});
     if (config.consumer && config.broker_io) {
       caf::anon_send(config.broker_io, CloseRequest{std::move(config.consumer), nullptr});
     }
@@ -647,6 +648,13 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
         const WeakHandle<consumer_actor> me(self);
         self->state.config.consumer->set_ready_callback([me] { me.send(pull_atom::value); });
         self->state.ack_completions->set_ready_callback([me] { me.send(acks_done_atom::value); });
+        self->set_exit_handler([self](caf::exit_msg& exit) {
+          if (exit.reason == caf::exit_reason::normal) return;
+          // Client threads stop signalling first: nothing is sent to an actor that is ending.
+          if (self->state.config.consumer) self->state.config.consumer->set_ready_callback({});
+          self->state.ack_completions->set_ready_callback({});
+          self->quit(std::move(exit.reason));
+        });
         return {
             [=](pull_atom) { pull(self); },
             [=](GapSweep) {

@@ -258,6 +258,12 @@ producer_actor spawn_producer_actor(caf::actor_system& system, ProducerActorConf
             std::make_unique<Backoff>(state.config.context->config.retry.backoff_policy());
         const WeakHandle<producer_actor> me(self);
         state.send_completions->set_ready_callback([me] { me.send(sends_done_atom::value); });
+        self->set_exit_handler([self](caf::exit_msg& exit) {
+          if (exit.reason == caf::exit_reason::normal) return;
+          // Send completions stop signalling first: nothing is sent to an actor that is ending.
+          self->state.send_completions->set_ready_callback({});
+          self->quit(std::move(exit.reason));
+        });
         create_producer(self);
         return {
             [=](SourceBatch& batch) {

@@ -170,15 +170,16 @@ json read(const avro_value_t* source) {
       check(avro_value_get_enum(source, &index), "enum");
       return avro_schema_enum_get(avro_value_get_schema(source), index);
     }
-    case AVRO_RECORD: {
+    case AVRO_RECORD:
+    case AVRO_MAP: {  // both are JSON objects: fields, or entries, by name
       json object = json::object();
       std::size_t count = 0;
-      check(avro_value_get_size(source, &count), "record size");
+      check(avro_value_get_size(source, &count), "record or map size");
       for (std::size_t i = 0; i < count; ++i) {
-        avro_value_t field;
+        avro_value_t member;
         const char* name = nullptr;
-        check(avro_value_get_by_index(source, i, &field, &name), "record field");
-        object[name] = read(&field);
+        check(avro_value_get_by_index(source, i, &member, &name), "record field or map entry");
+        object[name] = read(&member);
       }
       return object;
     }
@@ -192,18 +193,6 @@ json read(const avro_value_t* source) {
         array.push_back(read(&element));
       }
       return array;
-    }
-    case AVRO_MAP: {
-      json object = json::object();
-      std::size_t count = 0;
-      check(avro_value_get_size(source, &count), "map size");
-      for (std::size_t i = 0; i < count; ++i) {
-        avro_value_t element;
-        const char* key = nullptr;
-        check(avro_value_get_by_index(source, i, &element, &key), "map element");
-        object[key] = read(&element);
-      }
-      return object;
     }
     case AVRO_UNION: {
       avro_value_t branch;

@@ -72,17 +72,7 @@ inline RuntimeStatus status_of(caf::actor_system& system, const connector_actor&
   return status;
 }
 
-// Polls `condition` until it holds or `timeout` passes. For the runtime's status, which offers
-// no event to wait on from outside the actor system.
-inline bool eventually(const std::function<bool()>& condition,
-                       std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!condition()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using test::eventually;
 
 // The exit reason of `runtime`, or nullopt when it still runs after `timeout`.
 inline std::optional<caf::error> wait_for_exit(caf::actor_system& system,

@@ -250,17 +250,23 @@ inline void produce(client::DanubeClient& client, const std::string& topic, int 
   BOOST_REQUIRE_MESSAGE(!failure, failure.value_or(""));
 }
 
-// Polls `status()` until its received count equals `expected` (runtime state offers no event
-// to wait on from outside the actor system).
-template <class StatusFn>
-bool eventually_equal(StatusFn&& status, std::uint64_t expected,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+// Polls `condition` until it holds or `timeout` passes: the runtime's status offers no event
+// to wait on from outside the actor system. The one polling loop of the runtime tests.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (status().received != expected) {
+  while (!condition()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
+}
+
+// Polls `status()` until its received count equals `expected`.
+template <class StatusFn>
+bool eventually_equal(StatusFn&& status, std::uint64_t expected,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  return eventually([&] { return status().received == expected; }, timeout);
 }
 
 inline RuntimeStatus drain(caf::actor_system& system, const connector_actor& runtime) {

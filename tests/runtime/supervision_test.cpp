@@ -62,15 +62,6 @@ RuntimeStatus status_of(caf::actor_system& system, const connector_actor& runtim
   return status;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
 // The runtime's own interface behind the public handle: this test looks inside.
 std::vector<caf::actor_addr> children_of(caf::actor_system& system,
                                          const connector_actor& runtime) {

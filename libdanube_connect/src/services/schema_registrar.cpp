@@ -81,14 +81,18 @@ ProducerSchema SchemaRegistrar::register_schema(const std::string& topic,
     }
   }
 
+  // Registers the schema file's definition and reads back what the registry made of it.
+  auto register_file = [&](std::string_view event) {
+    const auto registration =
+        registry_.register_schema(subject, config.schema_type, file_definition);
+    latest = registry_.get_schema(registration.schema_id, registration.version);
+    result.registered = registration.is_new_version;
+    spdlog::info("event={} subject={} schema_id={} version={} topic={}", event, subject,
+                 registration.schema_id, registration.version, topic);
+  };
   if (config.auto_register) {
     if (!latest) {
-      const auto registration =
-          registry_.register_schema(subject, config.schema_type, file_definition);
-      latest = registry_.get_schema(registration.schema_id, registration.version);
-      result.registered = registration.is_new_version;
-      spdlog::info("event=schema_registered subject={} schema_id={} version={} topic={}", subject,
-                   registration.schema_id, registration.version, topic);
+      register_file("schema_registered");
     } else if (latest->definition != file_definition) {
       const auto compatibility =
           registry_.check_compatibility(subject, config.schema_type, file_definition);
@@ -99,12 +103,7 @@ ProducerSchema SchemaRegistrar::register_schema(const std::string& topic,
             (compatibility.errors.empty() ? std::string("no details")
                                           : join(compatibility.errors)));
       }
-      const auto registration =
-          registry_.register_schema(subject, config.schema_type, file_definition);
-      latest = registry_.get_schema(registration.schema_id, registration.version);
-      result.registered = registration.is_new_version;
-      spdlog::info("event=schema_updated subject={} schema_id={} version={} topic={}", subject,
-                   registration.schema_id, registration.version, topic);
+      register_file("schema_updated");
     } else {
       spdlog::info("event=schema_unchanged subject={} schema_id={} version={} topic={}", subject,
                    latest->schema_id, latest->version, topic);

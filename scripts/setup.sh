@@ -15,6 +15,10 @@ packages=(
   libcli11-dev
   libavro-dev
   clang-format
+  # connectors/: the MQTT source (libmosquitto) and its tests (a real mosquitto); the webhook
+  # source's tests (libcurl) and benchmarks (wrk)
+  libmosquitto-dev mosquitto mosquitto-clients
+  libcurl4-openssl-dev wrk
   # the fuzz preset (docs/fuzzing.md); libclang-rt-14-dev has the sanitizer runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )

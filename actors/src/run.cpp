@@ -168,6 +168,7 @@ template <class Connector, class Spawn>
 int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
         const RunOptions& options, Spawn spawn) {
   try {
+    if (options.adjust_config) options.adjust_config(config);
     config.validate();
     services::init_logging(services::LoggingOptions::from_config(config));
   } catch (const connect::ConnectorError& error) {
@@ -178,6 +179,8 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   spdlog::info("event=starting connector={} config=\"{}\"", config.connector_name,
                config.describe());
+  for (const auto& notice : config.ignored_keys)
+    spdlog::warn("event=config_key_ignored detail=\"{}\"", notice);
 
   RuntimeServices services;
   try {

@@ -511,9 +511,10 @@ void ConnectorProcess::start(bool wait_running, std::chrono::milliseconds timeou
   ++starts_;
   const auto log_file = log_dir_ / (name_ + "." + std::to_string(starts_) + ".log");
   log_files_.push_back(log_file);
-  process_ = std::make_unique<Process>(
-      name_, std::vector<std::string>{binary_.string()},
-      std::vector<std::string>{"CONNECTOR_CONFIG_PATH=" + config_file_.string()}, log_file);
+  std::vector<std::string> environment = environment_;
+  environment.push_back("CONNECTOR_CONFIG_PATH=" + config_file_.string());
+  process_ = std::make_unique<Process>(name_, std::vector<std::string>{binary_.string()},
+                                       std::move(environment), log_file);
   log_ = std::make_unique<LogWatcher>(log_file);
   if (!wait_running) return;
   const auto alive = [this] { return process_->running(); };

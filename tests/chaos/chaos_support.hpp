@@ -263,6 +263,10 @@ class ConnectorProcess {
   Process& process() { return *process_; }
   LogWatcher& log() { return *log_; }
   const std::string& name() const { return name_; }
+  // "NAME=value" entries added to the environment of every later start (secrets, overrides).
+  void set_environment(std::vector<std::string> environment) {
+    environment_ = std::move(environment);
+  }
   // Every log file this connector wrote, in start order.
   const std::vector<std::filesystem::path>& log_files() const { return log_files_; }
 
@@ -271,6 +275,7 @@ class ConnectorProcess {
   std::filesystem::path binary_;
   std::filesystem::path config_file_;
   std::filesystem::path log_dir_;
+  std::vector<std::string> environment_;
   int starts_ = 0;
   std::uint16_t http_port_ = 0;
   std::unique_ptr<Process> process_;

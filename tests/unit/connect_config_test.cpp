@@ -619,11 +619,43 @@ BOOST_AUTO_TEST_CASE(from_file_ignores_the_environment_and_custom_tables) {
   BOOST_CHECK_THROW(ConnectorConfig::from_file(with_table), ConfigError);
 }
 
-BOOST_AUTO_TEST_CASE(sdk_section_names_cannot_be_claimed) {
-  BOOST_CHECK_THROW(ConfigLoader().allow_section("retry"), ConfigError);
+BOOST_AUTO_TEST_CASE(sdk_keys_and_schemas_cannot_be_claimed) {
   BOOST_CHECK_THROW(ConfigLoader().allow_section("schemas"), ConfigError);
   BOOST_CHECK_THROW(ConfigLoader().allow_section("connector_name"), ConfigError);
   BOOST_CHECK_NO_THROW(ConfigLoader().allow_section("mqtt").allow_section("routes"));
+}
+
+BOOST_AUTO_TEST_CASE(a_shared_sdk_table_gives_the_sdk_its_keys_and_the_connector_the_table) {
+  const std::string toml = kHeader +
+                           "[auth]\n"             // line 3
+                           "type = \"hmac\"\n"    // line 4
+                           "token = \"t0ken\"\n"  // line 5
+                           "header = \"X-Hub-Signature-256\"\n";
+  // Not shared: the webhook's keys are unknown to the SDK.
+  const auto error = load_error(toml);
+  BOOST_TEST(error.find("/etc/c.toml:6: [auth] header: unknown key") != std::string::npos, error);
+  // Shared: both read the table.
+  const auto config = load(toml, {{"DANUBE_CONNECT__AUTH__ALGORITHM", "sha256"}}, {"auth"});
+  BOOST_TEST(config.auth.token.value_or("") == "t0ken");
+  const auto auth = config.section("auth");
+  BOOST_TEST(auth.require_string("type") == "hmac");
+  BOOST_TEST(auth.require_string("header") == "X-Hub-Signature-256");
+  BOOST_TEST(auth.require_string("algorithm") == "sha256");
+  BOOST_TEST(auth.contains("token"));
+}
+
+BOOST_AUTO_TEST_CASE(keys_the_rust_samples_carry_without_effect_are_accepted_and_reported) {
+  const auto config = load(kHeader +
+                           "[retry]\n"                     // line 3
+                           "initial_interval_ms = 1000\n"  // line 4
+                           "max_interval_ms = 60000\n"
+                           "max_retries = 5\n");
+  BOOST_TEST(config.retry.max_retries == 5u);
+  BOOST_TEST_REQUIRE(config.ignored_keys.size() == 2u);
+  BOOST_TEST(config.ignored_keys[0].find("/etc/c.toml:4: [retry] initial_interval_ms") == 0u,
+             config.ignored_keys[0]);
+  const auto error = load_error(kHeader + "[retry]\ninitial_backoff = 3\n");
+  BOOST_TEST(error.find("[retry] initial_backoff") != std::string::npos, error);
 }
 
 BOOST_AUTO_TEST_CASE(missing_custom_section_is_an_error_naming_it) {

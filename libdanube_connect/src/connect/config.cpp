@@ -335,7 +335,9 @@ void ConnectorConfig::apply_env_overrides(const Environment& environment,
       throw ConfigError(variable, "[[schemas]]",
                         "cannot be set from the environment; use the configuration file");
     }
-    if (config_fields::is_sdk_section(section)) {
+    const bool shared_with_sdk = std::find(custom_section_names.begin(), custom_section_names.end(),
+                                           section) != custom_section_names.end();
+    if (config_fields::is_sdk_section(section) && !shared_with_sdk) {
       throw ConfigError(variable, display_key(section, key),
                         "unknown key (known keys: " + config_fields::known_keys(section) + ")");
     }

@@ -198,6 +198,10 @@ bool is_sdk_section(std::string_view name) {
                      [&](const Field& field) { return field.section == name; });
 }
 
+bool ignored_for_compatibility(std::string_view section, std::string_view key) {
+  return section == "retry" && (key == "initial_interval_ms" || key == "max_interval_ms");
+}
+
 std::string known_keys(std::string_view section) {
   std::string list;
   for (const auto& field : kFields) {

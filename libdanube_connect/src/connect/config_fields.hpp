@@ -35,6 +35,9 @@ const std::vector<Field>& all();
 const Field* find(std::string_view section, std::string_view key);
 // The sections whose keys are all in the table, plus "schemas".
 bool is_sdk_section(std::string_view name);
+// Keys the Rust SDK's own sample configurations contain although no version of it reads them
+// (`[retry] initial_interval_ms`): accepted so those files load unchanged, and reported.
+bool ignored_for_compatibility(std::string_view section, std::string_view key);
 // The keys of one section, for "known keys" hints.
 std::string known_keys(std::string_view section);
 

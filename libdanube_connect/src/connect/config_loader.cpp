@@ -66,18 +66,28 @@ ConnectorConfig parse_connector_config(std::string_view toml_text, const std::st
         throw ConfigError(location, "[" + name + "]",
                           "expected a table (got " + describe_node(node) + ")");
       }
+      // A table the connector shares with the SDK (the Rust webhook connector's `[auth]`): the
+      // SDK takes its own keys and leaves the whole table to the connector, which names any
+      // key neither knows.
+      const bool shared = std::find(allowed_sections.begin(), allowed_sections.end(), name) !=
+                          allowed_sections.end();
       config.origins[name] = location;
       for (const auto& [sub_key, sub_node] : *table) {
         const std::string sub_name(sub_key.str());
         const std::string sub_location = location_of(source_name, sub_key, sub_node);
         const auto* field = config_fields::find(name, sub_name);
-        if (!field) {
+        if (field) {
+          assign_field(config, *field, sub_node, sub_location);
+        } else if (config_fields::ignored_for_compatibility(name, sub_name)) {
+          config.ignored_keys.push_back(sub_location + ": " + display_key(name, sub_name) +
+                                        " has no effect (no such setting; kept so that the "
+                                        "Rust SDK's sample configurations load unchanged)");
+        } else if (!shared) {
           throw ConfigError(sub_location, display_key(name, sub_name),
                             "unknown key (known keys: " + config_fields::known_keys(name) + ")");
         }
-        assign_field(config, *field, sub_node, sub_location);
       }
-      sdk_keys.push_back(name);
+      if (!shared) sdk_keys.push_back(name);
       continue;
     }
     if (std::find(allowed_sections.begin(), allowed_sections.end(), name) !=
@@ -100,7 +110,7 @@ ConnectorConfig parse_connector_config(std::string_view toml_text, const std::st
 ConfigLoader::ConfigLoader() = default;
 
 ConfigLoader& ConfigLoader::allow_section(std::string name) {
-  if (config_fields::is_sdk_section(name) || config_fields::find("", name)) {
+  if (name == "schemas" || config_fields::find("", name)) {
     throw ConfigError("", "[" + name + "]",
                       "is one of the SDK's own keys and cannot be a connector section");
   }

@@ -10,6 +10,7 @@
 //
 // No CAF or gRPC header is included here.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,11 @@ struct RunOptions {
   // Worker threads of the actor system; connector calls run on threads of their own.
   int scheduler_threads = 2;
   SchedulerPolicy scheduler_policy = SchedulerPolicy::sharing;
+  // Called with the configuration before it is validated: a connector's main gives SDK
+  // settings defaults of its own where neither the file nor the environment set them
+  // (`config.origins` holds a key such as "offsets.commit_interval_ms" for every setting they
+  // set). May throw ConfigError.
+  std::function<void(connect::ConnectorConfig&)> adjust_config;
 };
 
 // Loads the config — from the file named by CONNECTOR_CONFIG_PATH when it is set, else from

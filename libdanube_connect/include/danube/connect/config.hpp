@@ -171,6 +171,10 @@ struct ConnectorConfig {
   // Where each key was set ("processing.batch_size" -> "/etc/c.toml:12" or an environment
   // variable name), so validation errors can name it. Filled by the loaders.
   std::map<std::string, std::string, std::less<>> origins;
+  // Keys accepted for compatibility with the Rust SDK's configuration files but without effect
+  // there or here (e.g. `[retry] initial_interval_ms`), one sentence each naming the key and
+  // where it was set. The run helpers log them as warnings at start.
+  std::vector<std::string> ignored_keys;
 
   // DANUBE_SERVICE_URL and CONNECTOR_NAME (both required), the other environment overrides,
   // defaults for the rest; validated. Throws ConfigError.

@@ -23,8 +23,10 @@ class ConfigLoader {
  public:
   ConfigLoader();
 
-  // Declares a connector's own top-level table or array of tables. Throws ConfigError when
-  // the name is one of the SDK's sections.
+  // Declares a connector's own top-level table or array of tables. An SDK table (`auth`) may
+  // be declared too: it is then shared, the SDK reads its own keys from it and the connector
+  // sees the whole table (and names the keys neither knows). Throws ConfigError for the SDK's
+  // top-level keys and `schemas`.
   ConfigLoader& allow_section(std::string name);
   // The variable holding the config file path (default CONNECTOR_CONFIG_PATH).
   ConfigLoader& path_variable(std::string name);

@@ -200,3 +200,75 @@ void MqttPublisher::on_publish(mosquitto*, void* self, int message_id) {
 }
 
 }  // namespace danube::mqtt_test
+
+namespace danube::mqtt_test {
+
+void MqttSubscriber::Deleter::operator()(mosquitto* client) const {
+  mosquitto_disconnect(client);
+  mosquitto_loop_stop(client, true);
+  mosquitto_destroy(client);
+}
+
+MqttSubscriber::MqttSubscriber(std::uint16_t port, std::string client_id, const std::string& filter,
+                               int qos)
+    : filter_(filter), qos_(qos) {
+  mosquitto_lib_init();
+  client_.reset(mosquitto_new(client_id.c_str(), true, this));
+  if (!client_) throw std::runtime_error("mosquitto_new failed");
+  mosquitto_connect_callback_set(client_.get(), &MqttSubscriber::on_connect);
+  mosquitto_subscribe_callback_set(client_.get(), &MqttSubscriber::on_subscribe);
+  mosquitto_message_callback_set(client_.get(), &MqttSubscriber::on_message);
+  if (mosquitto_connect_async(client_.get(), "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS ||
+      mosquitto_loop_start(client_.get()) != MOSQ_ERR_SUCCESS) {
+    throw std::runtime_error("subscriber cannot connect to 127.0.0.1:" + std::to_string(port));
+  }
+  std::unique_lock lock(mutex_);
+  if (!changed_.wait_for(lock, std::chrono::seconds(10), [&] { return subscribed_; })) {
+    throw std::runtime_error("subscriber not subscribed to " + filter);
+  }
+}
+
+MqttSubscriber::~MqttSubscriber() = default;
+
+std::optional<std::vector<std::string>> MqttSubscriber::wait_for(
+    std::size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!changed_.wait_for(lock, timeout, [&] { return payloads_.size() >= count; })) {
+    return std::nullopt;
+  }
+  return payloads_;
+}
+
+std::vector<std::chrono::steady_clock::time_point> MqttSubscriber::arrivals() {
+  std::lock_guard lock(mutex_);
+  return arrivals_;
+}
+
+void MqttSubscriber::on_connect(mosquitto* client, void* self, int reason) {
+  auto& subscriber = *static_cast<MqttSubscriber*>(self);
+  if (reason == 0)
+    mosquitto_subscribe(client, nullptr, subscriber.filter_.c_str(), subscriber.qos_);
+}
+
+void MqttSubscriber::on_subscribe(mosquitto*, void* self, int, int, const int*) {
+  auto& subscriber = *static_cast<MqttSubscriber*>(self);
+  {
+    std::lock_guard lock(subscriber.mutex_);
+    subscriber.subscribed_ = true;
+  }
+  subscriber.changed_.notify_all();
+}
+
+void MqttSubscriber::on_message(mosquitto*, void* self, const ::mosquitto_message* message) {
+  auto& subscriber = *static_cast<MqttSubscriber*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(subscriber.mutex_);
+    subscriber.payloads_.emplace_back(static_cast<const char*>(message->payload),
+                                      static_cast<std::size_t>(message->payloadlen));
+    subscriber.arrivals_.push_back(now);
+  }
+  subscriber.changed_.notify_all();
+}
+
+}  // namespace danube::mqtt_test

@@ -18,6 +18,7 @@
 #include "chaos_support.hpp"
 
 struct mosquitto;
+struct mosquitto_message;
 
 namespace danube::mqtt_test {
 
@@ -79,6 +80,43 @@ class MqttPublisher {
   std::condition_variable changed_;
   std::set<int> unacknowledged_;
   bool connected_ = false;
+};
+
+}  // namespace danube::mqtt_test
+
+namespace danube::mqtt_test {
+
+// A bare libmosquitto subscriber that counts what it receives and remembers each payload's
+// arrival, for measuring what mosquitto alone delivers.
+class MqttSubscriber {
+ public:
+  MqttSubscriber(std::uint16_t port, std::string client_id, const std::string& filter, int qos);
+  ~MqttSubscriber();
+  MqttSubscriber(const MqttSubscriber&) = delete;
+  MqttSubscriber& operator=(const MqttSubscriber&) = delete;
+
+  // Waits until `count` messages arrived; their payloads in arrival order.
+  std::optional<std::vector<std::string>> wait_for(std::size_t count,
+                                                   std::chrono::milliseconds timeout);
+  // Arrival times of the payloads received so far, in arrival order.
+  std::vector<std::chrono::steady_clock::time_point> arrivals();
+
+ private:
+  static void on_connect(mosquitto*, void* self, int reason);
+  static void on_subscribe(mosquitto*, void* self, int, int, const int*);
+  static void on_message(mosquitto*, void* self, const ::mosquitto_message* message);
+
+  struct Deleter {
+    void operator()(mosquitto* client) const;
+  };
+  std::string filter_;
+  int qos_ = 0;
+  std::unique_ptr<mosquitto, Deleter> client_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool subscribed_ = false;
+  std::vector<std::string> payloads_;
+  std::vector<std::chrono::steady_clock::time_point> arrivals_;
 };
 
 }  // namespace danube::mqtt_test

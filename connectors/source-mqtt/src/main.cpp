@@ -14,10 +14,12 @@ int main() {
   danube::runtime::RunOptions options;
   options.sections = {"mqtt"};
   options.adjust_config = [](danube::connect::ConnectorConfig& config) {
-    // Each QoS 1/2 message waits for its commit before its MQTT acknowledgement: commit as soon
-    // as anything settles unless the configuration says otherwise.
+    // QoS 1/2 acknowledgements wait for the commit of their messages: commit every 20 ms (not
+    // the SDK's 1 s) unless the configuration says otherwise. Measured on the QoS 1 benchmark:
+    // 20 ms moved 1.5-2x the messages per second of committing after every settlement, whose
+    // fsyncs then dominate.
     if (!config.origins.contains("offsets.commit_interval_ms")) {
-      config.offsets.commit_interval_ms = 0;
+      config.offsets.commit_interval_ms = 20;
     }
   };
   return danube::runtime::run_source(

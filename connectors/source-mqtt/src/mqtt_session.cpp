@@ -2,7 +2,10 @@
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -59,11 +62,16 @@ MqttSession::MqttSession(const MqttSettings& settings, connect::Logger& logger,
                          MqttMessageHandler& handler)
     : settings_(settings), logger_(logger), handler_(handler) {
   ensure_library_initialised();
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    throw connect::ConnectorError::fatal("eventfd: " + std::string(std::strerror(errno)));
+  }
   configure();
 }
 
 MqttSession::~MqttSession() {
   stop();
+  ::close(wake_fd_);
 }
 
 void MqttSession::configure() {
@@ -135,14 +143,62 @@ void MqttSession::start() {
 void MqttSession::stop() {
   stopping_ = true;
   state_changed_.notify_all();
-  if (client_) mosquitto_disconnect(client_.get());
+  wake();
   if (network_thread_.joinable()) network_thread_.join();
 }
 
 void MqttSession::abort() {
   stopping_ = true;
+  aborted_ = true;
   const int socket = mosquitto_socket(client_.get());
   if (socket >= 0) ::shutdown(socket, SHUT_RDWR);
+}
+
+void MqttSession::wake() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+}
+
+int MqttSession::turn() {
+  auto* client = client_.get();
+  const int socket = mosquitto_socket(client);
+  if (socket < 0) return MOSQ_ERR_NO_CONN;
+  const bool may_write = handler_.may_acknowledge();
+  pollfd fds[2] = {{socket, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  if (may_write && mosquitto_want_write(client)) fds[0].events |= POLLOUT;
+  if (::poll(fds, 2, 100) < 0 && errno != EINTR) return MOSQ_ERR_ERRNO;
+  if (fds[1].revents & POLLIN) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto read = ::read(wake_fd_, &count, sizeof count);
+  }
+  if (stopping_) return MOSQ_ERR_SUCCESS;
+  if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+    const int rc = mosquitto_loop_read(client, 1);
+    if (rc != MOSQ_ERR_SUCCESS) return rc;
+  }
+  // Asked again: the read may have handed over messages that are not stored yet.
+  if (!aborted_ && handler_.may_acknowledge() && mosquitto_want_write(client)) {
+    const int rc = mosquitto_loop_write(client, 1);
+    if (rc != MOSQ_ERR_SUCCESS) return rc;
+  }
+  return mosquitto_loop_misc(client);
+}
+
+void MqttSession::flush_and_disconnect() {
+  auto* client = client_.get();
+  if (aborted_ || !connected_ || !handler_.may_acknowledge()) {
+    // Closing without a write leaves whatever is queued unacknowledged, for redelivery.
+    const int socket = mosquitto_socket(client);
+    if (socket >= 0) ::shutdown(socket, SHUT_RDWR);
+    return;
+  }
+  mosquitto_disconnect(client);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (mosquitto_want_write(client) && std::chrono::steady_clock::now() < deadline) {
+    if (mosquitto_loop_write(client, 1) != MOSQ_ERR_SUCCESS) break;
+    pollfd fd{mosquitto_socket(client), POLLOUT, 0};
+    if (fd.fd < 0 || ::poll(&fd, 1, 100) < 0) break;
+  }
 }
 
 std::string MqttSession::last_problem() const {
@@ -171,7 +227,7 @@ void MqttSession::run() {
   int rc = mosquitto_connect_async(client, settings_.broker_host.c_str(), settings_.broker_port,
                                    static_cast<int>(settings_.keep_alive.count()));
   while (!stopping_) {
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop(client, 100, 1);
+    if (rc == MOSQ_ERR_SUCCESS) rc = turn();
     std::string problem;
     if (rc == MOSQ_ERR_SUCCESS) {
       // libmosquitto 2.0 keeps waiting for a TLS handshake on a connection that was refused
@@ -208,6 +264,7 @@ void MqttSession::run() {
     attempt_started = std::chrono::steady_clock::now();
     rc = mosquitto_reconnect_async(client);
   }
+  flush_and_disconnect();
 }
 
 void MqttSession::handle_connect(mosquitto* client, void* self, int reason, int flags,

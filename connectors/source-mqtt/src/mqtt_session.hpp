@@ -4,11 +4,14 @@
 // every route after each (re)connection, reconnects with backoff, and hands each received
 // message to a handler on that thread.
 //
-// Acknowledgements: libmosquitto queues a QoS 1 PUBACK (QoS 2 PUBCOMP) before it calls the
-// message handler and writes it only when the network thread runs its next write, that is after
-// the handler returned. A handler that blocks until the message is stored therefore
-// acknowledges only stored messages; one that cannot store it calls abort(), which closes the
-// socket so the queued acknowledgement is never written and the broker redelivers.
+// Acknowledgements: libmosquitto queues a QoS 1 PUBACK (QoS 2 PUBCOMP) when it hands a message
+// to the handler, and sends it with the next write. The session drives libmosquitto's reads and
+// writes itself (mosquitto_loop_read / _write / _misc) and writes only while the handler says
+// every message handed over so far may be acknowledged, that is once Danube stored them. Reading
+// goes on meanwhile, so the acknowledgements of a whole window of messages (the MQTT broker's
+// in-flight limit) wait for one round trip together. Nothing queued is ever written when the
+// connection is closed without flushing (abort, or a stop while messages are unstored): the
+// broker then redelivers them.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -32,8 +35,10 @@ namespace danube::source_mqtt {
 class MqttMessageHandler {
  public:
   virtual ~MqttMessageHandler() = default;
-  // On the network thread. Returning acknowledges the message (QoS 1 and 2).
+  // On the network thread; may block while the runtime is full (backpressure).
   virtual void on_message(const ReceivedMessage& message) = 0;
+  // On the network thread: whether every message handed over so far may be acknowledged.
+  virtual bool may_acknowledge() = 0;
   virtual void on_connection_change(bool connected) = 0;
 };
 
@@ -49,11 +54,14 @@ class MqttSession {
   // protocol); returns without a connection when the broker does not answer in time (the
   // thread keeps trying).
   void start();
-  // Sends DISCONNECT, stops the network thread and waits for it. Not from the handler.
+  // Stops the network thread and waits for it: acknowledgements that may be sent are sent, with
+  // DISCONNECT; otherwise the connection is closed without writing. Not from the handler.
   void stop();
-  // From the handler only: closes the connection at once without writing anything more, so the
-  // message in hand is not acknowledged, and stops reconnecting.
+  // From the handler only: close the connection without writing anything more (nothing queued
+  // is acknowledged) and stop reconnecting.
   void abort();
+  // From any thread: may_acknowledge() may have changed.
+  void wake();
 
   bool connected() const { return connected_.load(); }
   // The last connection problem, for health reports ("" when none).
@@ -67,6 +75,9 @@ class MqttSession {
 
   void configure();
   void run();
+  // One turn of the network loop: poll, read, write what may be written, keepalive.
+  int turn();
+  void flush_and_disconnect();
   bool wait_before_reconnect(std::chrono::milliseconds delay);
   void record_problem(std::string problem);
 
@@ -89,6 +100,8 @@ class MqttSession {
 
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> aborted_{false};
+  int wake_fd_ = -1;  // an eventfd that interrupts the network thread's poll
   mutable std::mutex mutex_;
   std::condition_variable state_changed_;
   StartState start_state_ = StartState::pending;

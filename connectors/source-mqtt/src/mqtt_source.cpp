@@ -122,10 +122,7 @@ void MqttSource::report_unrouted(std::string_view topic) {
 }
 
 void MqttSource::on_message(const ReceivedMessage& message) {
-  if (closing_) {
-    session_->abort();
-    return;
-  }
+  if (closing_) return;
   const Route* route = route_for(message.topic);
   if (!route) {
     report_unrouted(message.topic);
@@ -133,32 +130,33 @@ void MqttSource::on_message(const ReceivedMessage& message) {
   }
   auto record = make_record(message, *route, settings_.include_metadata);
   received_->increment();
-  const bool wait_for_store = settings_.ack_after_publish && message.qos > 0;
-  if (!wait_for_store) {
-    if (!sender_->send(connect::SourceEnvelope(std::move(record)))) {
-      closing_ = true;
-      session_->abort();
-    }
-    return;
+  std::optional<connect::Offset> offset;
+  if (settings_.ack_after_publish && message.qos > 0) {
+    const std::uint64_t number = watermark_->next_number();
+    awaiting_store_.emplace_back(number, Clock::now());
+    offset.emplace(kOffsetPartition, number);
   }
-  const auto received_at = Clock::now();
-  const std::uint64_t number = watermark_->next_number();
-  if (!sender_->send(
-          connect::SourceEnvelope(std::move(record), connect::Offset(kOffsetPartition, number)))) {
-    // The runtime no longer takes records: leave the message unacknowledged for the broker to
+  const bool taken = offset ? sender_->send(connect::SourceEnvelope(std::move(record), *offset))
+                            : sender_->send(connect::SourceEnvelope(std::move(record)));
+  if (!taken) {
+    // The runtime no longer takes records: leave what is unacknowledged for the broker to
     // redeliver to the next run.
     closing_ = true;
-    not_acknowledged_->increment();
+    not_acknowledged_->increment(static_cast<double>(awaiting_store_.size()));
     session_->abort();
-    return;
   }
-  if (!watermark_->wait_stored(number)) {
-    closing_ = true;
-    not_acknowledged_->increment();
-    session_->abort();
-    return;
+}
+
+bool MqttSource::may_acknowledge() {
+  if (closing_) return false;
+  const std::uint64_t stored = watermark_->stored();
+  const auto now = Clock::now();
+  while (!awaiting_store_.empty() && awaiting_store_.front().first <= stored) {
+    store_wait_->observe(
+        std::chrono::duration<double>(now - awaiting_store_.front().second).count());
+    awaiting_store_.pop_front();
   }
-  store_wait_->observe(std::chrono::duration<double>(Clock::now() - received_at).count());
+  return awaiting_store_.empty();
 }
 
 void MqttSource::on_connection_change(bool connected) {
@@ -170,13 +168,10 @@ void MqttSource::commit(const std::vector<connect::Offset>& offsets) {
   for (const auto& offset : offsets) {
     if (offset.partition == kOffsetPartition) watermark_->stored_up_to(offset.value);
   }
+  if (session_) session_->wake();
 }
 
 void MqttSource::shutdown() {
-  closing_ = true;
-  // First release a handler waiting for a store (it then closes the socket unacknowledged),
-  // so that the network thread can end.
-  if (watermark_) watermark_->stop();
   if (session_) {
     session_->stop();
     session_.reset();

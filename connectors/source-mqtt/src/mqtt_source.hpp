@@ -3,6 +3,8 @@
 // danube-source-mqtt: subscribes to MQTT topic filters and publishes every message to the Danube
 // topic of the first route that matches it.
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 
@@ -33,6 +35,7 @@ class MqttSource final : public connect::SourceConnector, public MqttMessageHand
 
   // MqttMessageHandler, on the session's network thread.
   void on_message(const ReceivedMessage& message) override;
+  bool may_acknowledge() override;
   void on_connection_change(bool connected) override;
 
  private:
@@ -46,6 +49,8 @@ class MqttSource final : public connect::SourceConnector, public MqttMessageHand
   std::optional<connect::SourceSender> sender_;
   std::unique_ptr<MqttSession> session_;
   std::atomic<bool> closing_{false};
+  // The network thread's: receipt times of messages waiting to be stored, by number.
+  std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> awaiting_store_;
 
   connect::Counter* received_ = nullptr;
   connect::Counter* unrouted_ = nullptr;

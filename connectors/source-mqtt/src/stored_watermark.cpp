@@ -11,31 +11,18 @@ std::uint64_t StoredWatermark::next_number() {
 }
 
 void StoredWatermark::stored_up_to(std::uint64_t number) {
-  {
-    std::lock_guard lock(mutex_);
-    if (number <= stored_) return;
-    stored_ = number;
-  }
-  changed_.notify_all();
-}
-
-void StoredWatermark::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopped_ = true;
-  }
-  changed_.notify_all();
-}
-
-bool StoredWatermark::wait_stored(std::uint64_t number) {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return stored_ >= number || stopped_; });
-  return stored_ >= number;
+  std::lock_guard lock(mutex_);
+  if (number > stored_) stored_ = number;
 }
 
 std::uint64_t StoredWatermark::stored() const {
   std::lock_guard lock(mutex_);
   return stored_;
+}
+
+bool StoredWatermark::all_stored() const {
+  std::lock_guard lock(mutex_);
+  return stored_ + 1 >= next_;
 }
 
 }  // namespace danube::source_mqtt

@@ -1,12 +1,11 @@
 #pragma once
 
-// Lets the thread that received an MQTT message wait until the runtime reports the message
-// stored in Danube, so that the message is acknowledged to the MQTT broker only then.
+// Tells the MQTT network thread whether every QoS 1/2 message it handed to the runtime is stored
+// in Danube, so that their acknowledgements may go to the MQTT broker.
 //
-// Every message gets the next number of one sequence; the runtime's commit() reports the
-// highest number up to which every message is settled (published, or dead-lettered), which
-// moves the watermark.
-#include <condition_variable>
+// Every such message gets the next number of one sequence (its offset); the runtime's commit()
+// reports the highest number up to which every message is settled (published, or
+// dead-lettered), which moves the watermark.
 #include <cstdint>
 #include <mutex>
 
@@ -18,21 +17,16 @@ class StoredWatermark {
   explicit StoredWatermark(std::uint64_t last_committed);
 
   std::uint64_t next_number();
-  // Every number up to `number` is stored.
+  // Every number up to `number` is stored; never moves backwards.
   void stored_up_to(std::uint64_t number);
-  // Wakes every waiter for good: wait_stored() returns false from now on.
-  void stop();
-
-  // Blocks until `number` is stored (true) or stop() was called (false).
-  bool wait_stored(std::uint64_t number);
   std::uint64_t stored() const;
+  // Whether every number handed out so far is stored.
+  bool all_stored() const;
 
  private:
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
   std::uint64_t next_;
   std::uint64_t stored_;
-  bool stopped_ = false;
 };
 
 }  // namespace danube::source_mqtt

@@ -306,6 +306,44 @@ BOOST_AUTO_TEST_CASE(tls_with_a_configured_certificate_authority) {
   BOOST_TEST(received[0].payload == R"({"open":false})");
 }
 
+BOOST_AUTO_TEST_CASE(tls_with_a_client_certificate_and_a_refusal_without_one) {
+  test::SelfSignedCertificate certificate;
+  MosquittoOptions options;
+  options.tls_cert_file = certificate.cert_file();
+  options.tls_key_file = certificate.key_file();
+  // The self-signed certificate is its own CA: the client presents the same one.
+  options.client_ca_file = certificate.cert_file();
+  Rig rig("mqtt-mtls", {"/default/mqtt-mtls"}, options);
+  auto consumer = rig.subscribe("/default/mqtt-mtls");
+  const std::string tls =
+      "use_tls = true\ntls_ca_file = \"" + certificate.cert_file().string() + "\"\n";
+  auto connector =
+      rig.connector("mqtt-mtls", rig.mqtt_header("mtls-1") + tls + "tls_cert_file = \"" +
+                                     certificate.cert_file().string() + "\"\ntls_key_file = \"" +
+                                     certificate.key_file().string() + "\"\n" +
+                                     route("secure/#", "/default/mqtt-mtls", "AtLeastOnce"));
+  connector->start();
+  wait_subscribed(*connector, 1);
+  const std::string command =
+      "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(rig.mosquitto.port()) + " --cafile " +
+      certificate.cert_file().string() + " --cert " + certificate.cert_file().string() + " --key " +
+      certificate.key_file().string() + " -q 1 -t secure/gate -m '{\"open\":true}'";
+  BOOST_TEST_REQUIRE(std::system(command.c_str()) == 0);
+  auto received = receive(*consumer, 1);
+  BOOST_TEST_REQUIRE(received.size() == 1u, connector->log().tail());
+  BOOST_TEST(received[0].payload == R"({"open":true})");
+
+  // Without a client certificate the handshake fails: a configuration problem, reported as such.
+  auto refused = rig.connector("mqtt-mtls-bad",
+                               rig.mqtt_header("mtls-2") + tls + "connection_timeout_secs = 5\n" +
+                                   route("secure/#", "/default/mqtt-mtls", "AtLeastOnce"),
+                               /*restart_on_fatal=*/false);
+  refused->start(/*wait_running=*/false);
+  const auto status = refused->wait(60s);
+  BOOST_TEST(status.code == runtime::kExitFailed, status.describe() << refused->log().tail());
+  BOOST_TEST(!refused->log().lines_with("refused the connection").empty(), refused->log().tail());
+}
+
 BOOST_AUTO_TEST_CASE(a_mosquitto_restart_loses_nothing_with_a_persistent_session) {
   Rig rig("mqtt-restart", {"/default/mqtt-restart"});
   auto consumer = rig.subscribe("/default/mqtt-restart");

@@ -91,6 +91,9 @@ void MosquittoServer::start() {
     if (options_.tls_cert_file) {
       config += "certfile " + options_.tls_cert_file->string() + "\nkeyfile " +
                 options_.tls_key_file->string() + "\n";
+      if (options_.client_ca_file) {
+        config += "cafile " + options_.client_ca_file->string() + "\nrequire_certificate true\n";
+      }
     }
     const auto config_file = directory_ / "mosquitto.conf";
     chaos::write_text_file(config_file, config);

@@ -29,6 +29,8 @@ struct MosquittoOptions {
   std::optional<std::pair<std::string, std::string>> user;  // username, password
   std::optional<std::filesystem::path> tls_cert_file;       // with tls_key_file: a TLS listener
   std::optional<std::filesystem::path> tls_key_file;
+  // With TLS: clients must present a certificate signed by this CA file.
+  std::optional<std::filesystem::path> client_ca_file;
   bool persistence = true;  // sessions and queued messages survive a restart
 };
 

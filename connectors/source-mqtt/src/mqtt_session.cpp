@@ -246,6 +246,14 @@ void MqttSession::run() {
     if (connected_.exchange(false)) handler_.on_connection_change(false);
     {
       std::lock_guard lock(mutex_);
+      // A TLS alert before the first connection (unknown CA, certificate required) is a
+      // configuration problem, like a refused CONNECT.
+      const bool tls_refused = library_error_.find("OpenSSL Error") != std::string::npos;
+      if (!library_error_.empty()) {
+        problem += " (" + library_error_ + ")";
+        library_error_.clear();
+      }
+      if (start_state_ == StartState::pending && tls_refused) start_state_ = StartState::refused;
       // A refusal recorded by handle_connect says more than MOSQ_ERR_CONN_REFUSED.
       if (rc != MOSQ_ERR_CONN_REFUSED || last_problem_.empty()) last_problem_ = problem;
       problem = last_problem_;
@@ -316,9 +324,15 @@ void MqttSession::handle_connect(mosquitto* client, void* self, int reason, int 
 
 void MqttSession::handle_library_log(mosquitto*, void* self, int level, const char* text) {
   auto& session = *static_cast<MqttSession*>(self);
-  // libmosquitto's own lines (packets sent and received, TLS errors) at debug level.
-  if (session.logger_.enabled(connect::LogLevel::debug)) {
-    session.logger_.debug("mqtt_library", {{"level", level}, {"message", text ? text : ""}});
+  const std::string_view message = text ? text : "";
+  // libmosquitto's errors (a TLS alert from the broker, say) explain the failure that follows
+  // better than its error code does: keep the latest for the next problem report.
+  if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) != 0) {
+    session.logger_.warn("mqtt_library", {{"message", message}});
+    std::lock_guard lock(session.mutex_);
+    session.library_error_ = std::string(message);
+  } else if (session.logger_.enabled(connect::LogLevel::debug)) {
+    session.logger_.debug("mqtt_library", {{"level", level}, {"message", message}});
   }
 }
 

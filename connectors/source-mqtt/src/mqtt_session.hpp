@@ -106,6 +106,7 @@ class MqttSession {
   std::condition_variable state_changed_;
   StartState start_state_ = StartState::pending;
   std::string last_problem_;
+  std::string library_error_;  // libmosquitto's latest error line, until reported
   std::map<int, const Route*> pending_subscriptions_;  // SUBSCRIBE message id -> its route
   std::uint32_t reconnect_attempt_ = 0;                // the network thread's
 };

@@ -19,6 +19,8 @@ packages=(
   # source's tests (libcurl) and benchmarks (wrk)
   libmosquitto-dev mosquitto mosquitto-clients
   libcurl4-openssl-dev wrk
+  # the PostgreSQL sink (libpqxx) and its tests (a PostgreSQL 15 server started by the test)
+  libpqxx-dev postgresql postgresql-client
   # the fuzz preset (docs/fuzzing.md); libclang-rt-14-dev has the sanitizer runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )

@@ -13,14 +13,6 @@ std::string_view algorithm_name(HmacAlgorithm algorithm) {
   return algorithm == HmacAlgorithm::sha512 ? "sha512" : "sha256";
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 bool equals_ignoring_case(std::string_view left, std::string_view right) {
   if (left.size() != right.size()) return false;
   for (std::size_t i = 0; i < left.size(); ++i) {
@@ -74,7 +66,7 @@ std::optional<std::string> Authenticator::verify_api_key(const RequestHeaders& h
 
 std::optional<std::string> Authenticator::verify_github_signature(std::string_view header_value,
                                                                   std::string_view body) const {
-  std::string_view hex = trim(header_value);
+  std::string_view hex = trim_header_spaces(header_value);
   if (const auto equals = hex.find('='); equals != std::string_view::npos) {
     if (!equals_ignoring_case(hex.substr(0, equals), algorithm_name(settings_.algorithm))) {
       return "signature algorithm is not " + std::string(algorithm_name(settings_.algorithm));
@@ -97,7 +89,7 @@ std::optional<std::string> Authenticator::verify_stripe_signature(
   std::string_view rest = header_value;
   while (!rest.empty()) {
     const auto comma = rest.find(',');
-    const std::string_view item = trim(rest.substr(0, comma));
+    const std::string_view item = trim_header_spaces(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     const auto equals = item.find('=');
     if (equals == std::string_view::npos) continue;
@@ -141,13 +133,13 @@ std::optional<std::string> Authenticator::verify_bearer_token(
     const RequestHeaders& headers, std::chrono::system_clock::time_point now) const {
   const auto authorization = headers.find("authorization");
   if (!authorization) return "missing Authorization header";
-  const std::string_view value = trim(*authorization);
+  const std::string_view value = trim_header_spaces(*authorization);
   constexpr std::string_view kBearer = "Bearer ";
   if (value.size() <= kBearer.size() ||
       !equals_ignoring_case(value.substr(0, kBearer.size()), kBearer)) {
     return "Authorization header is not a Bearer token";
   }
-  return verify_jwt(trim(value.substr(kBearer.size())), jwt_, now);
+  return verify_jwt(trim_header_spaces(value.substr(kBearer.size())), jwt_, now);
 }
 
 }  // namespace danube::webhook

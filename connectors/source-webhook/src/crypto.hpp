@@ -20,9 +20,6 @@ std::string to_hex(std::string_view bytes);
 // The bytes of hex text (either case); nullopt for odd lengths or other characters.
 std::optional<std::string> from_hex(std::string_view text);
 
-// base64url without padding (RFC 7515 section 2), as JWTs use it; nullopt for invalid text.
-std::optional<std::string> base64url_decode(std::string_view text);
-
 // Verifies RSASSA-PKCS1-v1_5 SHA-256 signatures (JWT "RS256") with one public key. The key is
 // parsed once; verify() is safe from several threads.
 class Rs256Verifier {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "danube/common/base64url.hpp"
 #include "secrets.hpp"
 
 namespace danube::webhook {

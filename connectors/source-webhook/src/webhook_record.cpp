@@ -8,14 +8,6 @@
 namespace danube::webhook {
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 std::optional<std::string> routing_key_of(const RoutingKeyRule& rule, const WebhookRequest& request,
                                           const nlohmann::json* body_json) {
   switch (rule.kind) {
@@ -71,11 +63,11 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
 std::string client_address(const WebhookRequest& request, bool trust_forwarded_headers) {
   if (trust_forwarded_headers) {
     if (const auto forwarded = request.headers.find("x-forwarded-for")) {
-      const auto first = trim(forwarded->substr(0, forwarded->find(',')));
+      const auto first = trim_header_spaces(forwarded->substr(0, forwarded->find(',')));
       if (!first.empty()) return std::string(first);
     }
     if (const auto real = request.headers.find("x-real-ip")) {
-      const auto value = trim(*real);
+      const auto value = trim_header_spaces(*real);
       if (!value.empty()) return std::string(value);
     }
   }

@@ -12,6 +12,15 @@
 
 namespace danube::webhook {
 
+// A header value without the spaces and tabs HTTP allows around it and around list items.
+inline std::string_view trim_header_spaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  return text;
+}
+
 // Request headers, looked up case-insensitively.
 class RequestHeaders {
  public:

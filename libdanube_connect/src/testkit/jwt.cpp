@@ -8,39 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "danube/common/base64url.hpp"
 #include "danube/common/json_nesting.hpp"
 
 namespace danube::testkit::internal {
 namespace {
-
-int base64url_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-// Unpadded base64url, as JWT uses; nullopt on a character outside the alphabet.
-std::optional<std::string> base64url_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const int value = base64url_value(c);
-    if (value < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFFU));
-    }
-  }
-  if (bits >= 6) return std::nullopt;  // one leftover character cannot encode a byte
-  return out;
-}
 
 std::optional<nlohmann::json> parse_object(std::string_view encoded) {
   const auto decoded = base64url_decode(encoded);

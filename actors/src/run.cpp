@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "command_line.hpp"
 #include "common/supervision.hpp"
 #include "danube/connect/config_error.hpp"
 #include "danube/connect/config_loader.hpp"
@@ -149,12 +150,13 @@ int exit_code_for(const caf::error& reason) {
   return kExitFailed;
 }
 
-connect::ConnectorConfig load_config(const RunOptions& options) {
-  if (std::getenv("CONNECTOR_CONFIG_PATH") != nullptr) {
+connect::ConnectorConfig load_config(const RunOptions& options,
+                                     const std::optional<std::filesystem::path>& file = {}) {
+  if (file || std::getenv("CONNECTOR_CONFIG_PATH") != nullptr) {
     connect::ConfigLoader loader;
     for (const auto& section : options.sections)
       loader.allow_section(section);
-    return loader.load();
+    return file ? loader.load_file(*file) : loader.load();
   }
   return connect::ConnectorConfig::from_env();
 }
@@ -246,7 +248,43 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   return kExitClean;
 }
 
+// The command line in front of a run helper `run`.
+template <class Connector, class Run>
+int run_command_line(int argc, char** argv, std::unique_ptr<Connector> connector,
+                     RunOptions options, Run run) {
+  const CommandLine command = parse_command_line(argc, argv);
+  if (command.action == CommandLine::Action::exit) return command.exit_code;
+  connect::ConnectorConfig config;
+  try {
+    config = load_config(options, command.config_file);
+  } catch (const connect::ConnectorError& error) {
+    return config_error(error);
+  }
+  if (command.action != CommandLine::Action::run) {
+    return report_config(command, options, std::move(config));
+  }
+  return run(std::move(connector), std::move(config), std::move(options));
+}
+
 }  // namespace
+
+int run_sink(int argc, char** argv, std::unique_ptr<connect::SinkConnector> connector,
+             RunOptions options) {
+  return run_command_line(argc, argv, std::move(connector), std::move(options),
+                          [](auto connector, auto config, auto options) {
+                            return run_sink(std::move(connector), std::move(config),
+                                            std::move(options));
+                          });
+}
+
+int run_source(int argc, char** argv, std::unique_ptr<connect::SourceConnector> connector,
+               RunOptions options) {
+  return run_command_line(argc, argv, std::move(connector), std::move(options),
+                          [](auto connector, auto config, auto options) {
+                            return run_source(std::move(connector), std::move(config),
+                                              std::move(options));
+                          });
+}
 
 int run_sink(std::unique_ptr<connect::SinkConnector> connector, RunOptions options) {
   connect::ConnectorConfig config;

@@ -25,29 +25,47 @@ using namespace danube::connect;
 // Printed payloads are cut here: a sink's console is no place for whole messages.
 constexpr std::size_t kPrintedPayloadBytes = 80;
 
+// The [simple_sink] table, read without touching anything outside the process, so that
+// --check-config (RunOptions::check_config) can run it too.
+struct SimpleSinkSettings {
+  ConsumerConfig subscription;
+  std::uint64_t print_every = 1;
+  std::string output_file;
+};
+
+SimpleSinkSettings read_settings(const ConnectorConfig& config) {
+  const ConfigSection table = config.has_section("simple_sink")
+                                  ? config.section("simple_sink")
+                                  : ConfigSection::parse("", "simple_sink defaults");
+  table.reject_unknown_keys({"topic", "subscription", "consumer_name", "subscription_type",
+                             "print_every", "output_file"});
+  SimpleSinkSettings settings;
+  settings.subscription.topic = table.get_topic("topic", "/default/test");
+  settings.subscription.subscription = table.get_string("subscription", "simple-sink-sub");
+  settings.subscription.consumer_name = table.get_string("consumer_name", "simple-sink-consumer");
+  const auto parsed = parse_subscription_type(table.get_string("subscription_type", "Exclusive"));
+  if (!parsed) table.fail("subscription_type", "must be Exclusive, Shared, Failover or KeyShared");
+  settings.subscription.subscription_type = *parsed;
+  settings.print_every =
+      static_cast<std::uint64_t>(table.get_integer("print_every", 1, 0, INT64_MAX));
+  settings.output_file = table.get_string("output_file", "");
+  return settings;
+}
+
 class SimpleSink : public SinkConnector {
  public:
   void initialize(const ConnectorContext& context) override {
     started_ = std::chrono::steady_clock::now();  // shutdown() runs even when this throws
-    const ConnectorConfig& config = context.config();
-    const ConfigSection settings = config.has_section("simple_sink")
-                                       ? config.section("simple_sink")
-                                       : ConfigSection::parse("", "simple_sink defaults");
-    settings.reject_unknown_keys({"topic", "subscription", "consumer_name", "subscription_type",
-                                  "print_every", "output_file"});
-    subscription_.topic = settings.get_topic("topic", "/default/test");
-    subscription_.subscription = settings.get_string("subscription", "simple-sink-sub");
-    subscription_.consumer_name = settings.get_string("consumer_name", "simple-sink-consumer");
-    const std::string type = settings.get_string("subscription_type", "Exclusive");
-    const auto parsed = parse_subscription_type(type);
-    if (!parsed)
-      settings.fail("subscription_type", "must be Exclusive, Shared, Failover or KeyShared");
-    subscription_.subscription_type = *parsed;
-    print_every_ = static_cast<std::uint64_t>(settings.get_integer("print_every", 1, 0, INT64_MAX));
-    const std::string output = settings.get_string("output_file", "");
-    if (!output.empty()) {
-      output_ = std::make_unique<std::ofstream>(output, std::ios::app);
-      if (!*output_) settings.fail("output_file", "cannot open '" + output + "' for appending");
+    const auto settings = read_settings(context.config());
+    subscription_ = settings.subscription;
+    print_every_ = settings.print_every;
+    if (!settings.output_file.empty()) {
+      output_ = std::make_unique<std::ofstream>(settings.output_file, std::ios::app);
+      if (!*output_) {
+        context.config()
+            .section("simple_sink")
+            .fail("output_file", "cannot open '" + settings.output_file + "' for appending");
+      }
     }
   }
 
@@ -95,8 +113,9 @@ class SimpleSink : public SinkConnector {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   danube::runtime::RunOptions options;
   options.sections = {"simple_sink"};
-  return danube::runtime::run_sink(std::make_unique<SimpleSink>(), options);
+  options.check_config = [](const ConnectorConfig& config) { (void)read_settings(config); };
+  return danube::runtime::run_sink(argc, argv, std::make_unique<SimpleSink>(), options);
 }

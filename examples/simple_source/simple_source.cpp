@@ -24,23 +24,48 @@ using namespace danube::connect;
 
 constexpr const char* kOffsetPartition = "generator";
 
+// The [simple_source] table, read without touching anything outside the process, so that
+// --check-config (RunOptions::check_config) can run it too.
+struct SimpleSourceSettings {
+  std::string topic;
+  std::uint64_t message_count = 100;
+  std::size_t batch_size = 5;
+  std::chrono::milliseconds interval{1000};
+  std::size_t partitions = 0;
+  std::uint64_t keys = 0;
+  bool reliable = true;
+};
+
+SimpleSourceSettings read_settings(const ConnectorConfig& config) {
+  const ConfigSection table = config.has_section("simple_source")
+                                  ? config.section("simple_source")
+                                  : ConfigSection::parse("", "simple_source defaults");
+  table.reject_unknown_keys(
+      {"topic", "message_count", "batch_size", "interval_ms", "partitions", "keys", "reliable"});
+  SimpleSourceSettings settings;
+  settings.topic = table.get_topic("topic", "/default/test");
+  settings.message_count =
+      static_cast<std::uint64_t>(table.get_integer("message_count", 100, 0, INT64_MAX));
+  settings.batch_size = static_cast<std::size_t>(table.get_integer("batch_size", 5, 1, 100'000));
+  settings.interval =
+      std::chrono::milliseconds(table.get_integer("interval_ms", 1000, 0, 3'600'000));
+  settings.partitions = static_cast<std::size_t>(table.get_integer("partitions", 0, 0, 10'000));
+  settings.keys = static_cast<std::uint64_t>(table.get_integer("keys", 0, 0, 1'000'000));
+  settings.reliable = table.get_bool("reliable", true);
+  return settings;
+}
+
 class SimpleSource : public SourceConnector {
  public:
   void initialize(const ConnectorContext& context) override {
-    const ConnectorConfig& config = context.config();
-    const ConfigSection settings = config.has_section("simple_source")
-                                       ? config.section("simple_source")
-                                       : ConfigSection::parse("", "simple_source defaults");
-    settings.reject_unknown_keys(
-        {"topic", "message_count", "batch_size", "interval_ms", "partitions", "keys", "reliable"});
-    topic_ = settings.get_topic("topic", "/default/test");
-    message_count_ =
-        static_cast<std::uint64_t>(settings.get_integer("message_count", 100, 0, INT64_MAX));
-    batch_size_ = static_cast<std::size_t>(settings.get_integer("batch_size", 5, 1, 100'000));
-    interval_ = std::chrono::milliseconds(settings.get_integer("interval_ms", 1000, 0, 3'600'000));
-    partitions_ = static_cast<std::size_t>(settings.get_integer("partitions", 0, 0, 10'000));
-    keys_ = static_cast<std::uint64_t>(settings.get_integer("keys", 0, 0, 1'000'000));
-    reliable_ = settings.get_bool("reliable", true);
+    const auto settings = read_settings(context.config());
+    topic_ = settings.topic;
+    message_count_ = settings.message_count;
+    batch_size_ = settings.batch_size;
+    interval_ = settings.interval;
+    partitions_ = settings.partitions;
+    keys_ = settings.keys;
+    reliable_ = settings.reliable;
     for (const auto& offset : context.resume_offsets()) {
       if (offset.partition == kOffsetPartition) next_ = offset.value + 1;
     }
@@ -108,8 +133,9 @@ class SimpleSource : public SourceConnector {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   danube::runtime::RunOptions options;
   options.sections = {"simple_source"};
-  return danube::runtime::run_source(std::make_unique<SimpleSource>(), options);
+  options.check_config = [](const ConnectorConfig& config) { (void)read_settings(config); };
+  return danube::runtime::run_source(argc, argv, std::make_unique<SimpleSource>(), options);
 }

@@ -7,7 +7,7 @@
 #include "mqtt_source.hpp"
 #include "secrets.hpp"
 
-int main() {
+int main(int argc, char** argv) {
   // libmosquitto writes with write(2): a connection the broker closed must be an error to
   // handle, not a signal that ends the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -22,7 +22,11 @@ int main() {
       config.offsets.commit_interval_ms = 20;
     }
   };
+  options.check_config = [](const danube::connect::ConnectorConfig& config) {
+    (void)danube::source_mqtt::read_mqtt_settings(config, &danube::connectors::environment_value);
+  };
   return danube::runtime::run_source(
+      argc, argv,
       std::make_unique<danube::source_mqtt::MqttSource>(&danube::connectors::environment_value),
       std::move(options));
 }

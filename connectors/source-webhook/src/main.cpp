@@ -18,7 +18,7 @@ constexpr std::uint64_t kWebhookCommitIntervalMs = 2;
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   const auto environment = danube::connect::Environment::process();
   danube::runtime::RunOptions options;
   for (const char* section : danube::webhook::kOwnSections)
@@ -39,5 +39,6 @@ int main() {
     (void)danube::webhook::parse_webhook_settings(config, environment);
   };
   return danube::runtime::run_source(
-      std::make_unique<danube::webhook::WebhookConnector>(environment), std::move(options));
+      argc, argv, std::make_unique<danube::webhook::WebhookConnector>(environment),
+      std::move(options));
 }

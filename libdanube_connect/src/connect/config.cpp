@@ -11,6 +11,7 @@
 #include "danube/common/files.hpp"
 #include "danube/common/topic_name.hpp"
 #include "danube/connect/config_loader.hpp"
+#include "danube/connect/config_report.hpp"
 #include "danube/connect/logger.hpp"
 
 namespace danube::connect {
@@ -456,49 +457,10 @@ std::optional<std::string> AuthSettings::resolve_token() const {
 }
 
 std::string ConnectorConfig::describe() const {
-  std::ostringstream out;
-  out << std::boolalpha;
-  const auto optional_path = [](const std::optional<std::filesystem::path>& path) {
-    return path ? path->string() : std::string("-");
-  };
-  out << "connector=" << connector_name << " url=" << danube_service_url
-      << " retry.max_retries=" << retry.max_retries
-      << " retry.retry_backoff_ms=" << retry.retry_backoff_ms
-      << " retry.max_backoff_ms=" << retry.max_backoff_ms
-      << " retry.multiplier=" << retry.multiplier << " retry.jitter=" << retry.jitter
-      << " processing.batch_size=" << processing.batch_size
-      << " processing.batch_timeout_ms=" << processing.batch_timeout_ms
-      << " processing.poll_interval_ms=" << processing.poll_interval_ms
-      << " processing.metrics_port=" << processing.metrics_port
-      << " processing.log_level=" << processing.log_level
-      << " processing.log_format=" << to_string(processing.log_format)
-      << " processing.health_check_interval_ms=" << processing.health_check_interval_ms
-      << " processing.health_check_failure_threshold=" << processing.health_check_failure_threshold
-      << " schemas=" << schemas.size() << " dead_letter.policy=" << to_string(dead_letter.policy)
-      << " dead_letter.topic=" << dead_letter_topic()
-      << " delivery.max_inflight_records=" << delivery.max_inflight_records
-      << " delivery.max_inflight_bytes=" << delivery.max_inflight_bytes
-      << " delivery.ordering=" << to_string(delivery.ordering)
-      << " delivery.max_inflight_sends=" << delivery.max_inflight_sends
-      << " delivery.on_gap=" << to_string(delivery.on_gap)
-      << " delivery.gap_file=" << gap_file().string() << " http.enabled=" << http.enabled
-      << " http.bind_address=" << http.bind_address
-      << " auth.tls_ca_file=" << optional_path(auth.tls_ca_file)
-      << " auth.tls_cert_file=" << optional_path(auth.tls_cert_file)
-      << " auth.tls_key_file=" << optional_path(auth.tls_key_file)
-      << " auth.token=" << (auth.token ? "<redacted>" : "-")
-      << " auth.token_file=" << optional_path(auth.token_file)
-      << " shutdown.timeout_ms=" << shutdown.timeout_ms
-      << " supervision.on_fatal=" << to_string(supervision.on_fatal)
-      << " supervision.max_restarts=" << supervision.max_restarts
-      << " supervision.restart_window_ms=" << supervision.restart_window_ms
-      << " offsets.state_dir=" << offsets.state_dir.string()
-      << " offsets.commit_interval_ms=" << offsets.commit_interval_ms
-      << " sink_buffer.enabled=" << sink_buffer.enabled
-      << " sink_buffer.max_bytes=" << sink_buffer.max_bytes
-      << " sink_buffer.segment_bytes=" << sink_buffer.segment_bytes
-      << " sink_buffer.directory=" << sink_buffer_directory().string();
-  return out.str();
+  std::string text;
+  for (const auto& setting : effective_settings(*this))
+    text += (text.empty() ? "" : " ") + setting.key + "=" + setting.value;
+  return text;
 }
 
 }  // namespace danube::connect

@@ -52,6 +52,10 @@ struct RunOptions {
   // (`config.origins` holds a key such as "offsets.commit_interval_ms" for every setting they
   // set). May throw ConfigError.
   std::function<void(connect::ConnectorConfig&)> adjust_config;
+  // For --check-config: validates the connector's own tables as initialize() would, without
+  // connecting to anything, and throws ConfigError naming the key. Unset, --check-config checks
+  // the SDK's settings (and whatever adjust_config checks).
+  std::function<void(const connect::ConnectorConfig&)> check_config;
 };
 
 // Loads the config — from the file named by CONNECTOR_CONFIG_PATH when it is set, else from
@@ -59,6 +63,19 @@ struct RunOptions {
 // printed to stderr and returns kExitConfigError.
 int run_sink(std::unique_ptr<connect::SinkConnector> connector, RunOptions options = {});
 int run_source(std::unique_ptr<connect::SourceConnector> connector, RunOptions options = {});
+
+// The same, with the command line every connector binary answers (pass main's argc and argv):
+//   --help, --version
+//   --config FILE     the configuration file (instead of CONNECTOR_CONFIG_PATH)
+//   --check-config    load and validate, connecting to nothing; prints "config ok" or the
+//                     problem with file, line and key; exit code 0 or kExitConfigError
+//   --print-config    the effective SDK settings, each with where it came from (default, file
+//                     and line, environment variable); secrets masked
+// Without options it runs the connector.
+int run_sink(int argc, char** argv, std::unique_ptr<connect::SinkConnector> connector,
+             RunOptions options = {});
+int run_source(int argc, char** argv, std::unique_ptr<connect::SourceConnector> connector,
+               RunOptions options = {});
 
 // Runs with a config the caller built. SIGTERM and SIGINT drain the runtime within
 // [shutdown] timeout_ms and return kExitClean (kExitDrainIncomplete when the budget ran out);

@@ -76,7 +76,8 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_when_the_broker_stops) {
   const auto sink_file = dir.path() / "sink.toml";
   chaos::write_text_file(sink_file, sink_toml(broker.service_url(), "orders-sink", kTopic, output));
   chaos::ConnectorProcess sink("orders-sink", kSimpleSinkBinary, sink_file, dir.path());
-  sink.start(/*wait_running=*/false);
+  // Subscribed before the first event: a new subscription starts at the newest message.
+  sink.start();
   webhook.start();
   const std::string url = webhook.url("/orders");
 

@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_CASE(the_rust_connectors_configs_run_unchanged) {
   chaos::write_text_file(
       sink_file, sink_toml(broker.service_url(), "payments-sink", "/stripe/payments", sink_output));
   chaos::ConnectorProcess sink("payments-sink", kSimpleSinkBinary, sink_file, dir.path());
-  sink.start(/*wait_running=*/false);
+  // Subscribed before the first event: a new subscription starts at the newest message.
+  sink.start();
 
   for (const std::string name :
        {"connector.toml", "connector-no-schemas.toml", "endpoints-connector.toml"}) {

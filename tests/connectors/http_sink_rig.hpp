@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chaos_support.hpp"
+#include "connector_rig.hpp"
 #include "danube/client/client.hpp"
 #include "http_sink_server.hpp"
 
@@ -22,80 +23,10 @@ using namespace std::chrono_literals;
 inline const std::filesystem::path kBrokerBinary = DANUBE_EMBEDDED_BROKER_PATH;
 inline const std::filesystem::path kConnectorBinary = CONNECTOR_PATH;
 
-struct Rig {
+// The shared rig with danube-sink-http as the connector; its tables are [http_sink] and routes.
+struct Rig : connector_test::ConnectorRig {
   Rig(const std::string& label, const std::vector<std::string>& topics)
-      : dir(label), broker(kBrokerBinary, dir.path(), broker_arguments(topics)) {
-    broker.start();
-    client::ClientOptions options;
-    options.service_url = broker.service_url();
-    auto created = client::DanubeClient::create(options);
-    BOOST_TEST_REQUIRE(created.ok());
-    danube = std::make_unique<client::DanubeClient>(std::move(created).value());
-  }
-
-  static std::vector<std::string> broker_arguments(const std::vector<std::string>& topics) {
-    std::vector<std::string> arguments = {"--max-unacked", "1000", "--log-level", "warn"};
-    for (const auto& topic : topics) {
-      arguments.push_back("--topic");
-      arguments.push_back(topic);
-    }
-    return arguments;
-  }
-
-  // Publishes {"n": first..first+count-1} to `topic` (routing key "k<n % 4>", so a partitioned
-  // topic gets records on every partition, each partition in increasing n) and waits for the
-  // broker to acknowledge them all.
-  void produce(const std::string& topic, std::size_t partitions, std::size_t first,
-               std::size_t count, const std::function<nlohmann::json(std::size_t)>& extra = {}) {
-    client::ProducerOptions options;
-    options.topic = topic;
-    options.name = "test-producer-" + std::to_string(producers_++);
-    options.partitions = partitions;
-    options.dispatch = Dispatch::reliable;
-    auto created = danube->create_producer(options);
-    BOOST_TEST_REQUIRE(created.ok());
-    auto producer = std::move(created).value();
-    for (std::size_t n = first; n < first + count; ++n) {
-      nlohmann::json value = extra ? extra(n) : nlohmann::json::object();
-      value["n"] = n;
-      client::OutgoingMessage message;
-      message.payload = value.dump();
-      message.key = "k" + std::to_string(n % 4);
-      producer->send_async(std::move(message), [](client::Result<client::SendReceipt>) {});
-    }
-    BOOST_TEST_REQUIRE(producer->flush(30s));
-    BOOST_TEST_REQUIRE(producer->stats().failed == 0u);
-  }
-
-  std::unique_ptr<client::Consumer> subscribe(const std::string& topic) {
-    client::ConsumerOptions options;
-    options.topic = topic;
-    options.consumer_name = "checker";
-    options.subscription = "checker";
-    auto created = danube->subscribe(options);
-    BOOST_TEST_REQUIRE(created.ok());
-    return std::move(created).value();
-  }
-
-  // danube-sink-http with `http_sink_table` ([http_sink] and its routes) appended.
-  std::unique_ptr<chaos::ConnectorProcess> connector(const std::string& name,
-                                                     const std::string& http_sink_table) {
-    chaos::ConnectorToml toml;
-    toml.service_url = broker.service_url();
-    toml.connector_name = name;
-    toml.extra = "[offsets]\nstate_dir = \"" + (dir.path() / (name + "-state")).string() + "\"\n" +
-                 http_sink_table;
-    const auto config = dir.path() / (name + ".toml");
-    chaos::write_text_file(config, toml.render());
-    return std::make_unique<chaos::ConnectorProcess>(name, kConnectorBinary, config, dir.path());
-  }
-
-  chaos::ScratchDirectory dir;
-  chaos::BrokerProcess broker;
-  std::unique_ptr<client::DanubeClient> danube;
-
- private:
-  std::size_t producers_ = 0;
+      : ConnectorRig(label, kBrokerBinary, kConnectorBinary, topics) {}
 };
 
 // A route table: from, to, then whatever else (body_format, auth, ...).

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "chaos_support.hpp"
+#include "connector_rig.hpp"
 #include "credentials.hpp"
 #include "danube/client/client.hpp"
 #include "danube/runtime/run.hpp"
@@ -25,55 +26,13 @@ namespace {
 const std::filesystem::path kBrokerBinary = DANUBE_EMBEDDED_BROKER_PATH;
 const std::filesystem::path kConnectorBinary = CONNECTOR_PATH;
 
-// The embedded broker, a mosquitto, and a Danube client; every topic a test reads is created
-// when the broker starts, so a consumer can subscribe before anything is published.
-struct Rig {
+// The shared rig with danube-source-mqtt and a mosquitto beside the broker.
+struct Rig : connector_test::ConnectorRig {
   explicit Rig(const std::string& label, const std::vector<std::string>& topics,
                MosquittoOptions mosquitto_options = {})
-      : dir(label),
-        broker(kBrokerBinary, dir.path(), broker_arguments(topics)),
+      : ConnectorRig(label, kBrokerBinary, kConnectorBinary, topics),
         mosquitto(dir.path() / "mosquitto", std::move(mosquitto_options)) {
-    broker.start();
     mosquitto.start();
-    client::ClientOptions options;
-    options.service_url = broker.service_url();
-    auto created = client::DanubeClient::create(options);
-    BOOST_TEST_REQUIRE(created.ok());
-    danube = std::make_unique<client::DanubeClient>(std::move(created).value());
-  }
-
-  static std::vector<std::string> broker_arguments(const std::vector<std::string>& topics) {
-    std::vector<std::string> arguments = {"--max-unacked", "1000", "--log-level", "warn"};
-    for (const auto& topic : topics) {
-      arguments.push_back("--topic");
-      arguments.push_back(topic);
-    }
-    return arguments;
-  }
-
-  std::unique_ptr<client::Consumer> subscribe(const std::string& topic) {
-    client::ConsumerOptions options;
-    options.topic = topic;
-    options.consumer_name = "checker";
-    options.subscription = "checker";
-    auto created = danube->subscribe(options);
-    BOOST_TEST_REQUIRE(created.ok());
-    return std::move(created).value();
-  }
-
-  // The connector with `mqtt_table` (the [mqtt] table and its routes).
-  std::unique_ptr<ConnectorProcess> connector(const std::string& name,
-                                              const std::string& mqtt_table,
-                                              bool restart_on_fatal = true) {
-    ConnectorToml toml;
-    toml.service_url = broker.service_url();
-    toml.connector_name = name;
-    toml.restart_on_fatal = restart_on_fatal;
-    toml.extra = "[offsets]\nstate_dir = \"" + (dir.path() / (name + "-state")).string() + "\"\n" +
-                 mqtt_table;
-    const auto config = dir.path() / (name + ".toml");
-    write_text_file(config, toml.render());
-    return std::make_unique<ConnectorProcess>(name, kConnectorBinary, config, dir.path());
   }
 
   std::string mqtt_header(const std::string& client_id, bool clean_session = true) const {
@@ -83,10 +42,7 @@ struct Rig {
            "\nreconnect_delay_ms = 100\nmax_reconnect_delay_ms = 500\n";
   }
 
-  ScratchDirectory dir;
-  BrokerProcess broker;
   MosquittoServer mosquitto;
-  std::unique_ptr<client::DanubeClient> danube;
 };
 
 std::string route(const std::string& from, const std::string& to, const std::string& qos,

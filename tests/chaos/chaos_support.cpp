@@ -579,4 +579,20 @@ std::uint64_t reported_lost(const std::filesystem::path& gap_file, std::size_t& 
   return lost;
 }
 
+std::uint16_t free_loopback_port() {
+  const int socket_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = 0;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (socket_fd < 0 || ::bind(socket_fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      ::getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    if (socket_fd >= 0) ::close(socket_fd);
+    throw std::runtime_error("no free loopback port");
+  }
+  ::close(socket_fd);
+  return ntohs(address.sin_port);
+}
+
 }  // namespace danube::chaos

@@ -115,6 +115,10 @@ class LogWatcher {
 // "0.0.0.0:4321" for "address").
 std::optional<std::string> log_field(std::string_view line, std::string_view key);
 
+// A TCP port on 127.0.0.1 that nothing listened on a moment ago (for servers the tests start:
+// mosquitto, PostgreSQL); a caller retries with another when the server cannot bind it.
+std::uint16_t free_loopback_port();
+
 // HTTP/1.0 GET on 127.0.0.1:port; nullopt when nothing answers.
 struct HttpReply {
   int status = 0;

@@ -32,6 +32,17 @@ const std::vector<Binary> kBinaries = {
      "[mqtt]\nbroker_port = 0\nbroker_host = \"h\"\nclient_id = \"c\"\n[[mqtt.routes]]\n"
      "from = \"a\"\nto = \"/default/a\"\n",
      "broker_port"},
+    {"danube-sink-http", HTTP_SINK_PATH,
+     "[http_sink]\n[[http_sink.routes]]\nfrom = \"/default/a\"\nto = \"http://127.0.0.1:1/in\"\n",
+     "[http_sink]\nbody_formt = \"single\"\n[[http_sink.routes]]\nfrom = \"/default/a\"\n"
+     "to = \"http://127.0.0.1:1/in\"\n",
+     "body_formt"},
+    {"danube-sink-postgres", POSTGRES_SINK_PATH,
+     "[postgres]\nconnection = \"host=127.0.0.1 port=1 dbname=x user=y\"\n"
+     "[[postgres.routes]]\nfrom = \"/default/a\"\nto = \"events\"\n",
+     "[postgres]\nconection = \"host=127.0.0.1\"\n[[postgres.routes]]\nfrom = \"/default/a\"\n"
+     "to = \"events\"\n",
+     "conection"},
     {"danube-source-webhook", WEBHOOK_SOURCE_PATH,
      "[[routes]]\nfrom = \"/hooks/a\"\nto = \"/default/a\"\n",
      "[[routes]]\nfrom = \"no-slash\"\nto = \"/default/a\"\n", "from"},
@@ -123,8 +134,9 @@ BOOST_AUTO_TEST_CASE(print_config_says_where_each_setting_came_from_and_masks_se
   const auto& text = printed.output;
   BOOST_TEST(contains(text, "connector_name = cli-test  # " + file.string() + ":2"), text);
   BOOST_TEST(contains(text, "processing.batch_size = 77  # " + file.string() + ":4"), text);
-  BOOST_TEST(contains(text, "processing.poll_interval_ms = 7  # "
-                            "DANUBE_CONNECT__PROCESSING__POLL_INTERVAL_MS"),
+  BOOST_TEST(contains(text,
+                      "processing.poll_interval_ms = 7  # "
+                      "DANUBE_CONNECT__PROCESSING__POLL_INTERVAL_MS"),
              text);
   BOOST_TEST(contains(text, "retry.max_retries = 3  # default"), text);
   // danube-source-mqtt's own default for an SDK setting.

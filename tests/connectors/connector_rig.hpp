@@ -22,9 +22,10 @@ class ConnectorRig {
  public:
   // `topics`: "--topic" arguments of the broker ("/default/t:partitions=2:non-reliable").
   ConnectorRig(const std::string& label, std::filesystem::path broker_binary,
-               std::filesystem::path connector_binary, const std::vector<std::string>& topics)
+               std::filesystem::path connector_binary, const std::vector<std::string>& topics,
+               std::uint32_t max_unacked = 1000)
       : dir(label),
-        broker(std::move(broker_binary), dir.path(), broker_arguments(topics)),
+        broker(std::move(broker_binary), dir.path(), broker_arguments(topics, max_unacked)),
         connector_binary_(std::move(connector_binary)) {
     broker.start();
     client::ClientOptions options;
@@ -34,8 +35,10 @@ class ConnectorRig {
     danube = std::make_unique<client::DanubeClient>(std::move(created).value());
   }
 
-  static std::vector<std::string> broker_arguments(const std::vector<std::string>& topics) {
-    std::vector<std::string> arguments = {"--max-unacked", "1000", "--log-level", "warn"};
+  static std::vector<std::string> broker_arguments(const std::vector<std::string>& topics,
+                                                   std::uint32_t max_unacked) {
+    std::vector<std::string> arguments = {"--max-unacked", std::to_string(max_unacked),
+                                          "--log-level", "warn"};
     for (const auto& topic : topics) {
       arguments.push_back("--topic");
       arguments.push_back(topic);
@@ -82,11 +85,13 @@ class ConnectorRig {
   // [offsets] state directory of its own; not started.
   std::unique_ptr<chaos::ConnectorProcess> connector(const std::string& name,
                                                      const std::string& tables,
-                                                     bool restart_on_fatal = true) {
+                                                     bool restart_on_fatal = true,
+                                                     std::size_t batch_size = 500) {
     chaos::ConnectorToml toml;
     toml.service_url = broker.service_url();
     toml.connector_name = name;
     toml.restart_on_fatal = restart_on_fatal;
+    toml.batch_size = batch_size;
     toml.extra =
         "[offsets]\nstate_dir = \"" + (dir.path() / (name + "-state")).string() + "\"\n" + tables;
     const auto config = dir.path() / (name + ".toml");
@@ -102,5 +107,19 @@ class ConnectorRig {
   std::filesystem::path connector_binary_;
   std::size_t producers_ = 0;
 };
+
+// Receives (and acks) until `count` messages arrived or `timeout` passed.
+inline std::vector<client::ReceivedMessage> receive(client::Consumer& consumer, std::size_t count,
+                                                    std::chrono::milliseconds timeout = 30s) {
+  std::vector<client::ReceivedMessage> received;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (received.size() < count && std::chrono::steady_clock::now() < deadline) {
+    for (auto& message : consumer.receive(count - received.size(), 100ms)) {
+      consumer.ack_async(message);
+      received.push_back(std::move(message));
+    }
+  }
+  return received;
+}
 
 }  // namespace danube::connector_test

@@ -51,19 +51,7 @@ std::string route(const std::string& from, const std::string& to, const std::str
          more;
 }
 
-// Receives (and acks) until `count` messages arrived or `timeout` passed.
-std::vector<client::ReceivedMessage> receive(client::Consumer& consumer, std::size_t count,
-                                             std::chrono::milliseconds timeout = 30s) {
-  std::vector<client::ReceivedMessage> received;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (received.size() < count && std::chrono::steady_clock::now() < deadline) {
-    for (auto& message : consumer.receive(count - received.size(), 100ms)) {
-      consumer.ack_async(message);
-      received.push_back(std::move(message));
-    }
-  }
-  return received;
-}
+using connector_test::receive;
 
 // Waits until the connector has subscribed to `filters` routes.
 void wait_subscribed(ConnectorProcess& connector, std::size_t filters) {

@@ -36,22 +36,6 @@ std::string current_user_name() {
 
 }  // namespace
 
-std::uint16_t free_loopback_port() {
-  const int socket_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = 0;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (socket_fd < 0 || ::bind(socket_fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-      ::getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (socket_fd >= 0) ::close(socket_fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(socket_fd);
-  return ntohs(address.sin_port);
-}
-
 MosquittoServer::MosquittoServer(std::filesystem::path directory, MosquittoOptions options)
     : directory_(std::move(directory)), options_(std::move(options)) {
   std::filesystem::create_directories(directory_);
@@ -66,7 +50,7 @@ void MosquittoServer::start() {
   // takes a free one and, should another process bind it first, tries another.
   const bool restart = port_ != 0;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (!restart) port_ = free_loopback_port();
+    if (!restart) port_ = chaos::free_loopback_port();
     ++starts_;
     std::string config = "listener " + std::to_string(port_) + " 127.0.0.1\n" +
                          "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n" +

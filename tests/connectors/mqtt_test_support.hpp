@@ -22,9 +22,6 @@ struct mosquitto_message;
 
 namespace danube::mqtt_test {
 
-// A TCP port on 127.0.0.1 that nothing listened on a moment ago.
-std::uint16_t free_loopback_port();
-
 struct MosquittoOptions {
   std::optional<std::pair<std::string, std::string>> user;  // username, password
   std::optional<std::filesystem::path> tls_cert_file;       // with tls_key_file: a TLS listener

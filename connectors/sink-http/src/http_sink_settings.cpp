@@ -5,6 +5,7 @@
 #include <set>
 
 #include "danube/connect/version.hpp"
+#include "route_consumer.hpp"
 #include "secrets.hpp"
 
 namespace danube::sink_http {
@@ -168,18 +169,7 @@ Route read_route(const ConfigSection& route, const ConfigSection& table, std::si
        "expected_schema_subject", "method", "body_format", "content_type", "auth", "ordering",
        "max_batch_records", "max_batch_bytes", "split_rejected_batches", "metadata_headers"}));
   Route result;
-  result.consumer.topic = route.require_topic("from");
-  result.consumer.subscription = route.get_string("subscription", config.connector_name);
-  result.consumer.consumer_name =
-      route.get_string("consumer_name", config.connector_name + "-" + std::to_string(index));
-  const std::string type = route.get_string("subscription_type", "Exclusive");
-  const auto parsed_type = connect::parse_subscription_type(type);
-  if (!parsed_type) {
-    route.fail("subscription_type",
-               "must be Exclusive, Shared, FailOver or KeyShared (got \"" + type + "\")");
-  }
-  result.consumer.subscription_type = *parsed_type;
-  result.consumer.expected_schema_subject = route.get_string("expected_schema_subject");
+  result.consumer = connectors::read_route_consumer(route, config.connector_name, index);
 
   result.url = read_url(route);
   result.loggable_url = loggable_url(result.url);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "danube/connect/config_error.hpp"
+#include "route_consumer.hpp"
 #include "secrets.hpp"
 
 namespace danube::sink_postgres {
@@ -165,21 +166,8 @@ Route read_route(const ConfigSection& entry, const std::string& default_schema,
   entry.reject_unknown_keys(kRouteKeys);
   Route route;
   route.section = entry;
-  route.consumer.topic = entry.require_topic("from");
+  route.consumer = connectors::read_route_consumer(entry, connector_name, index);
   read_table_name(entry, default_schema, route);
-  route.consumer.subscription = entry.get_string("subscription", connector_name);
-  if (route.consumer.subscription.empty()) entry.fail("subscription", "must not be empty");
-  route.consumer.consumer_name =
-      entry.get_string("consumer_name", connector_name + "-" + std::to_string(index));
-  if (route.consumer.consumer_name.empty()) entry.fail("consumer_name", "must not be empty");
-  const auto type = entry.get_string("subscription_type", "Exclusive");
-  const auto parsed = connect::parse_subscription_type(type);
-  if (!parsed) {
-    entry.fail("subscription_type",
-               "must be Exclusive, Shared, FailOver or KeyShared (got \"" + type + "\")");
-  }
-  route.consumer.subscription_type = *parsed;
-  route.consumer.expected_schema_subject = entry.get_string("expected_schema_subject");
   route.create_table = entry.get_bool("create_table", false);
   const auto payload = entry.get_string("payload_column", "payload");
   if (!payload.empty()) {

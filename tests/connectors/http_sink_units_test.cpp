@@ -1,6 +1,7 @@
 // danube-sink-http's parts without a broker: settings, signatures, bodies, Retry-After, and one
 // batch delivered through the real HTTP client to a server in the test process.
 #include <boost/test/unit_test.hpp>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -309,15 +310,17 @@ BOOST_AUTO_TEST_CASE(no_answer_is_retryable_and_connections_are_reused) {
 
 BOOST_AUTO_TEST_CASE(concurrency_limits_requests_in_flight_per_route) {
   std::mutex mutex;
+  std::condition_variable changed;
   int in_flight = 0;
   int most_in_flight = 0;
+  int expected_at_once = 3;
+  // Each request is held until `expected_at_once` are in flight together (or 2 s pass, when the
+  // connector sends fewer at once): the overlap is an event, not a matter of timing.
   HttpTestServer server([&](const ReceivedRequest&) -> Reply {
-    {
-      std::lock_guard lock(mutex);
-      most_in_flight = std::max(most_in_flight, ++in_flight);
-    }
-    std::this_thread::sleep_for(50ms);
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
+    most_in_flight = std::max(most_in_flight, ++in_flight);
+    changed.notify_all();
+    changed.wait_for(lock, 2s, [&] { return most_in_flight >= expected_at_once; });
     --in_flight;
     return Reply{};
   });
@@ -326,7 +329,11 @@ BOOST_AUTO_TEST_CASE(concurrency_limits_requests_in_flight_per_route) {
   BOOST_TEST(relaxed.delivery->deliver(numbered_records("/default/units", 9)).all_succeeded());
   BOOST_TEST(most_in_flight == 3);
   // Strict: one request per partition; two partitions, so two at once.
-  most_in_flight = 0;
+  {
+    std::lock_guard lock(mutex);
+    most_in_flight = 0;
+    expected_at_once = 2;
+  }
   Delivery strict("max_concurrency = 3\n", server.url("/in"));
   auto records = numbered_records("/default/units-part-0", 4);
   const auto other = numbered_records("/default/units-part-1", 4);

@@ -58,36 +58,31 @@ SimpleSourceSettings read_settings(const ConnectorConfig& config) {
 class SimpleSource : public SourceConnector {
  public:
   void initialize(const ConnectorContext& context) override {
-    const auto settings = read_settings(context.config());
-    topic_ = settings.topic;
-    message_count_ = settings.message_count;
-    batch_size_ = settings.batch_size;
-    interval_ = settings.interval;
-    partitions_ = settings.partitions;
-    keys_ = settings.keys;
-    reliable_ = settings.reliable;
+    settings_ = read_settings(context.config());
     for (const auto& offset : context.resume_offsets()) {
       if (offset.partition == kOffsetPartition) next_ = offset.value + 1;
     }
     context_.emplace(context);
     generated_ = &context.metrics().counter("simple_source_generated_total",
                                             "Records the simple source generated");
-    context.logger().info(
-        "simple_source_ready",
-        {{"topic", topic_}, {"message_count", message_count_}, {"resume_from", next_}});
+    context.logger().info("simple_source_ready", {{"topic", settings_.topic},
+                                                  {"message_count", settings_.message_count},
+                                                  {"resume_from", next_}});
   }
 
   std::vector<ProducerConfig> producer_configs() override {
-    return {ProducerConfig(topic_, partitions_, reliable_)};
+    return {ProducerConfig(settings_.topic, settings_.partitions, settings_.reliable)};
   }
 
   std::vector<SourceEnvelope> poll() override {
-    if (message_count_ > 0 && next_ >= message_count_) return {};  // done: stay idle
+    if (settings_.message_count > 0 && next_ >= settings_.message_count)
+      return {};  // done: stay idle
     const auto now = std::chrono::steady_clock::now();
-    if (interval_.count() > 0 && now < next_poll_) return {};
-    next_poll_ = now + interval_;
+    if (settings_.interval.count() > 0 && now < next_poll_) return {};
+    next_poll_ = now + settings_.interval;
     std::vector<SourceEnvelope> batch;
-    for (std::size_t i = 0; i < batch_size_ && (message_count_ == 0 || next_ < message_count_);
+    for (std::size_t i = 0; i < settings_.batch_size &&
+                            (settings_.message_count == 0 || next_ < settings_.message_count);
          ++i, ++next_) {
       const auto timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
@@ -97,7 +92,7 @@ class SimpleSource : public SourceConnector {
                         .with_attribute("source", "simple_source")
                         .with_attribute("message_number", std::to_string(next_))
                         .with_attribute("batch_index", std::to_string(i));
-      if (keys_ > 0) record.with_key("key-" + std::to_string(next_ % keys_));
+      if (settings_.keys > 0) record.with_key("key-" + std::to_string(next_ % settings_.keys));
       batch.emplace_back(std::move(record), Offset(kOffsetPartition, next_));
     }
     generated_->increment(static_cast<double>(batch.size()));
@@ -119,13 +114,7 @@ class SimpleSource : public SourceConnector {
  private:
   std::optional<ConnectorContext> context_;  // its logger, after initialize()
   Counter* generated_ = nullptr;
-  std::string topic_;
-  std::uint64_t message_count_ = 100;
-  std::size_t batch_size_ = 5;
-  std::chrono::milliseconds interval_{1000};
-  std::size_t partitions_ = 0;
-  std::uint64_t keys_ = 0;
-  bool reliable_ = true;
+  SimpleSourceSettings settings_;
   std::uint64_t next_ = 0;
   std::uint64_t committed_ = 0;
   std::chrono::steady_clock::time_point next_poll_{};

@@ -18,29 +18,6 @@
 namespace danube::webhook {
 namespace {
 
-std::string_view reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Payload Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Internal Server Error";
-  }
-}
-
 class CivetHeaders final : public RequestHeaders {
  public:
   explicit CivetHeaders(const mg_connection* connection) : connection_(connection) {}
@@ -91,7 +68,7 @@ class CivetBody final : public BodySource {
 
 void send(mg_connection* connection, const WebhookResponse& response, bool close) {
   std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
-                     std::string(reason_phrase(response.status)) +
+                     mg_get_response_code_text(connection, response.status) +
                      "\r\nContent-Type: application/json\r\nContent-Length: " +
                      std::to_string(response.body.size()) + "\r\nCache-Control: no-store\r\n";
   for (const auto& [name, value] : response.headers)

@@ -59,25 +59,10 @@ struct HttpServer::Impl {
 
 namespace {
 
-std::string_view reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Internal Server Error";
-  }
-}
-
 int respond(mg_connection* connection, bool head_only, int status, std::string_view content_type,
             std::string_view body) {
   std::string header = "HTTP/1.1 " + std::to_string(status) + " " +
-                       std::string(reason_phrase(status)) +
+                       mg_get_response_code_text(connection, status) +
                        "\r\nContent-Type: " + std::string(content_type) +
                        "\r\nContent-Length: " + std::to_string(body.size()) +
                        "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";

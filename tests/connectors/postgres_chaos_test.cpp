@@ -102,9 +102,12 @@ BOOST_AUTO_TEST_CASE(postgres_down_for_30_seconds_mid_stream_loses_nothing) {
                        connector->log().tail());
     const auto stopped = Clock::now();
     rig.postgres.stop("fast");
+    // The loss shows as a lost connection, a transient error, or, when it cut a COMMIT, a
+    // commit in doubt (seen once in 15 runs under load).
     const auto noticed = [&] {
       return !connector->log().lines_with("postgres_connection_lost").empty() ||
-             !connector->log().lines_with("postgres_transient_error").empty();
+             !connector->log().lines_with("postgres_transient_error").empty() ||
+             !connector->log().lines_with("postgres_commit_in_doubt").empty();
     };
     BOOST_TEST_REQUIRE(wait_until(noticed, 30s), connector->log().tail());
     // The outage lasts kOutage while the publisher goes on; the wait ends early only if the

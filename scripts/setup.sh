@@ -23,6 +23,9 @@ packages=(
   libpqxx-dev postgresql postgresql-client
   # the fuzz preset (docs/fuzzing.md); libclang-rt-14-dev has the sanitizer runtimes
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  # the deployment tests (tests/deployment/): Debian's docker-compose validates the compose files
+  # without a Docker engine, and python3-yaml reads what it prints
+  docker-compose python3-yaml
 )
 
 missing=()

@@ -13,6 +13,13 @@ danube_add_test(connectors_postgres_units_test
   LIBS danube_sink_postgres_lib
   TIMEOUT 60)
 
+# process_batch in the test's own process against a real server (the batches are the test's).
+danube_add_test(connectors_postgres_writer_test
+  LABELS connectors
+  SOURCES postgres_writer_test.cpp
+  LIBS danube_sink_postgres_lib danube_postgres_test_support
+  TIMEOUT 120)
+
 foreach(_test postgres_sink_test postgres_chaos_test)
   danube_add_connector_test(connectors_${_test}
     CONNECTOR danube-sink-postgres

@@ -164,7 +164,7 @@ PostgresSink::RouteState* PostgresSink::route_for(const std::string& topic) {
 
 connect::BatchResult PostgresSink::process_batch(std::span<const connect::SinkRecord> records) {
   connect::BatchResult result(records.size());
-  std::vector<std::vector<PendingRow>> rows(routes_.size());
+  std::vector<std::vector<std::size_t>> indices(routes_.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
     RouteState* state = route_for(records[i].topic());
     if (!state) {
@@ -172,43 +172,39 @@ connect::BatchResult PostgresSink::process_batch(std::span<const connect::SinkRe
                                                   records[i].topic()));
       continue;
     }
-    try {
-      rows[static_cast<std::size_t>(state - routes_.data())].push_back(
-          {i, state->mapper->map(records[i])});
-    } catch (const ConnectorError& error) {
-      state->rows_rejected->increment();
-      result.fail(i, error);
-    }
+    indices[static_cast<std::size_t>(state - routes_.data())].push_back(i);
   }
-  write_batch(rows, result);
+  write_batch(records, indices, result);
   return result;
 }
 
-void PostgresSink::fail_pending(const std::vector<std::vector<PendingRow>>& rows,
+void PostgresSink::fail_pending(const std::vector<std::vector<std::size_t>>& indices,
                                 connect::BatchResult& result, const ConnectorError& error) {
-  for (const auto& route_rows : rows) {
-    for (const auto& row : route_rows)
-      result.fail(row.index, error);
+  for (const auto& route_indices : indices) {
+    for (const auto index : route_indices)
+      result.fail(index, error);
   }
 }
 
-void PostgresSink::write_batch(std::vector<std::vector<PendingRow>>& rows,
+void PostgresSink::write_batch(std::span<const connect::SinkRecord> records,
+                               const std::vector<std::vector<std::size_t>>& indices,
                                connect::BatchResult& result) {
   std::size_t pending = 0;
-  for (const auto& route_rows : rows)
-    pending += route_rows.size();
+  for (const auto& route_indices : indices)
+    pending += route_indices.size();
   if (pending == 0) return;
   auto& logger = context_->logger();
   const auto started = std::chrono::steady_clock::now();
   try {
     ensure_connected();
-    std::vector<std::vector<RejectedRow>> rejected(routes_.size());
+    std::vector<RouteOutcome> outcomes;
+    outcomes.reserve(routes_.size());
     pqxx::work tx(session_->connection(), "batch");
     for (std::size_t r = 0; r < routes_.size(); ++r) {
       auto& writer = *routes_[r].writer;
       const auto steps_before = writer.bisection_steps();
       const auto fallbacks_before = writer.copy_fallbacks();
-      writer.write(tx, rows[r], rejected[r]);
+      outcomes.push_back(writer.write_records(tx, records, indices[r]));
       bisection_steps_->increment(static_cast<double>(writer.bisection_steps() - steps_before));
       copy_fallbacks_->increment(static_cast<double>(writer.copy_fallbacks() - fallbacks_before));
     }
@@ -217,7 +213,10 @@ void PostgresSink::write_batch(std::vector<std::vector<PendingRow>>& rows,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     for (std::size_t r = 0; r < routes_.size(); ++r) {
       auto& state = routes_[r];
-      for (const auto& row : rejected[r]) {
+      const auto& outcome = outcomes[r];
+      for (const auto& [index, error] : outcome.unmappable)
+        result.fail(index, error);
+      for (const auto& row : outcome.rejected) {
         result.fail(row.index,
                     ConnectorError::invalid_data("PostgreSQL refused the row for " +
                                                  state.route->display_table() + ": " + row.reason)
@@ -226,20 +225,21 @@ void PostgresSink::write_batch(std::vector<std::vector<PendingRow>>& rows,
                                               {"sqlstate", row.sqlstate},
                                               {"error", first_line(row.reason)}});
       }
-      state.rows_rejected->increment(static_cast<double>(rejected[r].size()));
-      state.rows_written->increment(static_cast<double>(rows[r].size() - rejected[r].size()));
+      state.rows_rejected->increment(
+          static_cast<double>(outcome.rejected.size() + outcome.unmappable.size()));
+      state.rows_written->increment(static_cast<double>(outcome.written));
     }
   } catch (const ConnectorError& error) {
     // ensure_connected: PostgreSQL unreachable; the runtime retries with backoff.
     disconnect();
-    fail_pending(rows, result, error);
+    fail_pending(indices, result, error);
   } catch (const pqxx::in_doubt_error& error) {
     // The commit may or may not have happened. Writing again is safe: the ON CONFLICT key
     // turns rows already there into no-ops.
     connection_failures_->increment();
     disconnect();
     logger.warn("postgres_commit_in_doubt", {{"records", pending}});
-    fail_pending(rows, result,
+    fail_pending(indices, result,
                  ConnectorError::retryable("PostgreSQL connection lost during COMMIT: " +
                                            first_line(error.what())));
   } catch (const pqxx::broken_connection& error) {
@@ -248,7 +248,7 @@ void PostgresSink::write_batch(std::vector<std::vector<PendingRow>>& rows,
     logger.warn("postgres_connection_lost",
                 {{"records", pending}, {"error", first_line(error.what())}});
     fail_pending(
-        rows, result,
+        indices, result,
         ConnectorError::retryable("PostgreSQL connection lost: " + first_line(error.what())));
   } catch (const pqxx::sql_error& error) {
     const bool open = session_ && session_->is_open();
@@ -257,7 +257,7 @@ void PostgresSink::write_batch(std::vector<std::vector<PendingRow>>& rows,
       if (!open) connection_failures_->increment();
       logger.warn("postgres_transient_error",
                   {{"sqlstate", error.sqlstate()}, {"error", first_line(error.what())}});
-      fail_pending(rows, result,
+      fail_pending(indices, result,
                    ConnectorError::retryable("PostgreSQL: " + first_line(error.what()))
                        .with_cause("SQLSTATE " + error.sqlstate()));
       return;

@@ -40,10 +40,13 @@ class PostgresSink final : public connect::SinkConnector {
   void ensure_connected();
   void disconnect();
   RouteState* route_for(const std::string& topic);
-  // Writes the mapped rows in one transaction; fills `result` for them.
-  void write_batch(std::vector<std::vector<PendingRow>>& rows, connect::BatchResult& result);
-  void fail_pending(const std::vector<std::vector<PendingRow>>& rows, connect::BatchResult& result,
-                    const connect::ConnectorError& error);
+  // Maps and writes the records at `indices` (one list per route) in one transaction; fills
+  // `result` for them.
+  void write_batch(std::span<const connect::SinkRecord> records,
+                   const std::vector<std::vector<std::size_t>>& indices,
+                   connect::BatchResult& result);
+  void fail_pending(const std::vector<std::vector<std::size_t>>& indices,
+                    connect::BatchResult& result, const connect::ConnectorError& error);
 
   EnvironmentLookup environment_;
   std::optional<connect::ConnectorContext> context_;

@@ -66,6 +66,74 @@ void RouteWriter::prepare_session(pqxx::connection& connection) {
   tx.commit();
 }
 
+void RouteWriter::map_records(std::span<const connect::SinkRecord> records,
+                              std::span<const std::size_t> indices, std::vector<PendingRow>& rows,
+                              RouteOutcome& outcome) const {
+  for (const auto index : indices) {
+    try {
+      rows.push_back({index, mapper_->map(records[index])});
+    } catch (const connect::ConnectorError& error) {
+      outcome.unmappable.emplace_back(index, error);
+    }
+  }
+}
+
+RouteOutcome RouteWriter::write_records(pqxx::work& tx,
+                                        std::span<const connect::SinkRecord> records,
+                                        std::span<const std::size_t> indices) {
+  RouteOutcome outcome;
+  std::vector<PendingRow> rows;
+  rows.reserve(indices.size());
+  if (method_ == InsertMethod::copy && route_->mode == WriteMode::insert) {
+    if (stream_direct_copy(tx, records, indices, rows, outcome)) {
+      outcome.written = rows.size();
+      return outcome;
+    }
+    ++copy_fallbacks_;
+    std::vector<const PendingRow*> pointers;
+    pointers.reserve(rows.size());
+    for (const auto& row : rows)
+      pointers.push_back(&row);
+    bisect(tx, pointers, outcome.rejected);
+  } else {
+    map_records(records, indices, rows, outcome);
+    write(tx, rows, outcome.rejected);
+  }
+  outcome.written = rows.size() - outcome.rejected.size();
+  return outcome;
+}
+
+bool RouteWriter::stream_direct_copy(pqxx::work& tx, std::span<const connect::SinkRecord> records,
+                                     std::span<const std::size_t> indices,
+                                     std::vector<PendingRow>& rows, RouteOutcome& outcome) {
+  // COPY straight into the table. It fails as a whole when any row is already there (a
+  // redelivery) or breaks a constraint; then the caller sends the rows through the staging
+  // table, whose INSERT ... ON CONFLICT skips what is already written, bisecting for bad rows.
+  std::size_t consumed = 0;  // indices mapped, or found unmappable
+  try {
+    pqxx::subtransaction attempt(tx, "danube_direct_copy");
+    CopyWriter writer(attempt, table_, columns_);
+    while (consumed < indices.size()) {
+      const auto index = indices[consumed++];
+      try {
+        rows.push_back({index, mapper_->map(records[index])});
+      } catch (const connect::ConnectorError& error) {
+        outcome.unmappable.emplace_back(index, error);
+        continue;
+      }
+      writer.write(rows.back().row);
+    }
+    writer.complete();
+    attempt.commit();
+    return true;
+  } catch (const pqxx::sql_error& error) {
+    if (!is_row_error(error.sqlstate())) throw;
+  }
+  // The server may refuse the COPY before every record was mapped.
+  map_records(records, indices.subspan(consumed), rows, outcome);
+  return false;
+}
+
 void RouteWriter::write(pqxx::work& tx, std::span<const PendingRow> rows,
                         std::vector<RejectedRow>& rejected) {
   if (rows.empty()) return;
@@ -85,26 +153,7 @@ void RouteWriter::write(pqxx::work& tx, std::span<const PendingRow> rows,
       generations[0].push_back(&row);
   }
   for (const auto& generation : generations)
-    write_generation(tx, generation, rejected);
-}
-
-void RouteWriter::write_generation(pqxx::work& tx, const std::vector<const PendingRow*>& rows,
-                                   std::vector<RejectedRow>& rejected) {
-  if (method_ == InsertMethod::copy && route_->mode == WriteMode::insert) {
-    // Fast path: COPY straight into the table. It fails as a whole when any row is already
-    // there (a redelivery) or breaks a constraint; then the rows go through the staging table,
-    // whose INSERT ... ON CONFLICT skips what is already written, bisecting for bad rows.
-    try {
-      pqxx::subtransaction attempt(tx, "danube_direct_copy");
-      write_direct_copy(attempt, rows);
-      attempt.commit();
-      return;
-    } catch (const pqxx::sql_error& error) {
-      if (!is_row_error(error.sqlstate())) throw;
-      ++copy_fallbacks_;
-    }
-  }
-  bisect(tx, rows, rejected);
+    bisect(tx, generation, rejected);
 }
 
 void RouteWriter::bisect(pqxx::work& tx, std::span<const PendingRow* const> rows,
@@ -130,15 +179,6 @@ void RouteWriter::bisect(pqxx::work& tx, std::span<const PendingRow* const> rows
   const auto half = rows.size() / 2;
   bisect(tx, rows.first(half), rejected);
   bisect(tx, rows.subspan(half), rejected);
-}
-
-void RouteWriter::write_direct_copy(pqxx::transaction_base& tx,
-                                    std::span<const PendingRow* const> rows) {
-  std::vector<const Row*> lines;
-  lines.reserve(rows.size());
-  for (const auto* row : rows)
-    lines.push_back(&row->row);
-  copy_rows(tx, table_, columns_, lines);
 }
 
 void RouteWriter::write_staged(pqxx::transaction_base& tx,

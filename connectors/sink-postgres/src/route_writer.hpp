@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "danube/connect/error.hpp"
 #include "postgres_settings.hpp"
 #include "row_mapper.hpp"
 
@@ -28,6 +29,13 @@ struct RejectedRow {
   std::string reason;  // the database's message, as the dead-letter reason
 };
 
+// What one route's share of a batch came to, once its transaction commits.
+struct RouteOutcome {
+  std::size_t written = 0;
+  std::vector<RejectedRow> rejected;                                        // refused by PostgreSQL
+  std::vector<std::pair<std::size_t, connect::ConnectorError>> unmappable;  // refused by the mapper
+};
+
 // True for the SQLSTATE classes that belong to a row's values (22 data exception, 23 integrity
 // constraint violation): those are bisected; anything else concerns the whole batch.
 bool is_row_error(const std::string& sqlstate);
@@ -41,6 +49,12 @@ class RouteWriter {
   // Per connection: creates the session's staging table (COPY method).
   void prepare_session(pqxx::connection& connection);
 
+  // Maps the records at `indices` and writes them in `tx`. On the direct COPY path each record
+  // is mapped just before its row is sent, so the server works through the rows while the
+  // next ones are mapped.
+  RouteOutcome write_records(pqxx::work& tx, std::span<const connect::SinkRecord> records,
+                             std::span<const std::size_t> indices);
+
   // Writes `rows` in `tx` (rows that share an upsert key are written in successive
   // statements, so each takes effect in order). Rows the database refuses are appended to
   // `rejected`; other failures propagate as pqxx exceptions.
@@ -51,13 +65,19 @@ class RouteWriter {
   std::uint64_t copy_fallbacks() const { return copy_fallbacks_; }
 
  private:
-  void write_generation(pqxx::work& tx, const std::vector<const PendingRow*>& rows,
-                        std::vector<RejectedRow>& rejected);
+  // Maps the records at `indices` into `rows`, or into `outcome.unmappable`.
+  void map_records(std::span<const connect::SinkRecord> records,
+                   std::span<const std::size_t> indices, std::vector<PendingRow>& rows,
+                   RouteOutcome& outcome) const;
+  // Direct COPY of the records into the table as they are mapped; false (with every record
+  // mapped into `rows`) when the server refused a row, so the rows go through bisect().
+  bool stream_direct_copy(pqxx::work& tx, std::span<const connect::SinkRecord> records,
+                          std::span<const std::size_t> indices, std::vector<PendingRow>& rows,
+                          RouteOutcome& outcome);
   void bisect(pqxx::work& tx, std::span<const PendingRow* const> rows,
               std::vector<RejectedRow>& rejected);
   // The plain write, no savepoint.
   void write_staged(pqxx::transaction_base& tx, std::span<const PendingRow* const> rows);
-  void write_direct_copy(pqxx::transaction_base& tx, std::span<const PendingRow* const> rows);
   void write_inserts(pqxx::transaction_base& tx, std::span<const PendingRow* const> rows);
 
   const Route* route_;

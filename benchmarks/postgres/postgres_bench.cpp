@@ -1,12 +1,18 @@
 // danube-postgres-bench: rows per second into PostgreSQL, in one run on one server:
 //   psql-copy:       psql's \copy of the rows from a file: the physical limit of the table;
 //   connector-copy:  a backlog of Danube messages -> danube-sink-postgres (insert_method copy);
-//   connector-insert: the same through multi-row INSERT statements (insert_method insert).
+//   connector-insert: the same through multi-row INSERT statements (insert_method insert);
+//   client-drain:     the same backlog received and acked by a bare Danube client, with no
+//                     database: what this machine's broker and client path allow at most;
+//   sink-in-process:  the connector's own code (mapping, COPY, transactions) fed the same
+//                     records by process_batch in this process, with no broker: what the write
+//                     path allows at most.
 // Every path writes the same rows (same columns, same values, the same unique key on topic,
 // partition and offset) into a table of its own with the same definition.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +22,10 @@
 
 #include "chaos_support.hpp"
 #include "danube/client/client.hpp"
+#include "danube/connect/config_section.hpp"
+#include "danube/connect/connector_context.hpp"
+#include "danube/connect/sink_record.hpp"
+#include "postgres_sink.hpp"
 #include "postgres_test_support.hpp"
 
 namespace {
@@ -79,12 +89,109 @@ Figures psql_copy(const postgres_test::PostgresServer& server, const std::filesy
   return {"psql-copy", rows, seconds};
 }
 
+// The connector's [postgres] table for one path: the same mapping on every path.
+std::string postgres_section(const postgres_test::PostgresServer& server, const std::string& method,
+                             const std::string& topic, const std::string& table) {
+  return "[postgres]\nconnection = \"" + server.tcp_connection() +
+         "\"\npassword_env = \"PG_BENCH_PASSWORD\"\ninsert_method = \"" + method + "\"\n" +
+         "[[postgres.routes]]\nfrom = \"" + topic + "\"\nto = \"" + table + "\"\n" +
+         "[[postgres.routes.columns]]\ncolumn = \"n\"\ntype = \"bigint\"\n" +
+         "[[postgres.routes.columns]]\ncolumn = \"sensor\"\n" +
+         "[[postgres.routes.columns]]\ncolumn = \"value\"\ntype = \"double\"\n" +
+         "[[postgres.routes.columns]]\ncolumn = \"at\"\ntype = \"timestamptz\"\n";
+}
+
 struct Options {
   std::size_t messages = 100'000;
   std::size_t batch_size = 1000;
   std::string broker;
   std::string connector;
+  std::vector<std::string> only;  // paths to run; all when empty
 };
+
+client::DanubeClient connect_client(const BrokerProcess& broker) {
+  client::ClientOptions client_options;
+  client_options.service_url = broker.service_url();
+  auto client = client::DanubeClient::create(client_options);
+  if (!client.ok()) throw std::runtime_error("client: " + client.error().message());
+  return std::move(client).value();
+}
+
+void publish_backlog(const BrokerProcess& broker, const std::string& topic, std::size_t messages) {
+  auto client = connect_client(broker);
+  client::ProducerOptions producer_options;
+  producer_options.topic = topic;
+  producer_options.name = "bench-producer-" + topic.substr(topic.rfind('/') + 1);
+  producer_options.dispatch = client::Dispatch::reliable;
+  auto producer = client.create_producer(producer_options);
+  if (!producer.ok()) throw std::runtime_error("producer");
+  for (std::size_t n = 0; n < messages; ++n) {
+    producer.value()->send_async({payload(n), {}, std::nullopt}, [](auto) {});
+  }
+  if (!producer.value()->flush(120s)) throw std::runtime_error("publish did not finish");
+}
+
+// The same backlog, received and acked by a bare client with no database behind it.
+Figures client_drain(const Options& options, const BrokerProcess& broker) {
+  const std::string topic = "/default/bench-client";
+  auto client = connect_client(broker);
+  client::ConsumerOptions consumer_options;
+  consumer_options.topic = topic;
+  consumer_options.consumer_name = "bench-client";
+  consumer_options.subscription = "bench-client";
+  consumer_options.type = client::SubscriptionType::exclusive;
+  auto subscribed = client.subscribe(consumer_options);
+  if (!subscribed.ok()) throw std::runtime_error("subscribe: " + subscribed.error().message());
+  auto consumer = std::move(subscribed).value();
+  // Subscribed before the backlog is published, like the connectors' subscriptions.
+  publish_backlog(broker, topic, options.messages);
+  const auto started = Clock::now();
+  std::size_t received = 0;
+  while (received < options.messages && millis_since(started) < 600'000) {
+    for (auto& message : consumer->receive(1000, 100ms)) {
+      consumer->ack_async(message);
+      ++received;
+    }
+  }
+  if (!consumer->flush_acks(60s)) throw std::runtime_error("client-drain: acks did not finish");
+  const double seconds = static_cast<double>(millis_since(started)) / 1000.0;
+  consumer->close();
+  if (received < options.messages) throw std::runtime_error("client-drain: backlog not received");
+  return {"client-drain", received, seconds};
+}
+
+// The connector's write path alone: PostgresSink::process_batch over the rows the broker path
+// would deliver, in batches of batch_size, with no broker and no runtime.
+Figures sink_in_process(const Options& options, const postgres_test::PostgresServer& server) {
+  const std::string table = "readings_inproc";
+  const std::string topic = "/default/bench-inproc";
+  server.query(table_sql(table));
+  connect::ConnectorConfig config;
+  config.connector_name = "bench-inproc";
+  config.custom_sections =
+      connect::ConfigSection::parse(postgres_section(server, "copy", topic, table), "bench.toml");
+  std::vector<connect::SinkRecord> records;
+  records.reserve(options.messages);
+  connect::SinkRecordBuilder builder;
+  builder.topic(topic).partition_topic(topic).publish_time_us(1'796'270'400'000'000);
+  for (std::size_t n = 0; n < options.messages; ++n)
+    records.push_back(builder.payload(payload(n)).offset(n).build());
+  sink_postgres::PostgresSink sink([](std::string_view name) -> std::optional<std::string> {
+    if (name == "PG_BENCH_PASSWORD") return std::string(postgres_test::kPassword);
+    return std::nullopt;
+  });
+  const auto context = connect::ConnectorContext::standalone(config);
+  sink.initialize(context);
+  const auto started = Clock::now();
+  for (std::size_t start = 0; start < records.size(); start += options.batch_size) {
+    const auto count = std::min(options.batch_size, records.size() - start);
+    const auto result = sink.process_batch(std::span(records).subspan(start, count));
+    if (!result.all_succeeded()) throw std::runtime_error("sink-in-process: a batch failed");
+  }
+  const double seconds = static_cast<double>(millis_since(started)) / 1000.0;
+  sink.shutdown();
+  return {"sink-in-process", static_cast<std::size_t>(server.count(table)), seconds};
+}
 
 Figures through_connector(const Options& options, BrokerProcess& broker,
                           const postgres_test::PostgresServer& server,
@@ -98,13 +205,7 @@ Figures through_connector(const Options& options, BrokerProcess& broker,
   toml.batch_size = options.batch_size;
   toml.max_inflight_records = 4 * options.batch_size;
   toml.extra = "[offsets]\nstate_dir = \"" + (dir / (method + "-state")).string() + "\"\n" +
-               "[postgres]\nconnection = \"" + server.tcp_connection() +
-               "\"\npassword_env = \"PG_BENCH_PASSWORD\"\ninsert_method = \"" + method + "\"\n" +
-               "[[postgres.routes]]\nfrom = \"" + topic + "\"\nto = \"" + table + "\"\n" +
-               "[[postgres.routes.columns]]\ncolumn = \"n\"\ntype = \"bigint\"\n" +
-               "[[postgres.routes.columns]]\ncolumn = \"sensor\"\n" +
-               "[[postgres.routes.columns]]\ncolumn = \"value\"\ntype = \"double\"\n" +
-               "[[postgres.routes.columns]]\ncolumn = \"at\"\ntype = \"timestamptz\"\n";
+               postgres_section(server, method, topic, table);
   const auto config = dir / (method + ".toml");
   write_text_file(config, toml.render());
   ConnectorProcess connector("bench-" + method, options.connector, config, dir);
@@ -115,20 +216,7 @@ Figures through_connector(const Options& options, BrokerProcess& broker,
   connector.signal(SIGTERM);
   if (!connector.wait(30s).clean()) throw std::runtime_error("connector did not stop cleanly");
 
-  client::ClientOptions client_options;
-  client_options.service_url = broker.service_url();
-  auto client = client::DanubeClient::create(client_options);
-  if (!client.ok()) throw std::runtime_error("client");
-  client::ProducerOptions producer_options;
-  producer_options.topic = topic;
-  producer_options.name = "bench-producer-" + method;
-  producer_options.dispatch = client::Dispatch::reliable;
-  auto producer = client.value().create_producer(producer_options);
-  if (!producer.ok()) throw std::runtime_error("producer");
-  for (std::size_t n = 0; n < options.messages; ++n) {
-    producer.value()->send_async({payload(n), {}, std::nullopt}, [](auto) {});
-  }
-  if (!producer.value()->flush(120s)) throw std::runtime_error("publish did not finish");
+  publish_backlog(broker, topic, options.messages);
 
   connector.start();
   const auto started = Clock::now();
@@ -157,13 +245,16 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", options.batch_size, "the sink's [processing] batch_size");
   app.add_option("--broker", options.broker, "danube-embedded-broker")->required();
   app.add_option("--connector", options.connector, "danube-sink-postgres")->required();
+  app.add_option("--only", options.only, "run only these paths")
+      ->check(CLI::IsMember(
+          {"psql-copy", "sink-in-process", "client-drain", "connector-copy", "connector-insert"}));
   CLI11_PARSE(app, argc, argv);
   try {
     ScratchDirectory dir("postgres-bench");
-    BrokerProcess broker(
-        options.broker, dir.path(),
-        {"--max-unacked", std::to_string(4 * options.batch_size), "--topic", "/default/bench-copy",
-         "--topic", "/default/bench-insert", "--log-level", "warn"});
+    BrokerProcess broker(options.broker, dir.path(),
+                         {"--max-unacked", std::to_string(4 * options.batch_size), "--topic",
+                          "/default/bench-copy", "--topic", "/default/bench-insert", "--topic",
+                          "/default/bench-client", "--log-level", "warn"});
     broker.start();
     postgres_test::PostgresServer server(dir.path() / "pg", {.fsync = true});
     server.start();
@@ -173,15 +264,35 @@ int main(int argc, char** argv) {
     }
     std::printf("messages=%zu batch_size=%zu (PostgreSQL 15, fsync on, one server)\n",
                 options.messages, options.batch_size);
-    const auto raw_before = psql_copy(server, dir.path(), "readings_raw1", options.messages);
-    const auto copy = through_connector(options, broker, server, dir.path(), "copy");
-    const auto insert = through_connector(options, broker, server, dir.path(), "insert");
-    const auto raw_after = psql_copy(server, dir.path(), "readings_raw2", options.messages);
-    const double limit = std::max(raw_before.rate(), raw_after.rate());
-    print(raw_before, limit);
-    print(copy, limit);
-    print(insert, limit);
-    print(raw_after, limit);
+    std::vector<Figures> figures;
+    const auto wanted = [&](const std::string& path) {
+      return options.only.empty() ||
+             std::find(options.only.begin(), options.only.end(), path) != options.only.end();
+    };
+    if (wanted("psql-copy"))
+      figures.push_back(psql_copy(server, dir.path(), "readings_raw1", options.messages));
+    if (wanted("sink-in-process")) figures.push_back(sink_in_process(options, server));
+    if (wanted("client-drain")) figures.push_back(client_drain(options, broker));
+    if (wanted("connector-copy"))
+      figures.push_back(through_connector(options, broker, server, dir.path(), "copy"));
+    if (wanted("connector-insert"))
+      figures.push_back(through_connector(options, broker, server, dir.path(), "insert"));
+    if (wanted("psql-copy"))
+      figures.push_back(psql_copy(server, dir.path(), "readings_raw2", options.messages));
+    const auto rate_of = [&](const std::string& path) {
+      double best = 0;
+      for (const auto& f : figures)
+        if (f.path == path) best = std::max(best, f.rate());
+      return best;
+    };
+    const double limit = rate_of("psql-copy");
+    for (const auto& f : figures)
+      print(f, limit);
+    // The end-to-end path cannot beat the slower of its two halves.
+    const double ceiling = std::min(rate_of("sink-in-process"), rate_of("client-drain"));
+    if (ceiling > 0 && rate_of("connector-copy") > 0)
+      std::printf("connector-copy of min(sink-in-process, client-drain)=%.2f\n",
+                  rate_of("connector-copy") / ceiling);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "danube-postgres-bench: %s\n", error.what());
     return 1;

@@ -18,8 +18,10 @@ SinkInitResult initialize(connect::SinkConnector& connector, const ContextPtr& c
       throw connect::ConnectorError::configuration(
           "consumer_configs() returned no subscriptions; a sink needs at least one");
     }
-    for (const auto& config : result.configs)
+    for (const auto& config : result.configs) {
       connect::validate(config);
+      context->metrics->declare_topic(config.topic);
+    }
   } catch (...) {
     result.error = connect::error_from_current_exception("initialize sink connector");
   }

@@ -54,8 +54,10 @@ SourceInitResult initialize(DriverActor* self) {
       throw connect::ConnectorError::configuration(
           "producer_configs() returned no topics; a source needs at least one");
     }
-    for (const auto& config : result.configs)
+    for (const auto& config : result.configs) {
       connect::validate(config);
+      context.metrics->declare_topic(config.topic);
+    }
     result.mode = state.connector->mode();
     const auto mappings =
         services::producer_schema_mappings(context.config.schemas, result.configs);

@@ -198,6 +198,8 @@ ConnectorMetrics::TopicHandles& ConnectorMetrics::topic(std::string_view topic) 
   return result;
 }
 
+void ConnectorMetrics::declare_topic(std::string_view topic_name) { topic(topic_name); }
+
 void ConnectorMetrics::record_received(std::string_view topic_name, std::uint64_t count) {
   topic(topic_name).received->Increment(static_cast<double>(count));
 }

@@ -49,6 +49,11 @@ class ConnectorMetrics {
   ConnectorMetrics(const ConnectorMetrics&) = delete;
   ConnectorMetrics& operator=(const ConnectorMetrics&) = delete;
 
+  // Creates `topic`'s series at 0 before its first message, so that rate() and increase()
+  // count that message too (a series that appears already at 1 loses its first increment).
+  // The runtime declares every topic a connector subscribes or publishes to.
+  void declare_topic(std::string_view topic);
+
   void record_received(std::string_view topic, std::uint64_t count = 1);
   void record_processed(std::string_view topic, std::uint64_t count = 1);
   void record_failed(std::string_view topic, ErrorType error_type, std::uint64_t count = 1);

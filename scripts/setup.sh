@@ -26,6 +26,9 @@ packages=(
   # the deployment tests (tests/deployment/): Debian's docker-compose validates the compose files
   # without a Docker engine, and python3-yaml reads what it prints
   docker-compose python3-yaml
+  # the metrics tests: promtool checks /metrics, and a Prometheus the test starts scrapes a
+  # connector (tests/observability/); only the binaries are used, never the system service
+  prometheus
 )
 
 missing=()
@@ -49,3 +52,10 @@ fi
 echo "setup: installing ${missing[*]}"
 "${sudo_cmd[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Debian starts the prometheus service on install where systemd runs. It would hold port 9090,
+# the connectors' default metrics port, and scrape nothing of ours (tests start their own
+# Prometheus on a free port), so a service this script brought in is stopped and disabled.
+if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+  "${sudo_cmd[@]}" systemctl disable --now prometheus.service
+fi

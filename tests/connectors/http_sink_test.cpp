@@ -9,6 +9,7 @@
 
 #include "danube/runtime/run.hpp"
 #include "http_sink_rig.hpp"
+#include "promtool_check.hpp"
 #include "request_auth.hpp"
 
 using namespace danube;
@@ -244,6 +245,9 @@ BOOST_AUTO_TEST_CASE(failures_are_retried_in_order_and_refused_records_dead_lett
              0.0);
   BOOST_TEST(
       scrape_metric(connector->http_port(), "http_sink_records_returned_total").value_or(0) >= 1.0);
+  const auto metrics = http_get(connector->http_port(), "/metrics");
+  BOOST_TEST_REQUIRE(metrics.has_value());
+  danube::test::check_with_promtool(metrics->body, "danube-sink-http");
   print_figures("http_sink_faults", {{"requests", std::to_string(requests.size())},
                                      {"dead_letters", std::to_string(dead.size())},
                                      {"duplicates", std::to_string(single.duplicates)}});

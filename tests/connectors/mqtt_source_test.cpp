@@ -15,6 +15,7 @@
 #include "danube/client/client.hpp"
 #include "danube/runtime/run.hpp"
 #include "mqtt_test_support.hpp"
+#include "promtool_check.hpp"
 
 using namespace danube;
 using namespace danube::chaos;
@@ -161,6 +162,9 @@ BOOST_AUTO_TEST_CASE(wildcard_routes_qos_levels_and_attributes) {
              5.0);
   BOOST_TEST(scrape_metric(connector->http_port(), "mqtt_messages_unrouted_total").value_or(-1) ==
              0.0);
+  const auto metrics = http_get(connector->http_port(), "/metrics");
+  BOOST_TEST_REQUIRE(metrics.has_value());
+  danube::test::check_with_promtool(metrics->body, "danube-source-mqtt");
   // Nothing else arrives: the humidity reading was published nowhere.
   BOOST_TEST(temps->receive(10, 300ms).empty());
   BOOST_TEST(alarms->receive(10, 100ms).empty());

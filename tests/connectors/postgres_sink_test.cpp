@@ -10,6 +10,7 @@
 
 #include "danube/runtime/run.hpp"
 #include "postgres_rig.hpp"
+#include "promtool_check.hpp"
 
 using namespace danube;
 using namespace danube::chaos;
@@ -219,6 +220,9 @@ BOOST_AUTO_TEST_CASE(constraint_violations_are_dead_lettered_and_the_rest_of_the
                     {{"bisection_steps", std::to_string(steps.value_or(-1))}});
       BOOST_TEST(steps.value_or(100) < 25.0);
       BOOST_TEST(!connector->log().lines_with("event=postgres_row_rejected").empty());
+      const auto metrics = http_get(connector->http_port(), "/metrics");
+      BOOST_TEST_REQUIRE(metrics.has_value());
+      danube::test::check_with_promtool(metrics->body, "danube-sink-postgres");
       connector->signal(SIGTERM);
       BOOST_TEST(connector->wait(20s).clean());
     }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "danube/runtime/run.hpp"
+#include "promtool_check.hpp"
 #include "webhook_support.hpp"
 
 using namespace danube::webhook::test;
@@ -355,6 +356,7 @@ BOOST_AUTO_TEST_CASE(health_on_the_webhook_port_and_counters_on_the_runtime_metr
       metrics->body.find(
           R"(webhook_requests_total{connector="hooks",endpoint="/apikey",status="200"} 1)") !=
       std::string::npos);
+  danube::test::check_with_promtool(metrics->body, "danube-source-webhook");
   // No secret ever reaches the log.
   const auto log = p.webhook->log().tail(100000);
   for (const auto& secret : {kApiKey, kGithubSecret, kStripeSecret, kJwtSecret}) {

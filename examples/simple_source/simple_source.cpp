@@ -5,6 +5,8 @@
 // (DANUBE_SERVICE_URL, CONNECTOR_NAME), plus an optional [simple_source] table:
 //   topic = "/default/test"      where to publish
 //   message_count = 100          how many messages in all (0 = no end)
+//   first_number = 0             the number of the first message; instances that publish side
+//                                by side (one per partition, docs/scaling.md) take disjoint ranges
 //   batch_size = 5               messages per poll()
 //   interval_ms = 1000           pause between polls that produce messages
 //   partitions = 0               partitions of the topic (0 = not partitioned)
@@ -29,6 +31,7 @@ constexpr const char* kOffsetPartition = "generator";
 struct SimpleSourceSettings {
   std::string topic;
   std::uint64_t message_count = 100;
+  std::uint64_t first_number = 0;
   std::size_t batch_size = 5;
   std::chrono::milliseconds interval{1000};
   std::size_t partitions = 0;
@@ -40,12 +43,14 @@ SimpleSourceSettings read_settings(const ConnectorConfig& config) {
   const ConfigSection table = config.has_section("simple_source")
                                   ? config.section("simple_source")
                                   : ConfigSection::parse("", "simple_source defaults");
-  table.reject_unknown_keys(
-      {"topic", "message_count", "batch_size", "interval_ms", "partitions", "keys", "reliable"});
+  table.reject_unknown_keys({"topic", "message_count", "first_number", "batch_size", "interval_ms",
+                             "partitions", "keys", "reliable"});
   SimpleSourceSettings settings;
   settings.topic = table.get_topic("topic", "/default/test");
   settings.message_count =
       static_cast<std::uint64_t>(table.get_integer("message_count", 100, 0, INT64_MAX));
+  settings.first_number =
+      static_cast<std::uint64_t>(table.get_integer("first_number", 0, 0, INT64_MAX / 2));
   settings.batch_size = static_cast<std::size_t>(table.get_integer("batch_size", 5, 1, 100'000));
   settings.interval =
       std::chrono::milliseconds(table.get_integer("interval_ms", 1000, 0, 3'600'000));
@@ -87,12 +92,14 @@ class SimpleSource : public SourceConnector {
       const auto timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
-      auto record = SourceRecord::from_string("", "Test message #" + std::to_string(next_) +
+      // The offset counts this instance's messages; the number names the message.
+      const std::uint64_t number = settings_.first_number + next_;
+      auto record = SourceRecord::from_string("", "Test message #" + std::to_string(number) +
                                                       " - Timestamp: " + std::to_string(timestamp))
                         .with_attribute("source", "simple_source")
-                        .with_attribute("message_number", std::to_string(next_))
+                        .with_attribute("message_number", std::to_string(number))
                         .with_attribute("batch_index", std::to_string(i));
-      if (settings_.keys > 0) record.with_key("key-" + std::to_string(next_ % settings_.keys));
+      if (settings_.keys > 0) record.with_key("key-" + std::to_string(number % settings_.keys));
       batch.emplace_back(std::move(record), Offset(kOffsetPartition, next_));
     }
     generated_->increment(static_cast<double>(batch.size()));

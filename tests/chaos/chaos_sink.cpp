@@ -14,6 +14,9 @@
 //   subscription_type = "Exclusive"        Exclusive, Shared, Failover or KeyShared
 //   output_file = "/path/records.txt"      required
 //   record_delay_us = 0                    a slow connector: this long per record, per batch
+//   fdatasync = true                       false: write without syncing (benchmarks that measure
+//                                          the pipeline, not the disk; a SIGKILL may then lose
+//                                          acked records)
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -62,7 +65,7 @@ class ChaosSink : public SinkConnector {
   void initialize(const ConnectorContext& context) override {
     const ConfigSection settings = context.config().section("chaos_sink");
     settings.reject_unknown_keys({"topic", "subscription", "consumer_name", "subscription_type",
-                                  "output_file", "record_delay_us"});
+                                  "output_file", "record_delay_us", "fdatasync"});
     subscription_.topic = settings.get_string("topic", "/default/chaos");
     subscription_.subscription = settings.get_string("subscription", "chaos-sub");
     subscription_.consumer_name = settings.get_string("consumer_name", "chaos-sink-consumer");
@@ -73,6 +76,7 @@ class ChaosSink : public SinkConnector {
     subscription_.subscription_type = *type;
     record_delay_ =
         std::chrono::microseconds(settings.get_integer("record_delay_us", 0, 0, 1'000'000));
+    sync_ = settings.get_bool("fdatasync", true);
     path_ = settings.get_string("output_file", "");
     if (path_.empty()) settings.fail("output_file", "is required");
     output_ =
@@ -95,7 +99,7 @@ class ChaosSink : public SinkConnector {
       buffer_.push_back('\n');
     }
     write_all(buffer_);
-    if (::fdatasync(output_.get()) != 0) throw io_error("cannot fdatasync", path_);
+    if (sync_ && ::fdatasync(output_.get()) != 0) throw io_error("cannot fdatasync", path_);
     written_ += records.size();
     return BatchResult::all_ok(records.size());
   }
@@ -133,6 +137,7 @@ class ChaosSink : public SinkConnector {
 
   ConsumerConfig subscription_;
   std::chrono::microseconds record_delay_{0};
+  bool sync_ = true;
   std::string path_;
   FileDescriptor output_;
   std::string buffer_;

@@ -146,6 +146,8 @@ bool Subscription::attach_stream(std::uint64_t consumer_id, std::shared_ptr<Rece
   Deferred deferred;
   deferred.end_status =
       grpc::Status(grpc::StatusCode::CANCELLED, "stream replaced by a newer ReceiveMessages call");
+  std::string consumer_name;
+  std::size_t connected = 0;
   {
     std::lock_guard lock(mutex_);
     Member* member = find_member(consumer_id);
@@ -159,9 +161,18 @@ bool Subscription::attach_stream(std::uint64_t consumer_id, std::shared_ptr<Rece
     }
     member->stream = std::move(stream);
     member->consumer->active = true;
+    consumer_name = member->consumer->name;
+    connected = static_cast<std::size_t>(
+        std::count_if(members_.begin(), members_.end(),
+                      [this](const Member& each) { return is_connected(each); }));
     fill_window(deferred);
   }
   finish(deferred);
+  // Tests that start several consumers wait for this line before publishing: on a Shared or
+  // KeyShared subscription, who gets a message depends on which streams are open.
+  spdlog::info(
+      "event=consumer_stream_attached topic={} subscription={} consumer={} connected_consumers={}",
+      env_.topic_name, name_, consumer_name, connected);
   return true;
 }
 

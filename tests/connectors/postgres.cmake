@@ -17,7 +17,7 @@ danube_add_test(connectors_postgres_units_test
 danube_add_test(connectors_postgres_writer_test
   LABELS connectors
   SOURCES postgres_writer_test.cpp
-  LIBS danube_sink_postgres_lib danube_postgres_test_support
+  LIBS danube_sink_postgres_lib danube_postgres_test_support danube_test_support
   TIMEOUT 120)
 
 foreach(_test postgres_sink_test postgres_chaos_test)

@@ -55,6 +55,14 @@ PostgresServer::PostgresServer(std::filesystem::path directory, PostgresOptions 
     std::filesystem::permissions(path, std::filesystem::perms::others_exec,
                                  std::filesystem::perm_options::add);
   }
+  if (options_.tls_cert_file && options_.tls_key_file) {
+    std::filesystem::copy_file(*options_.tls_cert_file, directory_ / "server.crt");
+    std::filesystem::copy_file(*options_.tls_key_file, directory_ / "server.key");
+    // PostgreSQL refuses a key file that others may read.
+    std::filesystem::permissions(
+        directory_ / "server.key",
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
   const auto password_file = directory_ / "password";
   std::ofstream(password_file) << kPassword << "\n";
   if (running_as_root()) {
@@ -65,6 +73,12 @@ PostgresServer::PostgresServer(std::filesystem::path directory, PostgresOptions 
                " --auth-local=trust --auth-host=scram-sha-256 --pwfile=" +
                shell_quote(password_file.string()) + " -D " + shell_quote(data_dir_.string()) +
                " > " + shell_quote((directory_ / "initdb.log").string()) + " 2>&1");
+  if (options_.tls_cert_file) {
+    // First match wins: TCP without TLS is turned away before initdb's host lines.
+    const auto hba = data_dir_ / "pg_hba.conf";
+    const std::string lines = read_file(hba);
+    std::ofstream(hba) << "hostnossl all all 0.0.0.0/0 reject\n" << lines;
+  }
 }
 
 PostgresServer::~PostgresServer() {
@@ -88,10 +102,14 @@ void PostgresServer::run_as_owner(const std::string& command) const {
 
 void PostgresServer::start() {
   if (port_ == 0) port_ = chaos::free_loopback_port();
-  const std::string options = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " +
-                              socket_dir_.string() +
-                              " -c fsync=" + (options_.fsync ? "on" : "off") +
-                              " -c max_connections=50 -c shared_buffers=128MB";
+  const std::string options =
+      "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + socket_dir_.string() +
+      " -c fsync=" + (options_.fsync ? "on" : "off") +
+      " -c max_connections=50 -c shared_buffers=128MB" +
+      (options_.tls_cert_file
+           ? " -c ssl=on -c ssl_cert_file=" + (directory_ / "server.crt").string() +
+                 " -c ssl_key_file=" + (directory_ / "server.key").string()
+           : std::string());
   run_as_owner((kBinaries / "pg_ctl").string() + " start -w -t 60 -D " +
                shell_quote(data_dir_.string()) + " -l " + shell_quote(log_file_.string()) + " -o " +
                shell_quote(options) + " > /dev/null");

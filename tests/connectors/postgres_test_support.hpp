@@ -17,6 +17,10 @@ inline constexpr const char* kPassword = "s3cret-for-tests";
 struct PostgresOptions {
   // Off in tests (the data is thrown away); the benchmark turns it on for honest figures.
   bool fsync = false;
+  // TLS with this PEM certificate and key; TCP clients must then use it (pg_hba rejects
+  // connections without encryption). Copied into the server's directory.
+  std::optional<std::filesystem::path> tls_cert_file;
+  std::optional<std::filesystem::path> tls_key_file;
 };
 
 class PostgresServer {

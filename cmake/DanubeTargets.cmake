@@ -1,6 +1,8 @@
 # Helpers shared by every CMakeLists.txt of the project.
 
-# Warnings for code we write (generated protobuf code is compiled without them).
+# Warnings for code we write (generated protobuf code is compiled without them). The installed
+# SDK libraries link it as $<BUILD_INTERFACE:danube_warnings>: a build setting of this tree,
+# not part of their interface.
 add_library(danube_warnings INTERFACE)
 target_compile_options(danube_warnings INTERFACE -Wall -Wextra -Werror)
 # GCC 12 at -O3 reports -Wrestrict inside libstdc++'s own std::string concatenation (GCC bug

@@ -29,6 +29,8 @@ packages=(
   # the metrics tests: promtool checks /metrics, and a Prometheus the test starts scrapes a
   # connector (tests/observability/); only the binaries are used, never the system service
   prometheus
+  # the Debian packages cpack makes (tests/install/): dpkg-shlibdeps finds their Depends
+  dpkg-dev
 )
 
 missing=()

@@ -2,16 +2,35 @@
 // tests/interop/rust-peer) produces into our embedded broker for our C++ consumer, and consumes
 // what our C++ producer wrote. Payloads, attributes, keys, partitions and offsets are checked
 // on both sides. Without the peer binary (no cargo) the test reports skipped, never passed.
+//
+// Dispatch modes (docs/embedded-broker.md): the cases about reliable dispatch run twice, in the
+// broker's lossless mode and in its danube_0_15 mode, which loses what the real Danube 0.15.1
+// broker loses; the name of each such case ends in the mode. A lossless run shows that the
+// clients understand each other; the danube_0_15 run shows that the real client, on the wire
+// the real broker speaks, sees exactly the loss that broker causes. Cases about partition
+// routing and non-reliable topics (which have no dispatch modes) run in lossless mode only.
+#include <signal.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "child_process.hpp"
 #include "danube/client/client.hpp"
 #include "danube/client/partitioning.hpp"
 #include "danube/testkit/embedded_broker.hpp"
+
+namespace danube::testkit {
+
+// Lets Boost.Test print OffsetRange in failure messages (found by argument-dependent lookup).
+std::ostream& boost_test_print_type(std::ostream& out, const OffsetRange& range) {
+  return out << '[' << range.first << ',' << range.end << ')';
+}
+
+}  // namespace danube::testkit
 
 using namespace danube::client;
 using namespace std::chrono_literals;
@@ -42,8 +61,18 @@ struct RequirePeer {
 };
 BOOST_TEST_GLOBAL_FIXTURE(RequirePeer);
 
+using danube::testkit::DispatchFidelity;
+
+danube::testkit::BrokerOptions broker_options(DispatchFidelity fidelity) {
+  danube::testkit::BrokerOptions options;
+  options.dispatch_fidelity = fidelity;
+  options.max_unacked_messages = 10;  // a standalone Danube broker's window
+  return options;
+}
+
 struct Environment {
-  Environment() {
+  explicit Environment(DispatchFidelity fidelity = DispatchFidelity::lossless)
+      : broker(broker_options(fidelity)) {
     broker.start();
     ClientOptions options;
     options.service_url = broker.service_url();
@@ -116,10 +145,8 @@ std::string base64(const std::string& data) {
   return out;
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_CASE(rust_producer_to_cpp_consumer_reliable) {
-  Environment env;
+void rust_producer_to_cpp_consumer_reliable(DispatchFidelity fidelity) {
+  Environment env(fidelity);
   env.broker.create_topic("/default/from-rust", true);
   auto consumer = subscribe(env, "/default/from-rust", "cpp-reads-rust");
 
@@ -146,6 +173,16 @@ BOOST_AUTO_TEST_CASE(rust_producer_to_cpp_consumer_reliable) {
     }
   }
   BOOST_TEST(consumer->flush_acks(10s));
+}
+
+}  // namespace
+
+// 60 messages, fewer than the window and the live tail hold: both modes deliver every one.
+BOOST_AUTO_TEST_CASE(rust_producer_to_cpp_consumer_reliable_lossless) {
+  rust_producer_to_cpp_consumer_reliable(DispatchFidelity::lossless);
+}
+BOOST_AUTO_TEST_CASE(rust_producer_to_cpp_consumer_reliable_danube_0_15) {
+  rust_producer_to_cpp_consumer_reliable(DispatchFidelity::danube_0_15);
 }
 
 BOOST_AUTO_TEST_CASE(rust_partitioned_keyed_producer_lands_keys_where_our_client_would) {
@@ -214,8 +251,10 @@ BOOST_AUTO_TEST_CASE(rust_non_reliable_producer_to_cpp_consumer) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(cpp_producer_to_rust_consumer_reliable_partitioned_and_keyed) {
-  Environment env;
+namespace {
+
+void cpp_producer_to_rust_consumer_reliable_partitioned_and_keyed(DispatchFidelity fidelity) {
+  Environment env(fidelity);
   ProducerOptions producer_options;
   producer_options.topic = "/default/from-cpp";
   producer_options.name = "cpp-producer";
@@ -262,4 +301,141 @@ BOOST_AUTO_TEST_CASE(cpp_producer_to_rust_consumer_reliable_partitioned_and_keye
       BOOST_TEST(line["topic_offset"].get<std::uint64_t>() == next_offset[topic]++);
     }
   }
+}
+
+}  // namespace
+
+// 40 messages over two partitions, acked as they arrive: both modes deliver every one.
+BOOST_AUTO_TEST_CASE(cpp_producer_to_rust_consumer_reliable_partitioned_and_keyed_lossless) {
+  cpp_producer_to_rust_consumer_reliable_partitioned_and_keyed(DispatchFidelity::lossless);
+}
+BOOST_AUTO_TEST_CASE(cpp_producer_to_rust_consumer_reliable_partitioned_and_keyed_danube_0_15) {
+  cpp_producer_to_rust_consumer_reliable_partitioned_and_keyed(DispatchFidelity::danube_0_15);
+}
+
+namespace {
+
+constexpr std::uint64_t kWindow = 10;  // broker_options(): max_unacked_messages
+constexpr std::uint64_t kTail = 256;   // Danube 0.15.1's live tail
+constexpr std::uint64_t kBacklog = 2000;
+
+std::vector<std::uint64_t> offsets_of(const std::vector<json>& lines) {
+  std::vector<std::uint64_t> offsets;
+  for (const auto& line : lines)
+    offsets.push_back(line.at("topic_offset").get<std::uint64_t>());
+  return offsets;
+}
+
+std::vector<std::uint64_t> offsets_from(std::uint64_t first, std::uint64_t end) {
+  std::vector<std::uint64_t> offsets;
+  for (auto offset = first; offset < end; ++offset)
+    offsets.push_back(offset);
+  return offsets;
+}
+
+void publish(Producer& producer, std::uint64_t first, std::uint64_t end) {
+  for (auto i = first; i < end; ++i) {
+    OutgoingMessage message;
+    message.payload = "lag-" + std::to_string(i);
+    auto outcome = producer.send(std::move(message)).get();
+    BOOST_REQUIRE(outcome.ok());
+  }
+}
+
+// The Rust client as a consumer that stops acking while 2000 messages are published (the
+// workload measured on Danube 0.15.1, real-broker-0.15.1.md), then comes back and acks. A
+// first peer receives the window without acking and stays connected while the rest is
+// published; it is then stopped, and a second peer on the same subscription acks everything
+// it gets. Returns the offsets the second peer received, in order.
+std::vector<std::uint64_t> rust_consumer_that_stops_acking(Environment& env,
+                                                           std::uint64_t expected) {
+  const std::string topic = "/default/rust-lagging";
+  const std::string subscription = "rust-lagging";
+  env.broker.create_topic(topic, true);
+  ProducerOptions producer_options;
+  producer_options.topic = topic;
+  producer_options.name = "cpp-lag-producer";
+  producer_options.dispatch = Dispatch::reliable;
+  auto producer = env.client->create_producer(producer_options);
+  BOOST_REQUIRE(producer.ok());
+  const auto consumer_args = [&](std::uint64_t count, bool ack) {
+    std::vector<std::string> args = {
+        "consume",      "--topic",      topic,     "--subscription",      subscription,
+        "--sub-type",   "exclusive",    "--count", std::to_string(count), "--consumer-name",
+        "rust-lagging", "--timeout-ms", "120000"};
+    if (ack) args.emplace_back("--ack");
+    return env.peer_args(std::move(args));
+  };
+  const auto connected = [&](std::size_t count) {
+    return env.broker.wait_until(
+        [&] {
+          const auto snapshot = env.broker.subscription(topic, subscription);
+          return snapshot && snapshot->connected_consumers == count;
+        },
+        30s);
+  };
+
+  // Asks for one more than the window, so it waits, connected, for a message that never comes.
+  ChildProcess holder(consumer_args(kWindow + 1, false));
+  const auto ready = holder.read_line(60s);
+  BOOST_REQUIRE(ready.has_value());
+  BOOST_REQUIRE(json::parse(*ready).value("ready", false));
+  // A subscription's dispatcher reads only while a consumer's stream is open.
+  BOOST_REQUIRE(connected(1));
+  publish(*producer.value(), 0, kWindow);
+  std::vector<json> window;
+  for (std::uint64_t i = 0; i < kWindow; ++i) {
+    const auto line = holder.read_line(60s);
+    BOOST_REQUIRE_MESSAGE(line.has_value(), "the holding peer got " << i << " messages");
+    window.push_back(json::parse(*line));
+  }
+  BOOST_TEST(offsets_of(window) == offsets_from(0, kWindow), boost::test_tools::per_element());
+  // The window is full and nothing is acked: the rest piles up behind it.
+  publish(*producer.value(), kWindow, kBacklog);
+  holder.signal(SIGTERM);
+  BOOST_TEST(holder.wait(30s) != 0);
+  BOOST_REQUIRE(connected(0));
+
+  ChildProcess returning(consumer_args(expected, true));
+  const auto returned = returning.read_line(60s);
+  BOOST_REQUIRE(returned.has_value());
+  BOOST_REQUIRE(json::parse(*returned).value("ready", false));
+  const auto lines = read_peer_output(returning, "received");
+  BOOST_REQUIRE_EQUAL(returning.wait(60s), 0);
+  // Nothing is left to dispatch and nothing is unacked: no further message can arrive.
+  BOOST_REQUIRE(env.broker.wait_until(
+      [&] {
+        const auto snapshot = env.broker.subscription(topic, subscription);
+        return snapshot && snapshot->next_offset == kBacklog && snapshot->in_flight == 0;
+      },
+      30s));
+  return offsets_of(lines);
+}
+
+}  // namespace
+
+// Lossless mode: the returning consumer gets the unacked window again, then everything else.
+BOOST_AUTO_TEST_CASE(rust_consumer_that_stops_acking_gets_everything_lossless) {
+  Environment env(DispatchFidelity::lossless);
+  const auto offsets = rust_consumer_that_stops_acking(env, kBacklog);
+  BOOST_TEST(offsets == offsets_from(0, kBacklog), boost::test_tools::per_element());
+  const auto snapshot = env.broker.subscription("/default/rust-lagging", "rust-lagging");
+  BOOST_TEST(snapshot->skipped_by_lag == 0u);
+  BOOST_TEST(snapshot->cursor == kBacklog);
+}
+
+// danube_0_15 mode: as on Danube 0.15.1, the returning consumer gets the unacked window again
+// and then only the newest 256 entries: offsets 10..1743 (backlog - W - 256 = 1734) are gone.
+BOOST_AUTO_TEST_CASE(rust_consumer_that_stops_acking_loses_all_but_the_newest_256_danube_0_15) {
+  Environment env(DispatchFidelity::danube_0_15);
+  const auto offsets = rust_consumer_that_stops_acking(env, kWindow + kTail);
+  auto expected = offsets_from(0, kWindow);
+  for (const auto offset : offsets_from(kBacklog - kTail, kBacklog))
+    expected.push_back(offset);
+  BOOST_TEST(offsets == expected, boost::test_tools::per_element());
+  const auto snapshot = env.broker.subscription("/default/rust-lagging", "rust-lagging");
+  BOOST_TEST(snapshot->skipped_by_lag == kBacklog - kWindow - kTail);
+  BOOST_TEST((snapshot->skipped ==
+              std::vector<danube::testkit::OffsetRange>{{kWindow, kBacklog - kTail}}));
+  BOOST_TEST(snapshot->cursor == kWindow);  // the cursor stops at the gap for good
 }

@@ -15,6 +15,8 @@ packages=(
   libcli11-dev
   libavro-dev
   clang-format
+  # benchmarks/run_seed_benchmarks.sh: instructions per record (callgrind, callgrind_control)
+  valgrind
   # connectors/: the MQTT source (libmosquitto) and its tests (a real mosquitto); the webhook
   # source's tests (libcurl) and benchmarks (wrk)
   libmosquitto-dev mosquitto mosquitto-clients

@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(a_stalled_application_keeps_client_memory_bounded_and_loses
   BOOST_TEST(stalled.buffered_messages <= 1001u);
   BOOST_TEST(stalled.buffered_messages >= 1000u);
   // HTTP/2 flow control held the rest at the broker: far fewer than all were written out.
-  const auto counters = env.broker.counters("/default/firehose");
+  const auto counters = env.broker().counters("/default/firehose");
   BOOST_REQUIRE(counters.has_value());
   BOOST_TEST_MESSAGE("delivered by the broker while stalled: " << counters->delivered << " of "
                                                                << kCount);
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_broker_restart_with_a_data_dir_loses_no_acknowledged_mess
   BOOST_REQUIRE(producer->flush(30s));
   drain(150);  // part consumed and acked, part still waiting in the broker
 
-  env.broker.restart();
+  env.broker().restart();
 
   // Sending goes on: the producer is recreated (NOT_FOUND or CLOSE) and the consumer
   // resubscribes (NOT_FOUND on its stream), with no application restart.
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(close_from_the_health_check_recreates_an_idle_producer) {
   auto producer = env.producer(reliable_producer("/default/idle"));
   BOOST_REQUIRE(producer->send(text_message("before")).get().ok());
   // Without a data dir the restarted broker forgets the producer: its health check says CLOSE.
-  env.broker.restart();
+  env.broker().restart();
   BOOST_TEST(eventually([&] { return producer->stats().recreated >= 1; }));
   BOOST_TEST(producer->stats().retried == 0u);  // recreated before any send had to fail
   BOOST_TEST(producer->send(text_message("after")).get().ok());
@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(cut_streams_are_reopened_without_losing_messages) {
     for (int i = 0; i < 40; ++i)
       producer->send_async(text_message(std::to_string(round * 40 + i)), {});
     BOOST_REQUIRE(producer->flush(20s));
-    env.broker.cut_streams();
+    env.broker().cut_streams();
   }
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (seen.size() < 200 && std::chrono::steady_clock::now() < deadline) {

@@ -163,7 +163,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_released_in_its_ready_callback_is_closed_elsewhe
 
 BOOST_AUTO_TEST_CASE(closing_from_a_callback_returns_at_once_and_closes_later) {
   BrokerAndClient env;
-  env.broker.create_topic("/default/close-in-callback", true, 0);
+  env.broker().create_topic("/default/close-in-callback", true, 0);
   auto consumer = env.consumer(consumer_options("/default/close-in-callback"));
   publish(*env.client, "/default/close-in-callback", 2);
   auto received = receive_n(*consumer, 2);

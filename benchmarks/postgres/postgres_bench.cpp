@@ -256,7 +256,9 @@ int main(int argc, char** argv) {
                           "/default/bench-copy", "--topic", "/default/bench-insert", "--topic",
                           "/default/bench-client", "--log-level", "warn"});
     broker.start();
-    postgres_test::PostgresServer server(dir.path() / "pg", {.fsync = true});
+    postgres_test::PostgresOptions server_options;
+    server_options.fsync = true;
+    postgres_test::PostgresServer server(dir.path() / "pg", server_options);
     server.start();
     if (std::getenv("PG_BENCH_LOG_STATEMENTS")) {
       server.query("ALTER SYSTEM SET log_min_duration_statement = 0");

@@ -55,6 +55,7 @@ int report_config(const CommandLine& command, const RunOptions& options,
   try {
     if (options.adjust_config) options.adjust_config(config);
     config.validate();
+    config.resolve_admin_token();  // the variable or file it names must hold a token
     if (options.check_config) options.check_config(config);
   } catch (const connect::ConnectorError& error) {
     std::cerr << error.what() << std::endl;

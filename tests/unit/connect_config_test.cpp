@@ -547,6 +547,59 @@ BOOST_AUTO_TEST_CASE(auth_pairs_and_exclusions) {
   BOOST_TEST(message.find("hunter2") == std::string::npos);
 }
 
+// The admin token comes from a variable or a file the file names, never from the file itself.
+BOOST_AUTO_TEST_CASE(admin_token_from_a_variable_or_a_file) {
+  TempDir dir;
+  const auto token_file = dir.write("admin-token", "\n  from-file \n");
+  const auto empty_file = dir.write("empty-token", " \n");
+
+  BOOST_TEST(!load(kHeader).resolve_admin_token(Environment{}).has_value());
+
+  const auto by_variable = load(kHeader + "[http]\nadmin_token_env = \"ADMIN_TOKEN\"\n");
+  BOOST_TEST(by_variable.http.admin_token_env == "ADMIN_TOKEN");
+  BOOST_TEST(by_variable.resolve_admin_token(Environment::from_map({{"ADMIN_TOKEN", " tok \n"}}))
+                 .value() == "tok");
+  const auto name_error = [&](const Environment& environment) {
+    try {
+      by_variable.resolve_admin_token(environment);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  BOOST_TEST(contains(name_error(Environment{}),
+                      "/etc/c.toml:4: [http] admin_token_env: the environment variable "
+                      "ADMIN_TOKEN is not set"));
+  BOOST_TEST(contains(name_error(Environment::from_map({{"ADMIN_TOKEN", "  "}})),
+                      "the environment variable ADMIN_TOKEN is empty"));
+
+  const auto by_file =
+      load(kHeader + "[http]\nadmin_token_file = \"" + token_file.string() + "\"\n");
+  BOOST_TEST(by_file.resolve_admin_token(Environment{}).value() == "from-file");
+  const auto empty = load(kHeader + "[http]\nadmin_token_file = \"" + empty_file.string() + "\"\n");
+  try {
+    empty.resolve_admin_token(Environment{});
+    BOOST_FAIL("expected an error for an empty token file");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(contains(e.what(), "[http] admin_token_file: " + empty_file.string() + " is empty"));
+  }
+
+  BOOST_TEST(contains(load_error(kHeader + "[http]\nadmin_token_env = \"NOT A NAME\"\n"),
+                      "/etc/c.toml:4: [http] admin_token_env: must name an environment variable"));
+  BOOST_TEST(
+      contains(load_error(kHeader + "[http]\nadmin_token_file = \"/nonexistent/token\"\n"),
+               "/etc/c.toml:4: [http] admin_token_file: file not found: /nonexistent/token"));
+  BOOST_TEST(
+      contains(load_error(kHeader + "[http]\nadmin_token_env = \"T\"\nadmin_token_file = \"" +
+                          token_file.string() + "\"\n"),
+               "[http] admin_token_file: admin_token_env and admin_token_file are mutually "
+               "exclusive"));
+  // The environment form of the keys works like every other key's.
+  const auto from_environment =
+      load(kHeader, {{"DANUBE_CONNECT__HTTP__ADMIN_TOKEN_ENV", "OPS_TOKEN"}});
+  BOOST_TEST(from_environment.http.admin_token_env == "OPS_TOKEN");
+}
+
 BOOST_AUTO_TEST_CASE(programmatic_configs_are_validated_too) {
   ConnectorConfig config;
   config.processing.batch_size = 0;

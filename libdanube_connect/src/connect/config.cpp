@@ -144,6 +144,21 @@ void check_file(const Checker& check, std::string_view section, std::string_view
   check.require(regular, section, key, "file not found: " + file->string());
 }
 
+// What a shell accepts as a variable name: a letter or _, then letters, digits or _.
+bool is_variable_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+}
+
+// `text` without surrounding whitespace (a secret read from a file or variable).
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
 }  // namespace
 
 void ConnectorConfig::validate() const {
@@ -242,6 +257,13 @@ void ConnectorConfig::validate() const {
         "http", "bind_address",
         "must be an IP address or host name (got " + quote_excerpt(http.bind_address) + ")");
   }
+  check.require(http.admin_token_env.empty() || is_variable_name(http.admin_token_env), "http",
+                "admin_token_env",
+                "must name an environment variable (letters, digits, _; got " +
+                    quote_excerpt(http.admin_token_env) + ")");
+  check_file(check, "http", "admin_token_file", http.admin_token_file);
+  check.require(http.admin_token_env.empty() || !http.admin_token_file, "http", "admin_token_file",
+                "admin_token_env and admin_token_file are mutually exclusive");
 
   check_file(check, "auth", "tls_ca_file", auth.tls_ca_file);
   check_file(check, "auth", "tls_cert_file", auth.tls_cert_file);
@@ -442,18 +464,42 @@ std::vector<ConfigSection> ConnectorConfig::sections(std::string_view name) cons
   return custom_sections.get_sections(name);
 }
 
+std::optional<std::string> ConnectorConfig::resolve_admin_token() const {
+  return resolve_admin_token(Environment::process());
+}
+
+std::optional<std::string> ConnectorConfig::resolve_admin_token(
+    const Environment& environment) const {
+  const Checker check(*this);
+  // Deliberately no token text in any message: it is a secret.
+  if (!http.admin_token_env.empty()) {
+    const auto value = environment.get(http.admin_token_env);
+    const auto token = value ? trimmed(*value) : std::string();
+    check.require(!token.empty(), "http", "admin_token_env",
+                  "the environment variable " + http.admin_token_env + " is " +
+                      (value ? "empty" : "not set"));
+    return token;
+  }
+  if (!http.admin_token_file) return std::nullopt;
+  std::ifstream in(*http.admin_token_file, std::ios::binary);
+  check.require(static_cast<bool>(in), "http", "admin_token_file",
+                "cannot read " + http.admin_token_file->string());
+  const auto token =
+      trimmed(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  check.require(!token.empty(), "http", "admin_token_file",
+                http.admin_token_file->string() + " is empty");
+  return token;
+}
+
 std::optional<std::string> AuthSettings::resolve_token() const {
   if (token) return token;
   if (!token_file) return std::nullopt;
   std::ifstream in(*token_file, std::ios::binary);
   if (!in) throw ConfigError("", "[auth] token_file", "cannot read " + token_file->string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto first = text.find_first_not_of(" \t\r\n");
-  const auto last = text.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos) {
-    throw ConfigError("", "[auth] token_file", token_file->string() + " is empty");
-  }
-  return text.substr(first, last - first + 1);
+  auto token =
+      trimmed(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  if (token.empty()) throw ConfigError("", "[auth] token_file", token_file->string() + " is empty");
+  return token;
 }
 
 std::string ConnectorConfig::describe() const {

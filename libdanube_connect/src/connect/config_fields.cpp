@@ -129,6 +129,8 @@ const std::vector<Field> kFields = {
 
     {"http", "enabled", VK::boolean, DANUBE_ASSIGN(c.http.enabled = to_bool(v))},
     {"http", "bind_address", VK::string, DANUBE_ASSIGN(c.http.bind_address = to_text(v))},
+    {"http", "admin_token_env", VK::string, DANUBE_ASSIGN(c.http.admin_token_env = to_text(v))},
+    {"http", "admin_token_file", VK::string, DANUBE_ASSIGN(c.http.admin_token_file = to_text(v))},
 
     {"auth", "tls_ca_file", VK::string, DANUBE_ASSIGN(c.auth.tls_ca_file = to_text(v))},
     {"auth", "tls_cert_file", VK::string, DANUBE_ASSIGN(c.auth.tls_cert_file = to_text(v))},

@@ -50,6 +50,9 @@ void list_settings(const ConnectorConfig& config, Add add) {
   add("delivery.gap_file", config.gap_file().string());
   add("http.enabled", text_of(config.http.enabled));
   add("http.bind_address", config.http.bind_address);
+  add("http.admin_token_env",
+      config.http.admin_token_env.empty() ? std::string("-") : config.http.admin_token_env);
+  add("http.admin_token_file", path_or_dash(config.http.admin_token_file));
   add("auth.tls_ca_file", path_or_dash(config.auth.tls_ca_file));
   add("auth.tls_cert_file", path_or_dash(config.auth.tls_cert_file));
   add("auth.tls_key_file", path_or_dash(config.auth.tls_key_file));

@@ -88,10 +88,17 @@ struct DeliverySettings {
   std::filesystem::path gap_file;
 };
 
-// [http]: the /metrics, /health and /ready server. Its port is processing.metrics_port.
+// [http]: the /metrics, /health, /ready and admin (/status, /pause, /resume) server. Its port
+// is processing.metrics_port.
 struct HttpSettings {
   bool enabled = true;
   std::string bind_address = "0.0.0.0";
+  // The token POST /pause and /resume require (`Authorization: Bearer <token>`), never written
+  // in the file itself: the name of the environment variable that holds it, or a file holding
+  // it (mutually exclusive). Neither set: those requests are accepted from loopback clients
+  // only. See ConnectorConfig::resolve_admin_token().
+  std::string admin_token_env;
+  std::optional<std::filesystem::path> admin_token_file;
 };
 
 // [auth]: TLS files and the JWT sent to the broker. The token is never logged.
@@ -196,6 +203,13 @@ struct ConnectorConfig {
   void apply_env_overrides();
   void apply_env_overrides(const Environment& environment,
                            const std::vector<std::string>& custom_section_names = {});
+
+  // The admin token ([http] admin_token_env or admin_token_file), read from `environment` or
+  // the file (surrounding whitespace trimmed); nullopt when neither key is set. Throws
+  // ConfigError naming the key when the variable is unset or empty, or the file cannot be read
+  // or is empty. The token itself never appears in the message.
+  std::optional<std::string> resolve_admin_token() const;
+  std::optional<std::string> resolve_admin_token(const Environment& environment) const;
 
   // Checks every value; throws ConfigError naming the first bad key (and its file and line
   // when known).

@@ -84,8 +84,6 @@ struct ConnectorMetrics::Families {
                        "Messages received but not yet acked (sinks) or not yet confirmed "
                        "(sources)",
                        registry)),
-        consumer_lag(named(prometheus::BuildGauge(), "consumer_lag_messages",
-                           "Messages behind the newest one, where known", registry)),
         schema_cache(named(prometheus::BuildCounter(), "schema_cache_requests_total",
                            "Schema cache lookups by result (hit or miss)", registry)),
         health(named(prometheus::BuildGauge(), "health",
@@ -119,7 +117,6 @@ struct ConnectorMetrics::Families {
   prometheus::Family<prometheus::Histogram>& ack_latency;
   prometheus::Family<prometheus::Histogram>& publish_latency;
   prometheus::Family<prometheus::Gauge>& inflight;
-  prometheus::Family<prometheus::Gauge>& consumer_lag;
   prometheus::Family<prometheus::Counter>& schema_cache;
   prometheus::Family<prometheus::Gauge>& health;
   prometheus::Family<prometheus::Gauge>& buffer_messages;
@@ -151,7 +148,6 @@ struct ConnectorMetrics::TopicHandles {
   prometheus::Histogram* ack_latency;
   prometheus::Histogram* publish_latency;
   prometheus::Gauge* inflight;
-  prometheus::Gauge* consumer_lag;
   // Created on first use, so the scrape shows only error types that happened.
   std::array<prometheus::Counter*, kErrorTypeCount> failed{};
   std::array<prometheus::Counter*, kErrorTypeCount> dead_lettered{};
@@ -191,7 +187,6 @@ ConnectorMetrics::TopicHandles& ConnectorMetrics::topic(std::string_view topic) 
       &families.ack_latency.Add(labels, MetricBuckets::latency_seconds()),
       &families.publish_latency.Add(labels, MetricBuckets::latency_seconds()),
       &families.inflight.Add(labels),
-      &families.consumer_lag.Add(labels),
   });
   auto& result = *handles;
   topics_->topics.emplace(std::string(topic), std::move(handles));
@@ -289,10 +284,6 @@ void ConnectorMetrics::set_inflight(std::string_view topic_name, std::int64_t me
 
 void ConnectorMetrics::add_inflight(std::string_view topic_name, std::int64_t delta) {
   topic(topic_name).inflight->Increment(static_cast<double>(delta));
-}
-
-void ConnectorMetrics::set_consumer_lag(std::string_view topic_name, std::int64_t messages) {
-  topic(topic_name).consumer_lag->Set(static_cast<double>(messages));
 }
 
 ConnectorMetrics::BufferHandles& ConnectorMetrics::buffer(std::string_view topic_name) {

@@ -35,7 +35,7 @@ struct MetricBuckets {
 //   messages_retried_total, messages_dead_lettered_total{error_type}, messages_acked_total,
 //   processing_duration_seconds (histogram), batch_size (histogram),
 //   ack_latency_seconds (histogram), publish_latency_seconds (histogram),
-//   inflight_messages (gauge), consumer_lag_messages (gauge), reconnects_total,
+//   inflight_messages (gauge), reconnects_total,
 //   messages_lost_total (sinks: offsets the broker skipped), redeliveries_skipped_total (sinks:
 //   redeliveries of what was processed before, acked without processing),
 //   schema_cache_requests_total{result="hit"|"miss"} (connector only),
@@ -71,8 +71,6 @@ class ConnectorMetrics {
 
   void set_inflight(std::string_view topic, std::int64_t messages);
   void add_inflight(std::string_view topic, std::int64_t delta);
-  // Messages behind the newest one, where the broker tells.
-  void set_consumer_lag(std::string_view topic, std::int64_t messages);
 
   // The sink buffer ([sink_buffer]): what it holds, what went in, what a start found in it,
   // and how long each group fsync took.

@@ -206,6 +206,15 @@ BOOST_AUTO_TEST_CASE(health_and_ready_transitions) {
   BOOST_TEST(http_get(server.port(), "/health").status == 200);
   state->set_connected(true);
 
+  // Paused by an operator: alive, but taking no work, so not ready.
+  state->set_paused(true);
+  health = http_get(server.port(), "/health");
+  BOOST_TEST(health.status == 200);
+  BOOST_TEST(nlohmann::json::parse(health.body)["paused"] == true);
+  BOOST_TEST(http_get(server.port(), "/ready").status == 503);
+  state->set_paused(false);
+  BOOST_TEST(http_get(server.port(), "/ready").status == 200);
+
   state->set_status(HealthStatus::degraded, "1 failed check");
   ready = http_get(server.port(), "/ready");
   BOOST_TEST(ready.status == 200);
@@ -240,6 +249,33 @@ BOOST_AUTO_TEST_CASE(unknown_paths_and_methods) {
   const auto head = http_request(server.port(), "HEAD", "/health");
   BOOST_TEST(head.status == 200);
   BOOST_TEST(head.body.empty());
+}
+
+// The admin paths exist before a runtime is attached (the run helpers attach it once the
+// runtime is spawned): 503 then, and the method and authorization checks come first.
+BOOST_AUTO_TEST_CASE(admin_paths_without_a_runtime) {
+  auto options = loopback();
+  options.admin_token = "s3cret";
+  HttpServer server(options, std::make_shared<prometheus::Registry>(),
+                    std::make_shared<HealthState>());
+  BOOST_TEST(http_get(server.port(), "/status").status == 503);
+  BOOST_TEST(http_request(server.port(), "POST", "/status").status == 405);
+  const auto get_pause = http_get(server.port(), "/pause");
+  BOOST_TEST(get_pause.status == 405);
+  BOOST_TEST(get_pause.headers.find("Allow: POST") != std::string::npos);
+  BOOST_TEST(http_request(server.port(), "PUT", "/resume").status == 405);
+  const auto refused = http_request(server.port(), "POST", "/pause");
+  BOOST_TEST(refused.status == 401);
+  BOOST_TEST(refused.headers.find("WWW-Authenticate: Bearer") != std::string::npos);
+  BOOST_TEST(
+      http_request(server.port(), "POST", "/pause", {"Authorization: Bearer s3cre"}).status == 401);
+  BOOST_TEST(
+      http_request(server.port(), "POST", "/pause", {"Authorization: Basic czNjcmV0"}).status ==
+      401);
+  // Authorized, but nothing to pause yet.
+  BOOST_TEST(
+      http_request(server.port(), "POST", "/pause", {"Authorization: Bearer s3cret"}).status ==
+      503);
 }
 
 BOOST_AUTO_TEST_CASE(stop_releases_the_port_promptly) {

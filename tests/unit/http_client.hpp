@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace danube::connect::test {
 
@@ -30,8 +31,10 @@ inline bool can_connect(std::uint16_t port) {
   return connected;
 }
 
+// `headers`: extra request header lines ("Authorization: Bearer x").
 inline HttpResponse http_request(std::uint16_t port, const std::string& method,
-                                 const std::string& path) {
+                                 const std::string& path,
+                                 const std::vector<std::string>& headers = {}) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   timeval timeout{10, 0};
@@ -44,7 +47,10 @@ inline HttpResponse http_request(std::uint16_t port, const std::string& method,
     ::close(fd);
     throw std::runtime_error("connect failed");
   }
-  const std::string request = method + " " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  std::string request = method + " " + path + " HTTP/1.0\r\nHost: localhost\r\n";
+  for (const auto& header : headers)
+    request += header + "\r\n";
+  request += "\r\n";
   if (::send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     throw std::runtime_error("send failed");

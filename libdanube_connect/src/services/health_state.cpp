@@ -21,6 +21,11 @@ void HealthState::set_stopping(bool stopping) {
   state_.stopping = stopping;
 }
 
+void HealthState::set_paused(bool paused) {
+  std::lock_guard lock(mutex_);
+  state_.paused = paused;
+}
+
 void HealthState::set_status(HealthStatus status, std::string detail) {
   std::lock_guard lock(mutex_);
   state_.status = status;

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -10,9 +12,13 @@
 
 #include <array>
 #include <atomic>
+#include <cctype>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <thread>
 
@@ -36,6 +42,7 @@ std::string health_body(const HealthSnapshot& snapshot) {
       {"started", snapshot.started},
       {"connected", snapshot.connected},
       {"stopping", snapshot.stopping},
+      {"paused", snapshot.paused},
       {"connector", snapshot.connector},
       {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(snapshot.uptime).count()},
   };
@@ -45,6 +52,54 @@ std::string health_body(const HealthSnapshot& snapshot) {
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace http_detail {
+
+// The attached AdminHandler and the calls in progress on it, so that detaching can wait for
+// them: whatever the handler uses (an actor system) may go away right after.
+class AdminSlot {
+ public:
+  void attach(std::shared_ptr<AdminHandler> handler) {
+    std::lock_guard lock(mutex_);
+    handler_ = std::move(handler);
+  }
+  void detach() {
+    std::unique_lock lock(mutex_);
+    handler_.reset();
+    idle_.wait(lock, [this] { return calls_ == 0; });
+  }
+  // Runs `call` on the handler; nullopt when none is attached.
+  template <class Call>
+  std::optional<AdminReply> with_handler(Call call) {
+    std::shared_ptr<AdminHandler> handler;
+    {
+      std::lock_guard lock(mutex_);
+      if (!handler_) return std::nullopt;
+      handler = handler_;
+      ++calls_;
+    }
+    // The handler is released before the call counts as done: once detach() returns, no
+    // server thread holds it (its last owner may be the one to destroy it).
+    struct Done {
+      AdminSlot& slot;
+      std::shared_ptr<AdminHandler>& handler;
+      ~Done() {
+        handler.reset();
+        std::lock_guard lock(slot.mutex_);
+        if (--slot.calls_ == 0) slot.idle_.notify_all();
+      }
+    } done{*this, handler};
+    return call(*handler);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  std::shared_ptr<AdminHandler> handler_;
+  int calls_ = 0;
+};
+
+}  // namespace http_detail
+
 struct HttpServer::Impl {
   HttpServerOptions options;
   std::shared_ptr<prometheus::Registry> registry;
@@ -52,20 +107,25 @@ struct HttpServer::Impl {
   std::mutex mutex;
   mg_context* context = nullptr;
   std::uint16_t port = 0;
+  http_detail::AdminSlot admin;
 
   static int handle(mg_connection* connection, void* user_data);
   static int log_message(const mg_connection*, const char* message);
+  int handle_admin(mg_connection* connection, std::string_view method, std::string_view path);
 };
 
 namespace {
 
+constexpr std::string_view kJson = "application/json";
+
+// `extra_headers`: whole header lines, each ending in CRLF.
 int respond(mg_connection* connection, bool head_only, int status, std::string_view content_type,
-            std::string_view body) {
-  std::string header = "HTTP/1.1 " + std::to_string(status) + " " +
-                       mg_get_response_code_text(connection, status) +
-                       "\r\nContent-Type: " + std::string(content_type) +
-                       "\r\nContent-Length: " + std::to_string(body.size()) +
-                       "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
+            std::string_view body, std::string_view extra_headers = {}) {
+  std::string header =
+      "HTTP/1.1 " + std::to_string(status) + " " + mg_get_response_code_text(connection, status) +
+      "\r\nContent-Type: " + std::string(content_type) +
+      "\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nCache-Control: no-store\r\nConnection: close\r\n" + std::string(extra_headers) + "\r\n";
   mg_write(connection, header.data(), header.size());
   if (!head_only) mg_write(connection, body.data(), body.size());
   return status;
@@ -106,7 +166,97 @@ void poke_listener(const std::string& bind_address, std::uint16_t port) {
   ::close(fd);
 }
 
+std::string error_body(std::string_view message) {
+  return nlohmann::json{{"error", message}}.dump();
+}
+
+bool is_loopback(std::string_view address) {
+  // civetweb gives IPv4 peers of an IPv6 listener as IPv4-mapped addresses.
+  if (address.starts_with("::ffff:")) address.remove_prefix(7);
+  return address.starts_with("127.") || address == "::1";
+}
+
+// Compares the token a request presents with the configured one in time that depends on
+// neither: both are hashed first, and the digests compared with OpenSSL's constant-time memcmp.
+bool token_matches(std::string_view presented, std::string_view expected) {
+  const auto digest = [](std::string_view text) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> value{};
+    unsigned int length = 0;
+    if (EVP_Digest(text.data(), text.size(), value.data(), &length, EVP_sha256(), nullptr) != 1) {
+      throw std::runtime_error("SHA-256 failed");
+    }
+    return value;
+  };
+  const auto presented_digest = digest(presented);
+  const auto expected_digest = digest(expected);
+  return CRYPTO_memcmp(presented_digest.data(), expected_digest.data(), presented_digest.size()) ==
+         0;
+}
+
+// The token of an "Authorization: Bearer <token>" header; nullopt for anything else.
+std::optional<std::string_view> bearer_token(const char* header) {
+  if (header == nullptr) return std::nullopt;
+  std::string_view value = header;
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() < kScheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return std::nullopt;
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ')
+    value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+    value.remove_suffix(1);
+  return value;
+}
+
 }  // namespace
+
+// /status, /pause and /resume. GET /status is open like /health and /metrics (it reports the
+// same kind of facts); the POSTs change what the connector does, so they need the admin token
+// when one is configured, and come from loopback otherwise.
+int HttpServer::Impl::handle_admin(mg_connection* connection, std::string_view method,
+                                   std::string_view path) {
+  const bool is_status = path == "/status";
+  const bool head_only = method == "HEAD";
+  if (is_status ? (method != "GET" && !head_only) : method != "POST") {
+    return respond(connection, false, 405, kJson, error_body("method not allowed"),
+                   is_status ? "Allow: GET, HEAD\r\n" : "Allow: POST\r\n");
+  }
+  if (!is_status) {
+    if (options.admin_token) {
+      const auto presented = bearer_token(mg_get_header(connection, "Authorization"));
+      if (!presented || !token_matches(*presented, *options.admin_token)) {
+        spdlog::warn("event=admin_request_refused path={} reason=unauthorized", path);
+        return respond(connection, false, 401, kJson,
+                       error_body("a valid Authorization: Bearer token is required"),
+                       "WWW-Authenticate: Bearer realm=\"danube-connect\"\r\n");
+      }
+    } else {
+      const mg_request_info* request = mg_get_request_info(connection);
+      const std::string_view peer = request->remote_addr;
+      if (!is_loopback(peer)) {
+        spdlog::warn("event=admin_request_refused path={} peer={} reason=no_admin_token", path,
+                     peer);
+        return respond(connection, false, 403, kJson,
+                       error_body("no admin token is configured ([http] admin_token_env or "
+                                  "admin_token_file): admin requests are accepted from loopback "
+                                  "only"));
+      }
+    }
+  }
+  const auto reply = admin.with_handler([&](AdminHandler& handler) {
+    if (is_status) return handler.status();
+    return path == "/pause" ? handler.pause() : handler.resume();
+  });
+  if (!reply) {
+    return respond(connection, head_only, 503, kJson, error_body("the runtime is not running"));
+  }
+  if (!is_status) {
+    spdlog::info("event=admin_request path={} status={}", path, reply->status);
+  }
+  return respond(connection, head_only, reply->status, kJson, reply->body);
+}
 
 int HttpServer::Impl::handle(mg_connection* connection, void* user_data) {
   auto& self = *static_cast<Impl*>(user_data);
@@ -114,15 +264,18 @@ int HttpServer::Impl::handle(mg_connection* connection, void* user_data) {
   const std::string_view method = request->request_method ? request->request_method : "";
   const std::string_view path = request->local_uri ? request->local_uri : "";
   const bool head_only = method == "HEAD";
-  constexpr std::string_view kJson = "application/json";
 
-  if (path != "/metrics" && path != "/health" && path != "/ready") {
-    return respond(connection, head_only, 404, kJson, R"({"error":"not found"})");
-  }
-  if (method != "GET" && !head_only) {
-    return respond(connection, false, 405, kJson, R"({"error":"method not allowed"})");
-  }
   try {
+    if (path == "/status" || path == "/pause" || path == "/resume") {
+      return self.handle_admin(connection, method, path);
+    }
+    if (path != "/metrics" && path != "/health" && path != "/ready") {
+      return respond(connection, head_only, 404, kJson, R"({"error":"not found"})");
+    }
+    if (method != "GET" && !head_only) {
+      return respond(connection, false, 405, kJson, R"({"error":"method not allowed"})",
+                     "Allow: GET, HEAD\r\n");
+    }
     if (path == "/metrics") {
       return respond(connection, head_only, 200, "text/plain; version=0.0.4; charset=utf-8",
                      render_metrics(*self.registry));
@@ -186,8 +339,10 @@ HttpServer::HttpServer(HttpServerOptions options, std::shared_ptr<prometheus::Re
   if (mg_get_server_ports(impl_->context, 1, &bound) >= 1) {
     impl_->port = static_cast<std::uint16_t>(bound.port);
   }
-  spdlog::info("event=http_server_started address={} port={} paths=/metrics,/health,/ready",
-               impl_->options.bind_address, impl_->port);
+  spdlog::info(
+      "event=http_server_started address={} port={} paths=/metrics,/health,/ready,/status,/pause,"
+      "/resume admin_token={}",
+      impl_->options.bind_address, impl_->port, impl_->options.admin_token ? "set" : "none");
 }
 
 HttpServer::~HttpServer() {
@@ -196,6 +351,14 @@ HttpServer::~HttpServer() {
 
 std::uint16_t HttpServer::port() const {
   return impl_->port;
+}
+
+void HttpServer::attach_admin(std::shared_ptr<AdminHandler> handler) {
+  impl_->admin.attach(std::move(handler));
+}
+
+void HttpServer::detach_admin() {
+  impl_->admin.detach();
 }
 
 void HttpServer::stop() {

@@ -342,6 +342,35 @@ void ConnectorMetrics::set_health(bool healthy) {
   families_->health.Add({{"connector", connector_}}).Set(healthy ? 1.0 : 0.0);
 }
 
+std::vector<ConnectorMetrics::TopicTotals> ConnectorMetrics::topic_totals() const {
+  const auto count = [](const prometheus::Counter* counter) {
+    return counter ? static_cast<std::uint64_t>(counter->Value()) : 0;
+  };
+  const auto sum = [&](const auto& counters) {
+    std::uint64_t total = 0;
+    for (const auto* counter : counters)
+      total += count(counter);
+    return total;
+  };
+  std::vector<TopicTotals> totals;
+  std::lock_guard lock(topics_->mutex);
+  for (const auto& [name, handles] : topics_->topics) {
+    TopicTotals topic;
+    topic.topic = name;
+    topic.received = count(handles->received);
+    topic.processed = count(handles->processed);
+    topic.acked = count(handles->acked);
+    topic.failed = sum(handles->failed);
+    topic.retried = count(handles->retried);
+    topic.dead_lettered = sum(handles->dead_lettered);
+    topic.lost = count(handles->lost);
+    topic.redeliveries_skipped = count(handles->redeliveries_skipped);
+    topic.inflight = static_cast<std::int64_t>(handles->inflight->Value());
+    totals.push_back(std::move(topic));
+  }
+  return totals;
+}
+
 std::string render_metrics(const prometheus::Registry& registry) {
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }

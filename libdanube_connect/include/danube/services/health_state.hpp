@@ -15,6 +15,7 @@ struct HealthSnapshot {
   bool started = false;    // initialize() and the subscriptions / producers succeeded
   bool connected = false;  // the broker connection is up
   bool stopping = false;   // shutdown began
+  bool paused = false;     // intake paused by an operator (POST /pause): live, but not ready
   bool failed = false;     // a fatal error happened
   std::string detail;      // why degraded, unhealthy or failed (no secrets, no payloads)
   // Messages the broker skipped before this sink could receive them, since the process started.
@@ -25,8 +26,10 @@ struct HealthSnapshot {
 
   // Liveness: the process works (not failed and not unhealthy).
   bool live() const { return !failed && status != HealthStatus::unhealthy; }
-  // Readiness: live, started, connected, and not shutting down.
-  bool ready() const { return live() && started && connected && !stopping; }
+  // Readiness: live, started, connected, not paused and not shutting down. A paused connector
+  // takes no new work, so whatever routes work to it (a load balancer in front of a webhook
+  // source) should send it elsewhere.
+  bool ready() const { return live() && started && connected && !paused && !stopping; }
 };
 
 // The thread-safe state the runtime updates and the HTTP server reads.
@@ -37,6 +40,7 @@ class HealthState {
   void set_started(bool started);
   void set_connected(bool connected);
   void set_stopping(bool stopping);
+  void set_paused(bool paused);
   void set_status(HealthStatus status, std::string detail = {});
   void record_loss(std::uint64_t messages, std::string detail);
   // Sticky until clear_failed() (a supervised restart).

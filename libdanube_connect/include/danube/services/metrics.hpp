@@ -86,6 +86,22 @@ class ConnectorMetrics {
   // false = stopped (0).
   void set_health(bool healthy);
 
+  // What the per-topic series count so far (failures and dead letters summed over their error
+  // types), for status reports; topics in name order.
+  struct TopicTotals {
+    std::string topic;
+    std::uint64_t received = 0;
+    std::uint64_t processed = 0;
+    std::uint64_t acked = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t retried = 0;
+    std::uint64_t dead_lettered = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t redeliveries_skipped = 0;
+    std::int64_t inflight = 0;
+  };
+  std::vector<TopicTotals> topic_totals() const;
+
   const std::string& connector_name() const { return connector_; }
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 

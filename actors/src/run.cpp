@@ -185,8 +185,10 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
     spdlog::warn("event=config_key_ignored detail=\"{}\"", notice);
 
   RuntimeServices services;
+  std::optional<std::string> admin_token;
   try {
     services.client = make_client(config);
+    admin_token = config.resolve_admin_token();
   } catch (const connect::ConnectorError& error) {
     return config_error(error);
   }
@@ -195,11 +197,15 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   std::unique_ptr<services::HttpServer> http;
   if (config.http.enabled) {
     try {
-      http =
-          std::make_unique<services::HttpServer>(services::HttpServerOptions::from_config(config),
-                                                 services.metrics->registry(), services.health);
-      spdlog::info("event=http_listening address={}:{} endpoints=/metrics,/health,/ready",
-                   config.http.bind_address, http->port());
+      auto options = services::HttpServerOptions::from_config(config);
+      options.admin_token = std::move(admin_token);
+      const bool guarded = options.admin_token.has_value();
+      http = std::make_unique<services::HttpServer>(std::move(options),
+                                                    services.metrics->registry(), services.health);
+      spdlog::info(
+          "event=http_listening address={}:{} "
+          "endpoints=/metrics,/health,/ready,/status,/pause,/resume admin={}",
+          config.http.bind_address, http->port(), guarded ? "token" : "loopback_only");
     } catch (const connect::ConnectorError& error) {
       spdlog::error("event=http_failed error=\"{}\"", error.what());
       return kExitFailed;
@@ -226,10 +232,14 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
       return config_error(error);
     }
     SignalWatcher watcher(runtime, watchdog, budget);
+    if (http) http->attach_admin(make_admin_handler(system, runtime, services.health));
     caf::scoped_actor self{system};
     self->monitor(runtime);
     self->receive([&](const caf::down_msg& down) { exit_reason = down.reason; });
     rendered_reason = system.render(exit_reason);
+    // The admin handler asks the runtime through an actor of its own: released here, after the
+    // requests in progress, so that it is gone before the actor system.
+    if (http) http->detach_admin();
     // What is left: actors still finishing (a connector call, broker I/O) and the system's
     // own teardown. It gets a budget of its own when no signal started one.
     watchdog.arm(Clock::now() + budget, "the actor system to stop");

@@ -95,7 +95,7 @@ void notify_published(RouterActor* self, DeadLetterItem& item) {
     record_owner_actor owner = sink->record.owner;
     self->send(owner, AckRecords{{std::move(sink->record)}});
   } else if (auto* source = std::get_if<SettleWhenDeadLettered>(&item.on_published)) {
-    self->send(source->router, ItemsSettled{{source->sequence}});
+    self->send(source->router, ItemsSettled{{source->sequence}, item.origin_topic});
   }
 }
 

@@ -13,6 +13,29 @@ void RuntimeCounters::fill(RuntimeStatus& status) const {
   status.committed = committed.load(std::memory_order_relaxed);
   status.lost = lost.load(std::memory_order_relaxed);
   status.redeliveries_skipped = redeliveries_skipped.load(std::memory_order_relaxed);
+  std::lock_guard lock(held_mutex_);
+  status.held = 0;
+  for (const auto& [where, held] : held_)
+    status.held += held.second;
+}
+
+void RuntimeCounters::set_held(const std::string& where, const std::string& topic,
+                               std::uint64_t count) {
+  std::lock_guard lock(held_mutex_);
+  if (count == 0) {
+    held_.erase(where);
+  } else {
+    held_[where] = {topic, count};
+  }
+}
+
+std::map<std::string, std::uint64_t> RuntimeCounters::held_by_topic() const {
+  std::lock_guard lock(held_mutex_);
+  std::map<std::string, std::uint64_t> by_topic;
+  for (const auto& [where, held] : held_) {
+    if (!held.first.empty()) by_topic[held.first] += held.second;
+  }
+  return by_topic;
 }
 
 connect::ConnectorContext connector_context(const ContextPtr& context,

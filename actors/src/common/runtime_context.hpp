@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,7 +37,17 @@ struct RuntimeCounters {
   void add(std::atomic<std::uint64_t>& counter, std::uint64_t count = 1) {
     counter.fetch_add(count, std::memory_order_relaxed);
   }
+  // While intake is paused: `count` messages wait to be taken at `where` (a sink's partition
+  // topic, a streaming source's channel), on behalf of logical topic `topic` (empty: none in
+  // particular). 0 when nothing waits or intake runs.
+  void set_held(const std::string& where, const std::string& topic, std::uint64_t count);
+  // The counters, and what is held in total and per logical topic.
   void fill(RuntimeStatus& status) const;
+  std::map<std::string, std::uint64_t> held_by_topic() const;
+
+ private:
+  mutable std::mutex held_mutex_;
+  std::map<std::string, std::pair<std::string, std::uint64_t>> held_;  // by `where`
 };
 
 // What every actor of one runtime shares. Immutable after creation except for the objects

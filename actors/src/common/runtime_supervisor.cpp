@@ -162,6 +162,14 @@ void RuntimeSupervisor::restart_later() {
             });
 }
 
+RuntimeStatus RuntimeSupervisor::pause_intake(bool paused) {
+  const bool was_paused = supervision_.paused();
+  if (!finishing_ && supervision_.set_paused(*context_, paused) && was_paused != paused) {
+    hooks_.set_paused(paused);
+  }
+  return supervision_.status(*context_);
+}
+
 void RuntimeSupervisor::begin_shutdown_budget() {
   if (!shutdown_started_) shutdown_started_ = Clock::now();
 }
@@ -242,6 +250,8 @@ supervisor_actor::behavior_type RuntimeSupervisor::behavior() {
         start();
       },
       [this](status_atom) { return supervision_.status(*context_); },
+      [this](pause_atom) { return pause_intake(true); },
+      [this](resume_atom) { return pause_intake(false); },
       [this](children_atom) { return children(); },
       [this](drain_atom) {
         auto promise = self_->make_response_promise<RuntimeStatus>();

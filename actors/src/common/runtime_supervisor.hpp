@@ -47,6 +47,9 @@ struct PipelineHooks {
       close_clients;
   // Whether `actor` belongs to the current pipeline incarnation.
   std::function<bool(const caf::actor_addr& actor)> owns;
+  // Tells the current pipeline's intake actors to pause or resume (IntakePause). A pipeline
+  // built later starts as RuntimeSupervisor::paused() says.
+  std::function<void(bool paused)> set_paused;
   // Spawns the connector's actor (sink worker or source driver), again after it died.
   std::function<connector_worker_actor(std::shared_ptr<ConnectorActivity> activity)>
       spawn_connector;
@@ -79,6 +82,8 @@ class RuntimeSupervisor {
   void finish(std::optional<connect::ConnectorError> failure);
 
   std::uint64_t incarnation() const { return incarnation_; }
+  // Whether intake is paused (an operator's pause_atom, until resume_atom).
+  bool paused() const { return supervision_.paused(); }
   bool is_current(std::uint64_t incarnation) const;
   // Ends broker I/O waits (subscribe, producer creation) of the current incarnation when it is
   // torn down, or of the whole runtime when it ends.
@@ -94,6 +99,7 @@ class RuntimeSupervisor {
   std::optional<Child> child_at(const caf::actor_addr& address) const;
   void on_down(const caf::down_msg& down);
   void restart_later();
+  RuntimeStatus pause_intake(bool paused);
   void begin_shutdown_budget();
   Clock::time_point budget_mark(double fraction) const;
   // The remaining time until `deadline`, at least 1 ms (a CAF request needs a positive timeout).

@@ -37,7 +37,7 @@ std::string SupervisionState::state_name() const {
     case Phase::starting:
       return after_restart_ ? "restarting" : "starting";
     case Phase::running:
-      return "running";
+      return paused_ ? "paused" : "running";
     case Phase::restart_pending:
       return "restarting";
     case Phase::draining:
@@ -75,6 +75,9 @@ SupervisionState::Decision SupervisionState::on_failure(const RuntimeContext& co
                                                         Clock::time_point now) {
   if (phase_ == Phase::finished || phase_ == Phase::restart_pending) return Decision::ignore;
   last_error_ = where + ": " + error.what();
+  last_error_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
   unresolved_ = error;
   spdlog::error("event=connector_failed connector={} where=\"{}\" kind={} error=\"{}\"",
                 context.config.connector_name, where, connect::to_string(error.kind()),
@@ -162,15 +165,44 @@ void SupervisionState::finish(caf::scheduled_actor* self, const RuntimeContext& 
   }
 }
 
+bool SupervisionState::set_paused(const RuntimeContext& context, bool paused) {
+  if (phase_ == Phase::draining || phase_ == Phase::finished) return false;
+  if (paused_ == paused) return true;
+  paused_ = paused;
+  context.health->set_paused(paused);
+  spdlog::info("event={} connector={} state={}", paused ? "intake_paused" : "intake_resumed",
+               context.config.connector_name, state_name());
+  return true;
+}
+
 RuntimeStatus SupervisionState::status(const RuntimeContext& context) const {
   RuntimeStatus status;
   status.connector = context.config.connector_name;
   status.kind = kind_;
   status.state = state_name();
+  status.paused = paused_;
   status.restarts = restarts_;
   status.last_error = last_error_;
+  status.last_error_unix_ms = last_error_unix_ms_;
   status.complete = incomplete_steps_.empty();
   context.counters->fill(status);
+  const auto held = context.counters->held_by_topic();
+  for (const auto& totals : context.metrics->topic_totals()) {
+    if (totals.topic.empty()) continue;  // poll and commit failures: in /metrics only
+    TopicStatus topic;
+    topic.topic = totals.topic;
+    topic.received = totals.received;
+    topic.processed = totals.processed;
+    topic.acked = totals.acked;
+    topic.failed = totals.failed;
+    topic.retried = totals.retried;
+    topic.dead_lettered = totals.dead_lettered;
+    topic.lost = totals.lost;
+    topic.redeliveries_skipped = totals.redeliveries_skipped;
+    topic.in_flight = totals.inflight;
+    if (const auto found = held.find(totals.topic); found != held.end()) topic.held = found->second;
+    status.topics.push_back(std::move(topic));
+  }
   return status;
 }
 

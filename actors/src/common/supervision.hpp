@@ -66,6 +66,11 @@ class SupervisionState {
               const std::optional<connect::ConnectorError>& failure,
               const std::vector<caf::actor_addr>& children);
 
+  // Pauses or resumes intake (health and status show it). Returns false, changing nothing, once
+  // draining or finished.
+  bool set_paused(const RuntimeContext& context, bool paused);
+  bool paused() const { return paused_; }
+
   RuntimeStatus status(const RuntimeContext& context) const;
   bool draining() const { return phase_ == Phase::draining; }
   bool finished() const { return phase_ == Phase::finished; }
@@ -79,12 +84,14 @@ class SupervisionState {
   Phase phase_ = Phase::starting;
   bool after_restart_ = false;  // the pipeline being started follows a restart
   bool failed_ = false;         // finished with a failure
+  bool paused_ = false;         // intake paused by an operator
   std::uint32_t restarts_ = 0;  // over the whole life, for status and logs
   std::uint32_t max_restarts_ = 0;
   std::chrono::milliseconds restart_window_{0};
   std::deque<Clock::time_point> recent_restarts_;  // within restart_window_
   bool restart_on_fatal_ = false;
   std::string last_error_;
+  std::int64_t last_error_unix_ms_ = 0;
   std::optional<connect::ConnectorError> unresolved_;
   std::vector<std::string> incomplete_steps_;
   std::vector<caf::typed_response_promise<RuntimeStatus>> drain_waiters_;

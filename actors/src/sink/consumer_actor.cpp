@@ -54,6 +54,8 @@ struct ConsumerActorState {
   std::shared_ptr<BoundedQueue<AckDone>> ack_completions =
       std::make_shared<BoundedQueue<AckDone>>(std::numeric_limits<std::size_t>::max(), 0, nullptr);
   bool intake_open = true;
+  bool paused = false;  // IntakePause: nothing more is taken until resumed
+  std::uint64_t pause_generation = 0;
   std::vector<caf::typed_response_promise<idle_atom>> idle_waiters;
   // Continuity tracking, when enabled and until the partition turns out not to number its
   // messages (non-reliable topics leave every offset at 0).
@@ -79,12 +81,24 @@ struct ConsumerActorState {
       config.context->metrics->add_buffered(config.subscription.topic, -shown_buffer_messages,
                                             -shown_buffer_bytes);
     }
+    // Records handed out and never acked (a torn-down pipeline) leave the in-flight gauge with
+    // this actor: the broker redelivers them to the next one, which counts them again.
+    if (outstanding_records > 0 && config.context) {
+      config.context->metrics->add_inflight(config.subscription.topic,
+                                            -static_cast<std::int64_t>(outstanding_records));
+    }
+    if (config.context) config.context->counters->set_held(held_key(), {}, 0);
     // Closing joins the client's reader threads and drains its acks: blocking work for the
     // broker I/O actor, never for a scheduler thread. Its ready signal has nobody to wake now.
     if (config.consumer) config.consumer->set_ready_callback({});
     if (config.consumer && config.broker_io) {
       caf::anon_send(config.broker_io, CloseRequest{std::move(config.consumer), nullptr});
     }
+  }
+
+  // This consumer's entry in RuntimeCounters::set_held.
+  std::string held_key() const {
+    return config.partition_topic + "|" + config.subscription.subscription;
   }
 
   static inline const char* name = "danube-consumer";
@@ -401,7 +415,7 @@ InflightRecord& hand_out(ConsumerActor* self, RecordBatch& batch, client::Receiv
 void pull_for_connector(ConsumerActor* self) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
-  if (!state.intake_open || !config.consumer) return;
+  if (!state.intake_open || state.paused || !config.consumer) return;
   const bool out_of_credit = state.outstanding_records >= config.max_records ||
                              state.outstanding_bytes >= config.max_bytes;
   const std::size_t wanted =
@@ -459,7 +473,7 @@ void pull_for_connector(ConsumerActor* self) {
 void pull_into_buffer(ConsumerActor* self) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
-  if (!state.intake_open || !config.consumer || state.buffer_failed) return;
+  if (!state.intake_open || state.paused || !config.consumer || state.buffer_failed) return;
   if (state.buffer->full()) return;  // finished records free segments and pull again
   auto messages = config.consumer->try_receive(config.batch_size);
   if (messages.empty()) return;
@@ -501,7 +515,7 @@ void pull_into_buffer(ConsumerActor* self) {
 void feed_from_buffer(ConsumerActor* self) {
   auto& state = self->state;
   const ConsumerActorConfig& config = state.config;
-  if (!state.intake_open || state.buffer_failed) return;
+  if (!state.intake_open || state.paused || state.buffer_failed) return;
   const bool credit_left =
       state.outstanding_records < config.max_records && state.outstanding_bytes < config.max_bytes;
   std::vector<SinkBuffer::Entry> entries;
@@ -538,6 +552,48 @@ void feed_from_buffer(ConsumerActor* self) {
                                         static_cast<std::int64_t>(count));
   self->send(config.dispatcher, std::move(batch));
   if (more) self->send(self, pull_atom::value);
+}
+
+void pull(ConsumerActor* self);
+
+// While paused: what waits to be taken (in the client's buffer, and in the sink buffer not yet
+// handed out), for the status; nothing once resumed.
+void show_held(ConsumerActor* self) {
+  auto& state = self->state;
+  const auto& config = state.config;
+  std::uint64_t held = 0;
+  if (state.paused) {
+    if (config.consumer) held += config.consumer->stats().buffered_messages;
+    if (state.buffer && !state.buffer_failed) held += state.buffer->ready();
+  }
+  config.context->counters->set_held(state.held_key(), config.subscription.topic, held);
+}
+
+void refresh_held_later(ConsumerActor* self) {
+  self->delayed_send(self, kHeldRefreshInterval, held_tick_atom::value,
+                     self->state.pause_generation);
+}
+
+// Pause: nothing more leaves the client's buffer (it fills, then the broker's window, and the
+// broker stops sending); what was handed out finishes and is acked as usual. Resume: pull.
+void set_paused(ConsumerActor* self, bool paused) {
+  auto& state = self->state;
+  if (state.paused == paused) return;
+  state.paused = paused;
+  ++state.pause_generation;
+  spdlog::debug("event={} topic={}", paused ? "consumer_paused" : "consumer_resumed",
+                state.config.partition_topic);
+  show_held(self);
+  if (!paused) {
+    pull(self);
+    return;
+  }
+  // The dispatcher need not wait for more from us: the partial batch can go now.
+  if (state.dispatcher_expects_more) {
+    state.dispatcher_expects_more = false;
+    self->send(state.config.dispatcher, RecordBatch{state.config.source, {}, true});
+  }
+  refresh_held_later(self);
 }
 
 void pull(ConsumerActor* self) {
@@ -645,6 +701,7 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
           arm_gap_sweep(self);  // offsets an earlier run saw jumped over
         }
         if (self->state.config.buffer) open_buffer(self);
+        if (self->state.config.paused) set_paused(self, true);
         const WeakHandle<consumer_actor> me(self);
         self->state.config.consumer->set_ready_callback([me] { me.send(pull_atom::value); });
         self->state.ack_completions->set_ready_callback([me] { me.send(acks_done_atom::value); });
@@ -657,6 +714,13 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
         });
         return {
             [=](pull_atom) { pull(self); },
+            [=](const IntakePause& pause) { set_paused(self, pause.paused); },
+            [=](held_tick_atom, std::uint64_t generation) {
+              auto& state = self->state;
+              if (!state.paused || generation != state.pause_generation) return;
+              show_held(self);
+              refresh_held_later(self);
+            },
             [=](GapSweep) {
               self->state.gap_sweep_armed = false;
               sweep_gaps(self, false);

@@ -9,6 +9,7 @@
 
 #include "../common/broker_io_actor.hpp"
 #include "../common/connector_failure.hpp"
+#include "../common/intake_pause.hpp"
 #include "../common/runtime_atoms.hpp"
 #include "../common/runtime_context.hpp"
 #include "danube/connect/consumer_config.hpp"
@@ -38,12 +39,17 @@ using acks_done_atom = caf::atom_constant<caf::atom("acksdone")>;
 //   AckRecords     ack these records and release their credit
 //   pull_atom      pull what credit allows (sent by the client's ready callback)
 //   stop_atom      stop intake; answers idle_atom once nothing it handed out is in flight
+//   IntakePause    pause: take nothing more from the client (its buffer fills, then the
+//                  broker's window, and the broker stops sending) while what was handed out
+//                  finishes and is acked; resume: take again
 //   close_atom     -> CloseRequest with the client consumer, to be closed elsewhere
-//   (self) flush_atom (acks wait for the offsets file), GapSweep, acks_done_atom
+//   (self) flush_atom (acks wait for the offsets file), GapSweep, acks_done_atom,
+//          held_tick_atom (while paused)
 using consumer_actor = record_owner_actor::extend<
-    caf::reacts_to<pull_atom>, caf::replies_to<stop_atom>::with<idle_atom>,
-    caf::replies_to<close_atom>::with<CloseRequest>, caf::reacts_to<flush_atom>,
-    caf::reacts_to<consumer_detail::GapSweep>, caf::reacts_to<consumer_detail::acks_done_atom>>;
+    caf::reacts_to<pull_atom>, caf::reacts_to<IntakePause>,
+    caf::replies_to<stop_atom>::with<idle_atom>, caf::replies_to<close_atom>::with<CloseRequest>,
+    caf::reacts_to<flush_atom>, caf::reacts_to<consumer_detail::GapSweep>,
+    caf::reacts_to<consumer_detail::acks_done_atom>, caf::reacts_to<held_tick_atom, std::uint64_t>>;
 
 struct ConsumerActorConfig {
   ContextPtr context;
@@ -64,6 +70,7 @@ struct ConsumerActorConfig {
   failure_listener_actor supervisor;  // told when delivery.on_gap = "fail" and a gap appears,
                                       // or the sink buffer fails
   std::uint64_t incarnation = 0;      // stamped on that failure
+  bool paused = false;                // start with intake paused (IntakePause)
   // [sink_buffer] enabled: messages are buffered and acked at once, and the connector is fed
   // from the buffer.
   std::optional<SinkBuffer::Options> buffer;

@@ -117,6 +117,7 @@ void spawn_consumers(
           subscription.subscription_type == connect::SubscriptionType::exclusive;
       consumer.supervisor = self;
       consumer.incarnation = incarnation;
+      consumer.paused = state.runtime->paused();
       if (config.sink_buffer.enabled) {
         consumer.buffer = buffer_options(config, partitions, partition.partition_topic,
                                          subscription.subscription);
@@ -286,6 +287,10 @@ supervisor_actor spawn_sink_supervisor(caf::actor_system& system,
           close_consumers(self, deadline, std::move(then));
         };
         hooks.owns = [self](const caf::actor_addr& actor) { return owns(self, actor); };
+        hooks.set_paused = [self](bool paused) {
+          for (auto& consumer : self->state.pipeline.consumers)
+            self->send(consumer, IntakePause{paused});
+        };
         hooks.spawn_connector = [self, connector,
                                  context](std::shared_ptr<ConnectorActivity> activity) {
           self->state.worker =

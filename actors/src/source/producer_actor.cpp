@@ -77,7 +77,8 @@ void settle(ProducerActor* self, std::uint64_t sequence) {
 void send_settled(ProducerActor* self) {
   auto& state = self->state;
   if (state.settled.empty()) return;
-  self->send(state.config.router, ItemsSettled{std::move(state.settled)});
+  self->send(state.config.router,
+             ItemsSettled{std::move(state.settled), state.config.config.topic});
   state.settled.clear();
 }
 

@@ -29,6 +29,7 @@ struct SourceDriverState {
   std::size_t outstanding = 0;       // records handed to the router, not yet settled
   std::size_t read_ahead_limit = 0;  // from the router's Credit; its pacer's floor until then
   bool polling = false;
+  bool paused = false;  // IntakePause: poll() is not called until resumed
   bool poll_scheduled = false;
   bool stopped = false;
 
@@ -93,8 +94,8 @@ void poll_once(DriverActor* self) {
   auto& state = self->state;
   const RuntimeContext& context = *state.context;
   state.poll_scheduled = false;
-  if (state.stopped || !state.polling) return;
-  if (state.outstanding >= state.read_ahead_limit) return;  // Credit resumes
+  if (state.stopped || !state.polling || state.paused) return;  // resuming polls again
+  if (state.outstanding >= state.read_ahead_limit) return;      // Credit resumes
   std::vector<connect::SourceEnvelope> envelopes;
   try {
     const ConnectorActivity::Call call(*state.activity);
@@ -196,8 +197,14 @@ source_driver_actor spawn_source_driver(caf::actor_system& system,
               auto& state = self->state;
               state.outstanding -= std::min(state.outstanding, credit.records);
               state.read_ahead_limit = credit.read_ahead_limit;
-              if (state.polling && !state.poll_scheduled)
+              if (state.polling && !state.paused && !state.poll_scheduled)
                 schedule_poll(self, std::chrono::milliseconds(0));
+            },
+            [=](const IntakePause& pause) {
+              auto& state = self->state;
+              if (state.paused == pause.paused) return;
+              state.paused = pause.paused;
+              if (!state.paused && state.polling) schedule_poll(self, std::chrono::milliseconds(0));
             },
             [=](const CommitRequest& request) {
               auto& state = self->state;

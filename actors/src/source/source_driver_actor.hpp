@@ -13,6 +13,7 @@
 #include "../common/connector_activity.hpp"
 #include "../common/connector_failure.hpp"
 #include "../common/connector_worker.hpp"
+#include "../common/intake_pause.hpp"
 #include "../common/runtime_atoms.hpp"
 #include "../common/runtime_context.hpp"
 #include "danube/connect/error.hpp"
@@ -61,6 +62,8 @@ struct CommitRequest {
 //   poll_atom, router, incarnation  start polling into `router`; failures are stamped with
 //                                   the pipeline incarnation
 //   Credit                          records left the pipeline
+//   IntakePause                     paused: poll() is not called until resumed (a streaming
+//                                   source is paused at the router)
 //   CommitRequest                   -> done
 //   probe_atom                      -> HealthReport
 //   stop_atom                       -> done: no more poll(), the streaming channel closed
@@ -69,7 +72,7 @@ struct CommitRequest {
 using source_driver_actor = connector_worker_actor::extend<
     caf::replies_to<init_atom>::with<SourceInitResult>,
     caf::reacts_to<poll_atom, envelope_listener_actor, std::uint64_t>, caf::reacts_to<poll_atom>,
-    caf::reacts_to<Credit>, caf::replies_to<CommitRequest>::with<void>,
+    caf::reacts_to<Credit>, caf::reacts_to<IntakePause>, caf::replies_to<CommitRequest>::with<void>,
     caf::replies_to<stop_atom>::with<void>>;
 
 // `activity` is marked busy during every connector call but health_check().

@@ -7,6 +7,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "../common/runtime_context.hpp"
@@ -23,9 +24,10 @@ struct SourceItem {
 };
 
 // These sequences are settled (published, dead-lettered or skipped); the offset tracker may
-// commit past them.
+// commit past them. All of them went to `topic` (for the router's in-flight gauge).
 struct ItemsSettled {
   std::vector<std::uint64_t> sequences;
+  std::string topic;
 };
 
 // What producers and the dead-letter router hold of the router (and the router of the tracker).

@@ -17,15 +17,29 @@ struct SourceRouterState {
   std::size_t outstanding = 0;
   std::optional<PublishPacer> pacer;  // bounds `outstanding`; set once the config is known
   bool stopping = false;
+  bool paused = false;  // IntakePause: the channel is not read until resumed or stopping
+  std::uint64_t pause_generation = 0;
+  // Records routed to each topic and not settled yet: what this actor added to the in-flight
+  // gauge.
+  std::map<std::string, std::int64_t, std::less<>> inflight;
   std::vector<caf::typed_response_promise<idle_atom>> idle_waiters;
 
   ~SourceRouterState() {
+    // Records never settled (a torn-down pipeline) leave the gauge with this actor: the source
+    // polls them again after a restart.
+    for (const auto& [topic, count] : inflight) {
+      if (count != 0) config.context->metrics->add_inflight(topic, -count);
+    }
+    if (config.context) config.context->counters->set_held(held_key(), {}, 0);
     // The producers belong to this pipeline incarnation: they end with it.
     for (auto& [topic, producer] : producers) {
       caf::anon_send_exit(producer, caf::exit_reason::user_shutdown);
     }
     if (config.channel) config.channel->set_readable_callback({});
   }
+
+  // This router's entry in RuntimeCounters::set_held.
+  std::string held_key() const { return "channel|" + config.producers.front().topic; }
 
   static inline const char* name = "danube-source-router";
 };
@@ -63,12 +77,20 @@ producer_actor producer_for(RouterActor* self, const connect::ProducerConfig& co
   return actor;
 }
 
+// The in-flight gauge follows every record from routing to settlement.
+void add_inflight(RouterActor* self, const std::string& topic, std::int64_t count) {
+  if (count == 0) return;
+  self->state.inflight[topic] += count;
+  self->state.config.context->metrics->add_inflight(topic, count);
+}
+
 void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
   auto& state = self->state;
   const RuntimeContext& context = *state.config.context;
   std::map<std::string, SourceBatch> per_topic;
   TrackOffsets offsets;
   std::vector<DeadLetterItem> unroutable;
+  std::map<std::string, std::int64_t> routed;  // per topic, for the in-flight gauge
   state.pacer->observe(state.outstanding, Clock::now());
   for (auto& envelope : envelopes) {
     SourceItem item;
@@ -80,6 +102,7 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
     item.envelope = std::move(envelope);
     context.counters->add(context.counters->received);
     context.metrics->record_received(topic);
+    ++routed[topic];
     if (producer_config(state.config, topic) == nullptr) {
       const auto error = connect::ConnectorError::invalid_data(
           "record for topic '" + topic + "', which producer_configs() does not list");
@@ -92,7 +115,7 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
       }
       if (context.config.dead_letter.policy == connect::DeadLetterPolicy::skip) {
         context.counters->add(context.counters->skipped);
-        self->send(self, ItemsSettled{{item.sequence}});
+        self->send(self, ItemsSettled{{item.sequence}, topic});
         continue;
       }
       DeadLetterItem dead;
@@ -106,6 +129,8 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
     }
     per_topic[topic].items.push_back(std::move(item));
   }
+  for (const auto& [topic, count] : routed)
+    add_inflight(self, topic, count);
   // The tracker learns of the offsets before any of them can be settled.
   if (!offsets.items.empty()) self->send(state.config.offset_tracker, std::move(offsets));
   for (auto& [topic, batch] : per_topic) {
@@ -120,6 +145,8 @@ void drain_channel(RouterActor* self) {
   auto& state = self->state;
   const auto& channel = state.config.channel;
   if (!channel) return;
+  // Paused, the connector's records wait in the channel; a drain publishes them anyway.
+  if (state.paused && !state.stopping) return;
   const std::size_t limit = state.pacer->limit();
   if (state.outstanding >= limit) return;  // settlements call this again
   const std::size_t wanted =
@@ -128,6 +155,32 @@ void drain_channel(RouterActor* self) {
   const bool maybe_more = envelopes.size() == wanted;
   if (!envelopes.empty()) route(self, std::move(envelopes));
   if (maybe_more) self->send(self, readable_atom::value);
+}
+
+// While paused: the records the connector sent that wait in the channel, for the status.
+void show_held(RouterActor* self) {
+  auto& state = self->state;
+  const auto& channel = state.config.channel;
+  const std::uint64_t held = state.paused && !state.stopping && channel ? channel->size() : 0;
+  state.config.context->counters->set_held(state.held_key(), {}, held);
+}
+
+void refresh_held_later(RouterActor* self) {
+  self->delayed_send(self, kHeldRefreshInterval, held_tick_atom::value,
+                     self->state.pause_generation);
+}
+
+void set_paused(RouterActor* self, bool paused) {
+  auto& state = self->state;
+  if (state.paused == paused) return;
+  state.paused = paused;
+  ++state.pause_generation;
+  show_held(self);
+  if (paused) {
+    if (state.config.channel) refresh_held_later(self);
+  } else {
+    drain_channel(self);
+  }
 }
 
 void notify_if_idle(RouterActor* self) {
@@ -153,6 +206,7 @@ source_router_actor spawn_source_router(caf::actor_system& system, SourceRouterC
           const WeakHandle<source_router_actor> me(self);
           channel->set_readable_callback([me] { me.send(readable_atom::value); });
         }
+        if (self->state.config.paused) set_paused(self, true);
         self->set_down_handler([=](caf::down_msg& down) {
           if (down.reason == caf::exit_reason::user_shutdown ||
               down.reason == caf::exit_reason::normal) {
@@ -167,9 +221,17 @@ source_router_actor spawn_source_router(caf::actor_system& system, SourceRouterC
         return {
             [=](Envelopes& envelopes) { route(self, std::move(envelopes.envelopes)); },
             [=](readable_atom) { drain_channel(self); },
+            [=](const IntakePause& pause) { set_paused(self, pause.paused); },
+            [=](held_tick_atom, std::uint64_t generation) {
+              auto& state = self->state;
+              if (!state.paused || generation != state.pause_generation) return;
+              show_held(self);
+              refresh_held_later(self);
+            },
             [=](ItemsSettled& settled) {
               auto& state = self->state;
               const std::size_t count = settled.sequences.size();
+              add_inflight(self, settled.topic, -static_cast<std::int64_t>(count));
               state.pacer->observe(state.outstanding, Clock::now());
               state.pacer->settled(count);
               state.outstanding -= std::min(state.outstanding, count);
@@ -183,6 +245,7 @@ source_router_actor spawn_source_router(caf::actor_system& system, SourceRouterC
             [=](stop_atom) {
               auto& state = self->state;
               state.stopping = true;
+              show_held(self);  // the drain takes what the channel holds
               spdlog::info(
                   "event=drain_publishing outstanding={} queued={} read_ahead_limit={} "
                   "publish_rate={:.0f}",

@@ -11,6 +11,7 @@
 #include "../common/broker_io_actor.hpp"
 #include "../common/connector_failure.hpp"
 #include "../common/dead_letter_router_actor.hpp"
+#include "../common/intake_pause.hpp"
 #include "../common/runtime_atoms.hpp"
 #include "../common/runtime_context.hpp"
 #include "danube/connect/producer_config.hpp"
@@ -34,14 +35,17 @@ namespace danube::runtime {
 //   readable_atom                the streaming channel has envelopes
 //   ItemsSettled                 from producer actors and the dead-letter router; passed on to
 //                                the offset tracker, and as Credit to a polling driver
+//   IntakePause                  paused: the streaming channel is not read (the connector's
+//                                sender blocks once it is full) until resumed or stopped
+//   (self) held_tick_atom        while paused: what the channel holds, for the status
 //   stop_atom                    -> idle_atom once nothing is in flight and the channel is
 //                                drained
 //   close_atom, deadline         -> done once every producer's client is closed (on broker
 //                                I/O), flushing until `deadline`
-using source_router_actor =
-    envelope_listener_actor::extend<caf::reacts_to<readable_atom>, caf::reacts_to<ItemsSettled>,
-                                    caf::replies_to<stop_atom>::with<idle_atom>,
-                                    caf::replies_to<close_atom, Clock::time_point>::with<void>>;
+using source_router_actor = envelope_listener_actor::extend<
+    caf::reacts_to<readable_atom>, caf::reacts_to<ItemsSettled>, caf::reacts_to<IntakePause>,
+    caf::reacts_to<held_tick_atom, std::uint64_t>, caf::replies_to<stop_atom>::with<idle_atom>,
+    caf::replies_to<close_atom, Clock::time_point>::with<void>>;
 
 // What the router needs of a polling driver: credit for more polls.
 using credit_listener_actor = caf::typed_actor<caf::reacts_to<Credit>>;
@@ -58,6 +62,7 @@ struct SourceRouterConfig {
   failure_listener_actor supervisor;
   std::uint64_t incarnation = 0;  // stamped on the failures it and its producers report
   std::stop_token stop;           // ends its producers' creations when the pipeline ends
+  bool paused = false;            // start with intake paused (IntakePause)
 };
 
 source_router_actor spawn_source_router(caf::actor_system& system, SourceRouterConfig config);

@@ -74,9 +74,13 @@ void start_pipeline(SourceSupervisor* self, std::uint64_t incarnation) {
             router.supervisor = self;
             router.incarnation = incarnation;
             router.stop = state.runtime->pipeline_stop();
+            router.paused = state.runtime->paused();
             state.pipeline.router = spawn_source_router(self->system(), std::move(router));
             self->monitor(state.pipeline.router);
             self->monitor(state.pipeline.tracker);
+            // The driver outlives pipelines (and may have been respawned): it learns the pause
+            // state before it starts polling for this one.
+            self->send(state.driver, IntakePause{state.runtime->paused()});
             self->send(state.driver, poll_atom::value,
                        envelope_listener_actor{state.pipeline.router}, incarnation);
             state.pipeline.running = true;
@@ -177,6 +181,11 @@ supervisor_actor spawn_source_supervisor(caf::actor_system& system,
           close_producers(self, deadline, std::move(then));
         };
         hooks.owns = [self](const caf::actor_addr& actor) { return owns(self, actor); };
+        hooks.set_paused = [self](bool paused) {
+          auto& state = self->state;
+          if (state.driver) self->send(state.driver, IntakePause{paused});
+          if (state.pipeline.router) self->send(state.pipeline.router, IntakePause{paused});
+        };
         hooks.spawn_connector = [self, connector,
                                  context](std::shared_ptr<ConnectorActivity> activity) {
           self->state.driver =

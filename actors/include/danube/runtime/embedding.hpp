@@ -18,6 +18,7 @@
 // process at the end of the shutdown budget; an embedding application decides for itself.
 
 #include <caf/all.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -26,6 +27,7 @@
 #include "danube/connect/sink_connector.hpp"
 #include "danube/connect/source_connector.hpp"
 #include "danube/runtime/runtime_status.hpp"
+#include "danube/services/admin_endpoints.hpp"
 #include "danube/services/health_state.hpp"
 #include "danube/services/metrics.hpp"
 
@@ -36,9 +38,18 @@ namespace danube::runtime {
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // Answer with the current status.
 using status_atom = caf::atom_constant<caf::atom("status")>;
+// Stop taking new work (sinks: nothing more is taken from the broker's stream, so its window
+// fills and it stops sending; sources: poll() is not called, a streaming source's channel is
+// not read) while what is in flight finishes and is acked or committed; answer the status.
+// Kept across supervised restarts; a drain works as usual. No effect once draining.
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+// Take new work again; answer the status.
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 using connector_actor = caf::typed_actor<caf::replies_to<drain_atom>::with<RuntimeStatus>,
-                                         caf::replies_to<status_atom>::with<RuntimeStatus>>;
+                                         caf::replies_to<status_atom>::with<RuntimeStatus>,
+                                         caf::replies_to<pause_atom>::with<RuntimeStatus>,
+                                         caf::replies_to<resume_atom>::with<RuntimeStatus>>;
 
 // What a runtime shares with the process around it. Anything left empty is created from the
 // connector config (the client from danube_service_url and [auth], fresh metrics on the
@@ -61,6 +72,15 @@ connector_actor spawn_source(caf::actor_system& system,
 // The client a runtime would create for `config` (URL, TLS files, token). Throws
 // ConnectorError(configuration) naming the problem.
 client::DanubeClient make_client(const connect::ConnectorConfig& config);
+
+// What serves GET /status, POST /pause and POST /resume of an HttpServer
+// (HttpServer::attach_admin) for `runtime`: each request asks the runtime with `timeout` and
+// answers 503 when it does not answer in time or has stopped; `health` adds uptime and health.
+// Detach it from the server (HttpServer::detach_admin) before `system` is destroyed.
+std::shared_ptr<services::AdminHandler> make_admin_handler(
+    caf::actor_system& system, connector_actor runtime,
+    std::shared_ptr<const services::HealthState> health,
+    std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace danube::runtime
 

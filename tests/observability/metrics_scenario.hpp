@@ -82,6 +82,15 @@ inline ServedMetrics metrics_after_traffic(const std::string& label) {
   BOOST_TEST_REQUIRE(
       settled(sink->http_port(), "danube_connector_messages_dead_lettered_total", bad),
       sink->log().tail());
+  // Every record handed to process_batch has its age from publish time observed (decode
+  // failures never reach it), each within this test's lifetime.
+  const auto ages =
+      chaos::scrape_metric(sink->http_port(), "danube_connector_end_to_end_latency_seconds_count");
+  const auto age_sum =
+      chaos::scrape_metric(sink->http_port(), "danube_connector_end_to_end_latency_seconds_sum");
+  BOOST_TEST(ages.value_or(-1) >= double(kTyped - bad));
+  BOOST_TEST(age_sum.value_or(-1) >= 0.0);
+  BOOST_TEST(age_sum.value_or(1e9) / std::max(1.0, ages.value_or(1)) < 60.0);
   BOOST_TEST_REQUIRE(
       settled(source.http_port(), "danube_connector_messages_processed_total", kGenerated),
       source.log().tail());

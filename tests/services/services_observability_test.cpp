@@ -62,6 +62,8 @@ BOOST_AUTO_TEST_CASE(names_and_labels_as_scraped) {
   metrics.observe_batch_size(orders, 40);
   metrics.observe_ack_latency(orders, std::chrono::milliseconds(1));
   metrics.observe_publish_latency("/default/other", std::chrono::seconds(2));
+  const std::vector<double> ages{0.00005, 0.0002, 0.0009, 4.0};
+  metrics.observe_end_to_end_latency(orders, ages);
   metrics.set_inflight(orders, 5);
   metrics.add_inflight(orders, -2);
   metrics.record_schema_cache_hit();
@@ -107,6 +109,15 @@ BOOST_AUTO_TEST_CASE(names_and_labels_as_scraped) {
   BOOST_TEST(has_line(
       text,
       R"(danube_connector_publish_latency_seconds_bucket{connector="orders-sink",topic="/default/other",le="2.5"} 1)"));
+  // Buckets from 100 us: the four ages fall below 0.1 ms, 0.25 ms, 1 ms and 5 s.
+  for (const auto& [bound, count] : std::vector<std::pair<std::string, int>>{
+           {"0.0001", 1}, {"0.00025", 2}, {"0.001", 3}, {"2.5", 3}, {"5", 4}}) {
+    BOOST_TEST(has_line(
+        text,
+        R"(danube_connector_end_to_end_latency_seconds_bucket{connector="orders-sink",topic="/default/orders",le=")" +
+            bound + "\"} " + std::to_string(count)));
+  }
+  BOOST_TEST(has_line(text, "danube_connector_end_to_end_latency_seconds_count" + labels + " 4"));
   BOOST_TEST(has_line(text, "# TYPE danube_connector_inflight_messages gauge"));
   BOOST_TEST(has_line(text, "danube_connector_inflight_messages" + labels + " 3"));
   // Nothing on Danube's client wire tells a consumer how far behind it is (docs/operating.md):

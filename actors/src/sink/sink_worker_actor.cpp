@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/runtime_actor.hpp"
+#include "danube/services/metrics.hpp"
 #include "danube/services/record_decoder.hpp"
 #include "danube/services/schema_cache.hpp"
 
@@ -63,8 +64,32 @@ std::optional<connect::ConnectorError> decode(InflightRecord& inflight,
   }
 }
 
+// Publish time to now for each record, grouped by topic (consecutive records of a batch mostly
+// share one). The producer's clock sets publish times: a skew between hosts shows up here, and
+// a negative age counts as 0.
+void observe_end_to_end_latency(services::ConnectorMetrics& metrics,
+                                const std::vector<connect::SinkRecord>& records) {
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<double> seconds;
+  seconds.reserve(records.size());
+  std::size_t first = 0;
+  while (first < records.size()) {
+    const std::string& topic = records[first].topic();
+    seconds.clear();
+    std::size_t next = first;
+    for (; next < records.size() && records[next].topic() == topic; ++next) {
+      const auto published = static_cast<std::int64_t>(records[next].publish_time_us());
+      seconds.push_back(static_cast<double>(std::max<std::int64_t>(0, now_us - published)) / 1e6);
+    }
+    metrics.observe_end_to_end_latency(topic, seconds);
+    first = next;
+  }
+}
+
 ProcessOutcome process(connect::SinkConnector& connector, const services::RecordDecoder& decoder,
-                       ProcessRequest& request) {
+                       services::ConnectorMetrics& metrics, ProcessRequest& request) {
   ProcessOutcome outcome;
   outcome.batch_id = request.batch_id;
   outcome.errors.resize(request.records.size());
@@ -82,6 +107,7 @@ ProcessOutcome process(connect::SinkConnector& connector, const services::Record
     positions.push_back(i);
   }
 
+  if (!records.empty()) observe_end_to_end_latency(metrics, records);
   const auto started = Clock::now();
   if (!records.empty()) {
     try {
@@ -130,7 +156,7 @@ sink_worker_actor spawn_sink_worker(caf::actor_system& system,
               ProcessOutcome outcome;
               {
                 const ConnectorActivity::Call call(*activity);
-                outcome = process(*connector, *decoder, request);
+                outcome = process(*connector, *decoder, *context->metrics, request);
               }
               self->send(outcome_to, std::move(outcome));
             },

@@ -20,6 +20,13 @@ std::shared_ptr<prometheus::Registry> default_metrics_registry() {
   return registry;
 }
 
+const std::vector<double>& MetricBuckets::end_to_end_latency_seconds() {
+  static const std::vector<double> buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                           0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5,
+                                           5.0,    10.0,    30.0,   60.0,  300.0};
+  return buckets;
+}
+
 const std::vector<double>& MetricBuckets::latency_seconds() {
   static const std::vector<double> buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                            0.25,   0.5,   1.0,    2.5,   5.0,  10.0,  30.0, 60.0};
@@ -80,6 +87,10 @@ struct ConnectorMetrics::Families {
                               "Time from handing a record to the producer to the broker's "
                               "confirmation",
                               registry)),
+        end_to_end_latency(named(prometheus::BuildHistogram(), "end_to_end_latency_seconds",
+                                 "Sinks: time from a record's publish time (set by its producer, "
+                                 "millisecond resolution) to the call of process_batch",
+                                 registry)),
         inflight(named(prometheus::BuildGauge(), "inflight_messages",
                        "Messages received but not yet acked (sinks) or not yet confirmed "
                        "(sources)",
@@ -116,6 +127,7 @@ struct ConnectorMetrics::Families {
   prometheus::Family<prometheus::Histogram>& batch_size;
   prometheus::Family<prometheus::Histogram>& ack_latency;
   prometheus::Family<prometheus::Histogram>& publish_latency;
+  prometheus::Family<prometheus::Histogram>& end_to_end_latency;
   prometheus::Family<prometheus::Gauge>& inflight;
   prometheus::Family<prometheus::Counter>& schema_cache;
   prometheus::Family<prometheus::Gauge>& health;
@@ -147,6 +159,7 @@ struct ConnectorMetrics::TopicHandles {
   prometheus::Histogram* batch_size;
   prometheus::Histogram* ack_latency;
   prometheus::Histogram* publish_latency;
+  prometheus::Histogram* end_to_end_latency;
   prometheus::Gauge* inflight;
   // Created on first use, so the scrape shows only error types that happened.
   std::array<prometheus::Counter*, kErrorTypeCount> failed{};
@@ -186,6 +199,7 @@ ConnectorMetrics::TopicHandles& ConnectorMetrics::topic(std::string_view topic) 
       &families.batch_size.Add(labels, MetricBuckets::batch_size()),
       &families.ack_latency.Add(labels, MetricBuckets::latency_seconds()),
       &families.publish_latency.Add(labels, MetricBuckets::latency_seconds()),
+      &families.end_to_end_latency.Add(labels, MetricBuckets::end_to_end_latency_seconds()),
       &families.inflight.Add(labels),
   });
   auto& result = *handles;
@@ -193,7 +207,9 @@ ConnectorMetrics::TopicHandles& ConnectorMetrics::topic(std::string_view topic) 
   return result;
 }
 
-void ConnectorMetrics::declare_topic(std::string_view topic_name) { topic(topic_name); }
+void ConnectorMetrics::declare_topic(std::string_view topic_name) {
+  topic(topic_name);
+}
 
 void ConnectorMetrics::record_received(std::string_view topic_name, std::uint64_t count) {
   topic(topic_name).received->Increment(static_cast<double>(count));
@@ -276,6 +292,13 @@ void ConnectorMetrics::observe_ack_latency(std::string_view topic_name,
 void ConnectorMetrics::observe_publish_latency(std::string_view topic_name,
                                                std::chrono::duration<double> elapsed) {
   topic(topic_name).publish_latency->Observe(elapsed.count());
+}
+
+void ConnectorMetrics::observe_end_to_end_latency(std::string_view topic_name,
+                                                  std::span<const double> seconds) {
+  auto& histogram = *topic(topic_name).end_to_end_latency;
+  for (const double value : seconds)
+    histogram.Observe(value);
 }
 
 void ConnectorMetrics::set_inflight(std::string_view topic_name, std::int64_t messages) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,10 @@ std::shared_ptr<prometheus::Registry> default_metrics_registry();
 // Histogram bucket bounds, explicit so dashboards can rely on them.
 struct MetricBuckets {
   static const std::vector<double>& latency_seconds();  // 0.5 ms .. 60 s
-  static const std::vector<double>& batch_size();       // 1 .. 10000
+  // 100 us .. 300 s: publish time has millisecond resolution, so the buckets below 1 ms say
+  // how the truncation falls as much as how fast delivery was.
+  static const std::vector<double>& end_to_end_latency_seconds();
+  static const std::vector<double>& batch_size();  // 1 .. 10000
 };
 
 // The metrics of one connector, labelled `connector` (its name) and `topic` (the logical
@@ -35,6 +39,7 @@ struct MetricBuckets {
 //   messages_retried_total, messages_dead_lettered_total{error_type}, messages_acked_total,
 //   processing_duration_seconds (histogram), batch_size (histogram),
 //   ack_latency_seconds (histogram), publish_latency_seconds (histogram),
+//   end_to_end_latency_seconds (histogram; sinks: the producer's publish time to process_batch),
 //   inflight_messages (gauge), reconnects_total,
 //   messages_lost_total (sinks: offsets the broker skipped), redeliveries_skipped_total (sinks:
 //   redeliveries of what was processed before, acked without processing),
@@ -68,6 +73,9 @@ class ConnectorMetrics {
   void observe_batch_size(std::string_view topic, std::size_t records);
   void observe_ack_latency(std::string_view topic, std::chrono::duration<double> elapsed);
   void observe_publish_latency(std::string_view topic, std::chrono::duration<double> elapsed);
+  // Sinks, once per batch and topic: for each record, seconds from its publish time to the
+  // call of process_batch.
+  void observe_end_to_end_latency(std::string_view topic, std::span<const double> seconds);
 
   void set_inflight(std::string_view topic, std::int64_t messages);
   void add_inflight(std::string_view topic, std::int64_t delta);

@@ -3,8 +3,11 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "common/runtime_context.hpp"
 #include "sink/gap_report.hpp"
@@ -332,4 +335,132 @@ BOOST_AUTO_TEST_CASE(the_gap_file_tells_which_reports_an_earlier_run_wrote) {
   other = written;
   other.gap = OffsetGap{5, 9};
   BOOST_TEST(!gap_file_holds(config.gap_file(), other));
+}
+
+namespace {
+
+// Line `n` of a test writer: exactly `width` bytes, '\n' included.
+std::string fixed_line(const std::string& writer, int n, std::size_t width) {
+  std::string line = R"({"writer":")" + writer + R"(","n":)" + std::to_string(n) + R"(,"pad":")";
+  line += std::string(width - line.size() - 3, 'x');
+  return line + "\"}\n";
+}
+
+std::vector<std::string> lines_of(const std::filesystem::path& file) {
+  std::vector<std::string> lines;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line + "\n");
+  return lines;
+}
+
+}  // namespace
+
+// A line that brings the file to its limit is written first, then the file is renamed to .1;
+// older copies move up and the one beyond `keep` is gone.
+BOOST_AUTO_TEST_CASE(the_gap_file_rotates_at_its_limit_and_keeps_the_newest_copies) {
+  TempDir dir;
+  const auto file = dir.path / "sink.gaps.jsonl";
+  constexpr std::size_t kWidth = 100;
+  const GapFileLimits limits{250, 2};  // three lines reach the limit
+  for (int n = 1; n <= 20; ++n)
+    append_to_gap_file(file, fixed_line("w", n, kWidth), limits);
+  // Rotations after lines 3, 6, ..., 18: the file holds 19 and 20, .1 holds 16-18, .2 13-15.
+  auto expected = [](int first, int last) {
+    std::vector<std::string> lines;
+    for (int n = first; n <= last; ++n)
+      lines.push_back(fixed_line("w", n, kWidth));
+    return lines;
+  };
+  const auto copy = [&](int number) {
+    auto path = file;
+    path += "." + std::to_string(number);
+    return path;
+  };
+  BOOST_TEST(lines_of(file) == expected(19, 20), boost::test_tools::per_element());
+  BOOST_TEST(lines_of(copy(1)) == expected(16, 18), boost::test_tools::per_element());
+  BOOST_TEST(lines_of(copy(2)) == expected(13, 15), boost::test_tools::per_element());
+  BOOST_TEST(!std::filesystem::exists(copy(3)));
+  BOOST_TEST((gap_file_set(file) == std::vector{file, copy(1), copy(2)}));
+
+  // A smaller keep later: the next rotation removes the copies beyond it.
+  append_to_gap_file(file, fixed_line("w", 21, kWidth), GapFileLimits{250, 1});
+  BOOST_TEST(lines_of(copy(1)) == expected(19, 21), boost::test_tools::per_element());
+  BOOST_TEST((gap_file_set(file) == std::vector{copy(1)}));
+}
+
+// Writers on several threads (the consumers of several partitions) append and rotate the same
+// file: every line lands exactly once, whole, and every rotated copy was rotated at the limit,
+// not twice over by writers racing each other.
+BOOST_AUTO_TEST_CASE(no_line_is_lost_or_split_while_writers_rotate_concurrently) {
+  TempDir dir;
+  const auto file = dir.path / "sink.gaps.jsonl";
+  constexpr std::size_t kWidth = 120;
+  constexpr int kWriters = 4;
+  constexpr int kLines = 250;
+  const GapFileLimits limits{20 * kWidth, 1000};  // room for every copy this test makes
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int n = 0; n < kLines; ++n)
+        append_to_gap_file(file, fixed_line(std::to_string(w), n, kWidth), limits);
+    });
+  }
+  for (auto& writer : writers)
+    writer.join();
+
+  std::set<std::string> seen;
+  std::size_t total = 0;
+  const auto set = gap_file_set(file);
+  BOOST_TEST(set.size() == std::size_t(kWriters * kLines / 20));  // the last line rotated too
+  for (const auto& part : set) {
+    const auto lines = lines_of(part);
+    total += lines.size();
+    seen.insert(lines.begin(), lines.end());
+    if (part != file) {
+      BOOST_TEST_CONTEXT(part) {
+        BOOST_TEST(std::filesystem::file_size(part) == limits.max_bytes);
+      }
+    }
+  }
+  BOOST_TEST(total == std::size_t(kWriters * kLines));
+  for (int w = 0; w < kWriters; ++w) {
+    for (int n = 0; n < kLines; ++n)
+      BOOST_TEST(seen.count(fixed_line(std::to_string(w), n, kWidth)) == 1u);
+  }
+}
+
+// A report written by an earlier run is found after rotations moved it to a copy (so a restart
+// does not report it twice), until so many rotations followed that its copy was removed.
+BOOST_AUTO_TEST_CASE(a_report_in_a_rotated_copy_is_still_found) {
+  TempDir dir;
+  const auto file = dir.path / "sink.gaps.jsonl";
+  const GapReport earlier{"/default/t", "/default/t-part-0", "sub", OffsetGap{5, 8}, 9};
+  constexpr std::size_t kWidth = 256;
+  const GapFileLimits limits{4 * kWidth, 2};  // four lines a file
+  nlohmann::json report{{"partition", earlier.partition_topic},
+                        {"subscription", earlier.subscription},
+                        {"first_offset", earlier.gap.first},
+                        {"last_offset", earlier.gap.last},
+                        {"pad", ""}};
+  report["pad"] = std::string(kWidth - report.dump().size() - 1, 'x');
+  append_to_gap_file(file, report.dump() + "\n", limits);
+  BOOST_TEST(gap_file_holds(file, earlier));
+  int filler = 0;
+  const auto fill = [&](int lines) {
+    for (int i = 0; i < lines; ++i)
+      append_to_gap_file(file, fixed_line("other", filler++, kWidth), limits);
+  };
+  auto copy = file;
+  copy += ".1";
+  fill(3);  // the fourth line: rotated into .1
+  BOOST_TEST(!std::filesystem::exists(file));
+  BOOST_TEST(lines_of(copy).size() == 4u);
+  BOOST_TEST(gap_file_holds(file, earlier));
+  fill(4);  // now in .2
+  BOOST_TEST(gap_file_holds(file, earlier));
+  fill(4);  // .1 replaced .2: beyond keep = 2, gone; a restart would report it again (a
+            // duplicate report, never a missing one)
+  BOOST_TEST(gap_file_set(file).size() == 2u);
+  BOOST_TEST(!gap_file_holds(file, earlier));
 }

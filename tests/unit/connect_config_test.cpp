@@ -74,6 +74,8 @@ BOOST_AUTO_TEST_CASE(programmatic_defaults_are_the_seeds) {
   BOOST_TEST(config.delivery.max_inflight_sends == 64u);
   BOOST_TEST((config.delivery.on_gap == OnGap::report));
   BOOST_TEST(config.gap_file() == std::filesystem::path("./state/default-connector.gaps.jsonl"));
+  BOOST_TEST(config.delivery.gap_file_max_bytes == 10u * 1024 * 1024);
+  BOOST_TEST(config.delivery.gap_file_keep == 5u);
   BOOST_TEST(config.http.enabled);
   BOOST_TEST(config.http.bind_address == "0.0.0.0");
   BOOST_TEST(!config.auth.token.has_value());
@@ -148,6 +150,8 @@ ordering = "relaxed"
 max_inflight_sends = 8
 on_gap = "fail"
 gap_file = "/var/log/orders-gaps.jsonl"
+gap_file_max_bytes = 65536
+gap_file_keep = 3
 
 [http]
 enabled = false
@@ -206,6 +210,8 @@ segment_bytes = 1048576
   BOOST_TEST(config.delivery.max_inflight_sends == 8u);
   BOOST_TEST((config.delivery.on_gap == OnGap::fail));
   BOOST_TEST(config.gap_file() == std::filesystem::path("/var/log/orders-gaps.jsonl"));
+  BOOST_TEST(config.delivery.gap_file_max_bytes == 65536u);
+  BOOST_TEST(config.delivery.gap_file_keep == 3u);
   BOOST_TEST(!config.http.enabled);
   BOOST_TEST(config.http.bind_address == "127.0.0.1");
   BOOST_TEST(config.auth.tls_ca_file.value() == ca);
@@ -411,6 +417,10 @@ BOOST_AUTO_TEST_CASE(every_error_names_file_line_and_key) {
        "/etc/c.toml:4: [sink_buffer] enable: unknown key (known keys: enabled, max_bytes"},
       {kHeader + "[processing]\nbatch_size = 0\n",
        "config error: /etc/c.toml:4: [processing] batch_size: must be >= 1 (got 0)"},
+      {kHeader + "[delivery]\ngap_file_max_bytes = 100\n",
+       "/etc/c.toml:4: [delivery] gap_file_max_bytes: must be >= 1024 (got 100)"},
+      {kHeader + "[delivery]\ngap_file_keep = 0\n",
+       "/etc/c.toml:4: [delivery] gap_file_keep: must be >= 1 (got 0)"},
       {kHeader + "[processing]\nbatch_size = 2000000\n",
        "/etc/c.toml:4: [processing] batch_size: must be <= 1000000 (got 2000000)"},
       {kHeader + "[processing]\nbatch_size = \"10\"\n",

@@ -126,6 +126,10 @@ const std::vector<Field> kFields = {
      DANUBE_ASSIGN(c.delivery.max_inflight_sends = to_unsigned<std::uint32_t>(v, w))},
     {"delivery", "on_gap", VK::string, DANUBE_ASSIGN(c.delivery.on_gap = to_enum(v, w, kOnGap))},
     {"delivery", "gap_file", VK::string, DANUBE_ASSIGN(c.delivery.gap_file = to_text(v))},
+    {"delivery", "gap_file_max_bytes", VK::integer,
+     DANUBE_ASSIGN(c.delivery.gap_file_max_bytes = to_unsigned<std::uint64_t>(v, w))},
+    {"delivery", "gap_file_keep", VK::integer,
+     DANUBE_ASSIGN(c.delivery.gap_file_keep = to_unsigned<std::uint32_t>(v, w))},
 
     {"http", "enabled", VK::boolean, DANUBE_ASSIGN(c.http.enabled = to_bool(v))},
     {"http", "bind_address", VK::string, DANUBE_ASSIGN(c.http.bind_address = to_text(v))},

@@ -48,6 +48,8 @@ void list_settings(const ConnectorConfig& config, Add add) {
   add("delivery.max_inflight_sends", text_of(delivery.max_inflight_sends));
   add("delivery.on_gap", std::string(to_string(delivery.on_gap)));
   add("delivery.gap_file", config.gap_file().string());
+  add("delivery.gap_file_max_bytes", text_of(delivery.gap_file_max_bytes));
+  add("delivery.gap_file_keep", text_of(delivery.gap_file_keep));
   add("http.enabled", text_of(config.http.enabled));
   add("http.bind_address", config.http.bind_address);
   add("http.admin_token_env",

@@ -86,6 +86,10 @@ struct DeliverySettings {
   // Every gap a sink detects is appended here as one JSON line; empty:
   // `<offsets.state_dir>/<connector_name>.gaps.jsonl`.
   std::filesystem::path gap_file;
+  // Once a line brings the gap file to gap_file_max_bytes, the file is renamed to
+  // `<gap file>.1`, older copies move up to `.<gap_file_keep>` and the one beyond is removed.
+  std::uint64_t gap_file_max_bytes = 10ull * 1024 * 1024;
+  std::uint32_t gap_file_keep = 5;
 };
 
 // [http]: the /metrics, /health, /ready and admin (/status, /pause, /resume) server. Its port

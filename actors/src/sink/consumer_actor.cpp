@@ -386,6 +386,11 @@ Admission admit(ConsumerActor* self, const client::ReceivedMessage& message) {
       spdlog::debug("event=possible_duplicate topic={} offset={}", config.partition_topic, offset);
       break;
     case Arrival::first:
+      // Where tracking begins: offsets below it are never reported, and cannot be (the
+      // protocol does not say where the subscription began; docs/delivery.md).
+      spdlog::info("event=continuity_started topic={} subscription={} first_offset={}",
+                   config.partition_topic, config.subscription.subscription, offset);
+      break;
     case Arrival::in_order:
     case Arrival::redelivered:
       break;

@@ -1,9 +1,5 @@
 #include "promtool.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,10 +8,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
-#include <vector>
 
-extern char** environ;
+#include "child_process.hpp"
 
 namespace danube::test {
 
@@ -50,38 +44,11 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// Runs `argv` with stdin from `input` and stdout and stderr into `output`; its exit code.
-int run_with_files(const std::vector<std::string>& argv, const std::string& input,
-                   const std::string& output, std::chrono::seconds timeout) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, input.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
-                                   O_WRONLY | O_TRUNC | O_CREAT, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<std::string> arguments = argv;
-  std::vector<char*> args;
-  for (auto& argument : arguments)
-    args.push_back(argument.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) throw std::runtime_error("cannot start " + argv[0]);
-
-  // Polls the child's status: a hung promtool fails the test instead of hanging it.
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      throw std::runtime_error(argv[0] + " did not finish within " +
-                               std::to_string(timeout.count()) + " s");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
 }
 
 }  // namespace
@@ -105,8 +72,13 @@ std::optional<PromtoolVerdict> promtool_check_metrics(const std::string& exposit
   const TemporaryFile output("promtool-output");
   std::ofstream(input.path(), std::ios::binary) << exposition;
   PromtoolVerdict verdict;
-  verdict.exit_code = run_with_files({*promtool, "check", "metrics"}, input.path(), output.path(),
-                                     std::chrono::seconds(60));
+  // promtool reads the exposition from stdin; the shell gives it the file and keeps its report.
+  ChildProcess check({"/bin/sh", "-c",
+                      "exec " + shell_quote(*promtool) + " check metrics < " +
+                          shell_quote(input.path()) + " > " + shell_quote(output.path()) +
+                          " 2>&1"});
+  // -1 when it has not finished within the minute (the child is killed on scope exit).
+  verdict.exit_code = check.wait(std::chrono::seconds(60));
   verdict.output = read_file(output.path());
   return verdict;
 }

@@ -1,5 +1,6 @@
 // Unit tests of the client's building blocks that need no broker: URL parsing, key routing,
-// retry backoff bounds, the scheduler and the flow-controlled receive buffer.
+// retry backoff bounds, the scheduler, the flow-controlled receive buffer and the schema
+// registry's answers.
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <condition_variable>
@@ -10,9 +11,11 @@
 #include "client_core.hpp"
 #include "danube/client/partitioning.hpp"
 #include "danube/common/client_error.hpp"
+#include "proto_conversions.hpp"
 #include "receive_buffer.hpp"
 #include "release_guard.hpp"
 #include "scheduler.hpp"
+#include "schema_definition_envelope.hpp"
 #include "service_url.hpp"
 
 using namespace danube::client;
@@ -246,6 +249,107 @@ BOOST_AUTO_TEST_CASE(close_wakes_blocked_readers_and_keeps_messages_readable) {
   reader.join();
   BOOST_TEST(!room.get_future().get());
   BOOST_TEST(buffer.try_pop(5).size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// What Danube 0.15.1 answered in schema_definition for schemas registered on it (the JSON
+// Schema, Avro and .proto envelopes below are its answers, byte for byte), and what the client
+// makes of them.
+BOOST_AUTO_TEST_SUITE(schema_definition_envelopes)
+
+const std::string kJsonSchema =
+    R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})";
+const std::string kJsonEnvelope =
+    R"({"JsonSchema":{"raw_schema":"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"}},\"required\":[\"id\"]}","fingerprint":"sha256:52ae9b42467ac0a18b5ed957ca40c1a5be794d01551127ff63b2eeebae215c7f"}})";
+const std::string kAvroSchema =
+    R"({"type": "record", "name": "User", "fields": [ {"name": "id", "type": "long"} ]})";
+const std::string kAvroEnvelope =
+    R"({"Avro":{"raw_schema":"{\"type\": \"record\", \"name\": \"User\", \"fields\": [ {\"name\": \"id\", \"type\": \"long\"} ]}","fingerprint":"sha256:992e63f273d9e1178870455012c5524084ed67c316dd1897f60b5aec9e5ac233"}})";
+const std::string kProto = "syntax = \"proto3\";\nmessage User { string name = 1; }\n";
+const std::string kProtoEnvelope =
+    R"({"Protobuf":{"raw_proto":"syntax = \"proto3\";\nmessage User { string name = 1; }\n","message_name":"DefaultMessage","fingerprint":"sha256:209fdf4ab96de39689570a327b4910e68c288b53d116772e105be74b4e087e6b"}})";
+
+BOOST_AUTO_TEST_CASE(each_variant_gives_the_registered_definition) {
+  BOOST_TEST(unwrap_schema_definition("json_schema", kJsonEnvelope) == kJsonSchema);
+  BOOST_TEST(unwrap_schema_definition("avro", kAvroEnvelope) == kAvroSchema);
+  BOOST_TEST(unwrap_schema_definition("protobuf", kProtoEnvelope) == kProto);
+  // The types without a definition: the broker keeps none, so there is none to give.
+  BOOST_TEST(unwrap_schema_definition("bytes", R"("Bytes")") == "");
+  BOOST_TEST(unwrap_schema_definition("string", R"("String")") == "");
+  BOOST_TEST(unwrap_schema_definition("number", R"("Number")") == "");
+  // The type is matched as the SDK parses it elsewhere: case-insensitive, "json" for JSON Schema.
+  BOOST_TEST(unwrap_schema_definition("JSON", kJsonEnvelope) == kJsonSchema);
+  // Non-ASCII text and escapes come back as the characters they stand for.
+  BOOST_TEST(unwrap_schema_definition(
+                 "json_schema",
+                 "{\"JsonSchema\":{\"raw_schema\":\"{\\\"title\\\":\\\"Caf\xc3\xa9 \\\\u00e9\\\\n"
+                 "\\\"}\",\"fingerprint\":\"f\"}}") == "{\"title\":\"Caf\xc3\xa9 \\u00e9\\n\"}");
+}
+
+BOOST_AUTO_TEST_CASE(raw_definitions_pass_through_unchanged) {
+  BOOST_TEST(unwrap_schema_definition("json_schema", kJsonSchema) == kJsonSchema);
+  BOOST_TEST(unwrap_schema_definition("avro", kAvroSchema) == kAvroSchema);
+  BOOST_TEST(unwrap_schema_definition("protobuf", kProto) == kProto);
+  BOOST_TEST(unwrap_schema_definition("bytes", "") == "");
+  BOOST_TEST(unwrap_schema_definition("string", "utf-8") == "utf-8");
+  const std::string binary("\x00\xff{\"Bytes\"", 9);
+  BOOST_TEST(unwrap_schema_definition("bytes", binary) == binary);
+  // A JSON string that is a definition, not a unit variant.
+  BOOST_TEST(unwrap_schema_definition("avro", R"("long")") == R"("long")");
+  // A type the SDK does not know: nothing to match the envelope against.
+  BOOST_TEST(unwrap_schema_definition("yaml", kJsonEnvelope) == kJsonEnvelope);
+}
+
+BOOST_AUTO_TEST_CASE(a_variant_of_another_type_is_not_unwrapped) {
+  BOOST_TEST(unwrap_schema_definition("avro", kJsonEnvelope) == kJsonEnvelope);
+  BOOST_TEST(unwrap_schema_definition("json_schema", kProtoEnvelope) == kProtoEnvelope);
+  BOOST_TEST(unwrap_schema_definition("protobuf", kAvroEnvelope) == kAvroEnvelope);
+  BOOST_TEST(unwrap_schema_definition("bytes", R"("String")") == R"("String")");
+  BOOST_TEST(unwrap_schema_definition("number", R"("Bytes")") == R"("Bytes")");
+  BOOST_TEST(unwrap_schema_definition("string", kJsonEnvelope) == kJsonEnvelope);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_or_incomplete_envelopes_pass_through_without_throwing) {
+  const std::vector<std::string> odd = {
+      kJsonEnvelope.substr(0, kJsonEnvelope.size() - 2),                       // cut short
+      R"({"JsonSchema":{"raw_schema":"{}"}})",                                 // no fingerprint
+      R"({"JsonSchema":{"raw_schema":7,"fingerprint":"f"}})",                  // not a string
+      R"({"JsonSchema":{"raw_proto":"{}","fingerprint":"f"}})",                // another key
+      R"({"JsonSchema":"{}"})",                                                // not an object
+      R"({"JsonSchema":{"raw_schema":"{}","fingerprint":"f"},"x":1})",         // a second key
+      R"(["JsonSchema",{"raw_schema":"{}","fingerprint":"f"}])",               // not an object
+      "{\"JsonSchema\":{\"raw_schema\":\"\xff\xfe\",\"fingerprint\":\"f\"}}",  // not UTF-8
+      R"({"JsonSchema":{"raw_schema":"\ud800","fingerprint":"f"}})",           // lone surrogate
+      std::string(100'000, '{') + std::string(100'000, '}'),                   // nested too deep
+      "{",
+      "\"",
+      "\"Bytes",
+      "",
+      "  ",
+  };
+  for (const auto& definition : odd) {
+    BOOST_CHECK_NO_THROW(unwrap_schema_definition("json_schema", definition));
+    BOOST_TEST(unwrap_schema_definition("json_schema", definition) == definition);
+  }
+  BOOST_TEST(unwrap_schema_definition("bytes", "\"Bytes") == "\"Bytes");
+}
+
+BOOST_AUTO_TEST_CASE(get_schema_answers_are_converted_with_the_raw_definition) {
+  danube_schema::GetSchemaResponse response;
+  response.set_schema_id(12);
+  response.set_version(1);
+  response.set_subject("orders-value");
+  response.set_schema_type("json_schema");
+  response.set_schema_definition(kJsonEnvelope);
+  response.set_fingerprint(
+      "sha256:52ae9b42467ac0a18b5ed957ca40c1a5be794d01551127ff63b2eeebae215c7f");
+  const auto schema = to_registered_schema(response);
+  BOOST_TEST(schema.definition == kJsonSchema);
+  BOOST_TEST(schema.fingerprint == response.fingerprint());
+  BOOST_TEST(schema.schema_type == "json_schema");
+  response.set_schema_definition(kJsonSchema);  // a broker that answers the definition as is
+  BOOST_TEST(to_registered_schema(response).definition == kJsonSchema);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

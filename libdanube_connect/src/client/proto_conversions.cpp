@@ -1,5 +1,7 @@
 #include "proto_conversions.hpp"
 
+#include "schema_definition_envelope.hpp"
+
 namespace danube::client::detail {
 
 ReceivedMessage to_received_message(danube::StreamMessage&& message) {
@@ -69,7 +71,8 @@ RegisteredSchema to_registered_schema(const danube_schema::GetSchemaResponse& re
   info.version = response.version();
   info.subject = response.subject();
   info.schema_type = response.schema_type();
-  info.definition = response.schema_definition();
+  // Users get the schema as registered, whichever form the broker answers it in.
+  info.definition = unwrap_schema_definition(response.schema_type(), response.schema_definition());
   info.description = response.description();
   info.created_at = response.created_at();
   info.created_by = response.created_by();

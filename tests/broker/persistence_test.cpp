@@ -189,6 +189,61 @@ BOOST_AUTO_TEST_CASE(schemas_and_topic_bindings_survive_a_restart) {
   BOOST_TEST(config.schema_id() == schema.schema_id());
 }
 
+// A schemas.json written before the registry answered like Danube (bare SHA-256 fingerprints of
+// the definition as given) loads: its versions are answered with Danube's fingerprint and
+// envelope, and registering the same schema again finds the stored version.
+BOOST_AUTO_TEST_CASE(a_schema_file_of_the_earlier_format_loads) {
+  TempDir dir;
+  const std::string definition = R"({"type":"object","properties":{"a":{"type":"string"}}})";
+  std::string definition_hex;
+  for (const unsigned char c : definition) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    definition_hex += kDigits[c >> 4];
+    definition_hex += kDigits[c & 0x0F];
+  }
+  {
+    std::ofstream file(dir.path() / "schemas.json");
+    file << R"({"next_schema_id": 8, "subjects": [{"subject": "legacy", "schema_id": 7,
+      "compatibility_mode": "backward", "versions": [{"version": 1, "type": "json_schema",
+      "definition_hex": ")"
+         << definition_hex << R"(", "description": "old", "created_by": "tester", "tags": [],
+      "fingerprint": ")"
+         << sha256_hex(definition) << R"(", "created_at": 1700000000, "deleted": false}]}]})";
+  }
+  const std::string fingerprint =
+      "sha256:" + sha256_hex(R"({"properties":{"a":{"type":"string"}},"type":"object"})");
+
+  RunningBroker broker(persistent_options(dir));
+  Client client(broker.broker.address());
+  danube_schema::GetLatestSchemaRequest latest;
+  latest.set_subject("legacy");
+  danube_schema::GetSchemaResponse schema;
+  {
+    grpc::ClientContext context;
+    client.prepare(context);
+    BOOST_REQUIRE(client.schemas->GetLatestSchema(&context, latest, &schema).ok());
+  }
+  BOOST_TEST(schema.schema_id() == 7U);
+  BOOST_TEST(schema.description() == "old");
+  BOOST_TEST(schema.fingerprint() == fingerprint);
+  BOOST_TEST(
+      schema.schema_definition() ==
+      R"({"JsonSchema":{"raw_schema":"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}","fingerprint":")" +
+          fingerprint + R"("}})");
+
+  danube_schema::RegisterSchemaRequest again;
+  again.set_subject("legacy");
+  again.set_schema_type("json_schema");
+  again.set_schema_definition(definition);
+  danube_schema::RegisterSchemaResponse registered;
+  grpc::ClientContext context;
+  client.prepare(context);
+  BOOST_REQUIRE(client.schemas->RegisterSchema(&context, again, &registered).ok());
+  BOOST_TEST(registered.version() == 1U);
+  BOOST_TEST(!registered.is_new_version());
+  BOOST_TEST(registered.schema_id() == 7U);
+}
+
 BOOST_AUTO_TEST_CASE(cursors_are_flushed_periodically_while_running) {
   TempDir dir;
   RunningBroker fixture(persistent_options(dir));  // fsync_interval 20 ms

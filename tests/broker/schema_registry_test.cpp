@@ -2,6 +2,7 @@
 // danube.StorageService.ListSegmentDescriptors.
 
 #include <boost/test/unit_test.hpp>
+#include <set>
 
 #include "broker_test_support.hpp"
 
@@ -10,10 +11,35 @@ namespace {
 
 using grpc::StatusCode;
 
+const std::set<std::string>& normalized_names() {
+  static const std::set<std::string> names = {"bytes", "string",      "number",
+                                              "avro",  "json_schema", "protobuf"};
+  return names;
+}
+
 const std::string kV1 =
     R"({"type":"object","properties":{"id":{"type":"string"}},"required":["id"]})";
 const std::string kV2 =
     R"({"type":"object","properties":{"id":{"type":"string"},"note":{"type":"string"}},"required":["id"]})";
+// Danube fingerprints a JSON Schema by its compact re-serialization with sorted keys.
+const std::string kV1Fingerprint =
+    "sha256:" +
+    sha256_hex(R"({"properties":{"id":{"type":"string"}},"required":["id"],"type":"object"})");
+const std::string kV2Fingerprint =
+    "sha256:" +
+    sha256_hex(
+        R"({"properties":{"id":{"type":"string"},"note":{"type":"string"}},"required":["id"],"type":"object"})");
+
+// GetSchema's schema_definition for a JSON Schema, as Danube writes it (serde_json).
+std::string json_schema_envelope(const std::string& definition, const std::string& fingerprint) {
+  std::string quoted;
+  for (const char c : definition) {  // the test schemas need no escapes but these two
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return R"({"JsonSchema":{"raw_schema":")" + quoted + R"(","fingerprint":")" + fingerprint +
+         R"("}})";
+}
 
 // Calls one unary SchemaRegistry rpc with a fresh context.
 template <class Request, class Response, class Method>
@@ -59,21 +85,90 @@ BOOST_AUTO_TEST_CASE(register_versions_ids_and_fingerprints) {
   BOOST_REQUIRE(register_schema(client, "orders", "json_schema", kV1, &first).ok());
   BOOST_TEST(first.version() == 1U);
   BOOST_TEST(first.is_new_version());
-  BOOST_TEST(first.fingerprint() == sha256_hex(kV1));
+  BOOST_TEST(first.fingerprint() == kV1Fingerprint);
 
   BOOST_REQUIRE(register_schema(client, "orders", "json_schema", kV1, &same).ok());
   BOOST_TEST(same.version() == 1U);
   BOOST_TEST(!same.is_new_version());
   BOOST_TEST(same.schema_id() == first.schema_id());
 
+  // Spacing and key order do not make a new version: the fingerprint is of the parsed schema.
+  const std::string v1_reformatted =
+      R"({ "required": ["id"], "properties": { "id": { "type": "string" } }, "type": "object" })";
+  danube_schema::RegisterSchemaResponse reformatted;
+  BOOST_REQUIRE(
+      register_schema(client, "orders", "json_schema", v1_reformatted, &reformatted).ok());
+  BOOST_TEST(reformatted.version() == 1U);
+  BOOST_TEST(!reformatted.is_new_version());
+  BOOST_TEST(reformatted.fingerprint() == kV1Fingerprint);
+
   BOOST_REQUIRE(register_schema(client, "orders", "json_schema", kV2, &second).ok());
   BOOST_TEST(second.version() == 2U);
   BOOST_TEST(second.is_new_version());
   BOOST_TEST(second.schema_id() == first.schema_id());  // one id per subject
+  BOOST_TEST(second.fingerprint() == kV2Fingerprint);
 
   BOOST_REQUIRE(register_schema(client, "payments", "string", "", &other).ok());
   BOOST_TEST(other.schema_id() != first.schema_id());
   BOOST_TEST(other.version() == 1U);
+  BOOST_TEST(other.fingerprint() == "string");
+  // Danube keeps no definition for string, bytes and number: any other is the same schema.
+  danube_schema::RegisterSchemaResponse other_again;
+  BOOST_REQUIRE(register_schema(client, "payments", "string", "utf-8", &other_again).ok());
+  BOOST_TEST(other_again.version() == 1U);
+  BOOST_TEST(!other_again.is_new_version());
+}
+
+// What GetLatestSchema answers for each type, registered under an alias Danube accepts: the
+// normalized type name and the definition in Danube's envelope. The expected envelopes are the
+// real Danube 0.15.1 broker's answers for the same registrations, byte for byte.
+BOOST_AUTO_TEST_CASE(answers_carry_normalized_types_and_danube_envelopes) {
+  RunningBroker fixture;
+  Client client(fixture.broker.address());
+  struct Case {
+    std::string subject, type, definition, answered_type, answered_definition;
+  };
+  const std::vector<Case> cases = {
+      {"j", "JSON", R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})",
+       "json_schema",
+       R"({"JsonSchema":{"raw_schema":"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"}},\"required\":[\"id\"]}","fingerprint":"sha256:52ae9b42467ac0a18b5ed957ca40c1a5be794d01551127ff63b2eeebae215c7f"}})"},
+      {"a", "Avro",
+       R"({"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]})",
+       "avro",
+       R"({"Avro":{"raw_schema":"{\"type\":\"record\",\"name\":\"User\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"name\",\"type\":\"string\"}]}","fingerprint":"sha256:994a64ae2ddf87c3f797b2f8fc1b455bbf04131e15112392363387f041572143"}})"},
+      {"p", "proto", "syntax = \"proto3\";\nmessage User { string name = 1; }\n", "protobuf",
+       R"({"Protobuf":{"raw_proto":"syntax = \"proto3\";\nmessage User { string name = 1; }\n","message_name":"DefaultMessage","fingerprint":"sha256:209fdf4ab96de39689570a327b4910e68c288b53d116772e105be74b4e087e6b"}})"},
+      {"b", "bytes", "", "bytes", R"("Bytes")"},
+      {"s", "String", "anything", "string", R"("String")"},
+      {"n", "int64", "", "number", R"("Number")"},
+      {"d", "DOUBLE", "x", "number", R"("Number")"},
+  };
+  for (const auto& c : cases) {
+    danube_schema::RegisterSchemaResponse registered;
+    BOOST_REQUIRE_MESSAGE(
+        register_schema(client, c.subject, c.type, c.definition, &registered).ok(), c.type);
+    danube_schema::GetLatestSchemaRequest latest;
+    latest.set_subject(c.subject);
+    danube_schema::GetSchemaResponse answer;
+    BOOST_REQUIRE(
+        call(client, &danube_schema::SchemaRegistry::Stub::GetLatestSchema, latest, &answer).ok());
+    BOOST_TEST(answer.schema_type() == c.answered_type, c.type);
+    BOOST_TEST(answer.schema_definition() == c.answered_definition, c.type);
+    BOOST_TEST(answer.fingerprint() == registered.fingerprint(), c.type);
+  }
+  // Aliases are accepted wherever a type is given, and a type of another spelling is the same.
+  BOOST_TEST(check(client, "j", "json_schema",
+                   R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})")
+                 .is_compatible());
+  BOOST_TEST(check(client, "n", "Float", "").is_compatible());
+  BOOST_TEST(!check(client, "n", "string", "").is_compatible());
+  danube_schema::ListSubjectsResponse subjects;
+  BOOST_REQUIRE(call(client, &danube_schema::SchemaRegistry::Stub::ListSubjects,
+                     danube_schema::ListSubjectsRequest{}, &subjects)
+                    .ok());
+  for (const auto& subject : subjects.subjects()) {
+    BOOST_TEST(normalized_names().count(subject.schema_type()) == 1U, subject.schema_type());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_invalid_argument) {
@@ -90,6 +185,10 @@ BOOST_AUTO_TEST_CASE(bad_input_is_invalid_argument) {
   for (const std::string type : {"bytes", "string", "number", "avro", "protobuf"}) {
     BOOST_TEST(register_schema(client, "type-" + type, type, "def", &response).ok());
   }
+  // Danube reads avro, json_schema and protobuf definitions as UTF-8 text.
+  const auto not_utf8 = register_schema(client, "latin1", "protobuf", "// caf\xe9", &response);
+  BOOST_TEST(not_utf8.error_code() == StatusCode::INVALID_ARGUMENT);
+  BOOST_TEST(not_utf8.error_message().find("UTF-8") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(deeply_nested_json_schema_is_invalid_argument_and_the_broker_serves_on) {
@@ -150,7 +249,8 @@ BOOST_AUTO_TEST_CASE(get_by_id_version_latest_and_list_versions) {
   BOOST_REQUIRE(call(client, &danube_schema::SchemaRegistry::Stub::GetSchema, by_id, &latest).ok());
   BOOST_TEST(latest.version() == 2U);
   BOOST_TEST(latest.subject() == "orders");
-  BOOST_TEST(latest.schema_definition() == kV2);
+  BOOST_TEST(latest.schema_definition() == json_schema_envelope(kV2, kV2Fingerprint));
+  BOOST_TEST(latest.fingerprint() == kV2Fingerprint);
   BOOST_TEST(latest.schema_type() == "json_schema");
   BOOST_TEST(latest.compatibility_mode() == "backward");
   BOOST_TEST(latest.created_by() == "tester");
@@ -161,7 +261,7 @@ BOOST_AUTO_TEST_CASE(get_by_id_version_latest_and_list_versions) {
   by_id.set_version(1);
   danube_schema::GetSchemaResponse first;
   BOOST_REQUIRE(call(client, &danube_schema::SchemaRegistry::Stub::GetSchema, by_id, &first).ok());
-  BOOST_TEST(first.schema_definition() == kV1);
+  BOOST_TEST(first.schema_definition() == json_schema_envelope(kV1, kV1Fingerprint));
   by_id.set_version(9);
   BOOST_TEST(
       call(client, &danube_schema::SchemaRegistry::Stub::GetSchema, by_id, &first).error_code() ==
@@ -191,7 +291,7 @@ BOOST_AUTO_TEST_CASE(get_by_id_version_latest_and_list_versions) {
       call(client, &danube_schema::SchemaRegistry::Stub::ListVersions, list, &versions).ok());
   BOOST_REQUIRE(versions.versions_size() == 2);
   BOOST_TEST(versions.versions(0).version() == 1U);
-  BOOST_TEST(versions.versions(1).fingerprint() == sha256_hex(kV2));
+  BOOST_TEST(versions.versions(1).fingerprint() == kV2Fingerprint);
   BOOST_TEST(versions.versions(1).schema_id() == v1.schema_id());
   list.set_subject("nope");
   BOOST_TEST(call(client, &danube_schema::SchemaRegistry::Stub::ListVersions, list, &versions)

@@ -343,15 +343,39 @@ BOOST_AUTO_TEST_CASE(schema_registry_round_trip_and_schema_stamped_messages) {
       registry.register_schema({subject, "json_schema", v1, "orders", "tests", {"t"}});
   BOOST_REQUIRE_MESSAGE(registered.ok(), error_text(registered));
   BOOST_TEST(registered.value().is_new_version);
+  // Danube's fingerprint: the SHA-256 of v1 re-serialized compactly with sorted keys.
+  BOOST_TEST(registered.value().fingerprint ==
+             "sha256:52ae9b42467ac0a18b5ed957ca40c1a5be794d01551127ff63b2eeebae215c7f");
   auto again = registry.register_schema({subject, "json_schema", v1, "", "", {}});
   BOOST_REQUIRE(again.ok());
   BOOST_TEST(!again.value().is_new_version);
   BOOST_TEST(again.value().version == registered.value().version);
 
+  // Danube answers the definition in an envelope of its own; the client gives it back as
+  // registered.
   auto latest = registry.get_latest_schema(subject);
   BOOST_REQUIRE(latest.ok());
   BOOST_TEST(latest.value().definition == v1);
   BOOST_TEST(latest.value().schema_type == "json_schema");
+  BOOST_TEST(latest.value().fingerprint == registered.value().fingerprint);
+  struct OtherType {
+    std::string type, definition, answered_type, answered_definition;
+  };
+  const std::string avro =
+      R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]})";
+  const std::string proto = "syntax = \"proto3\";\nmessage Order { int64 id = 1; }\n";
+  for (const auto& other :
+       {OtherType{"avro", avro, "avro", avro}, OtherType{"proto", proto, "protobuf", proto},
+        OtherType{"String", "", "string", ""}}) {
+    const std::string other_subject = env.name("orders-" + other.answered_type);
+    auto other_registered =
+        registry.register_schema({other_subject, other.type, other.definition, "", "", {}});
+    BOOST_REQUIRE_MESSAGE(other_registered.ok(), error_text(other_registered));
+    auto other_schema = registry.get_schema(other_registered.value().schema_id);
+    BOOST_REQUIRE_MESSAGE(other_schema.ok(), error_text(other_schema));
+    BOOST_TEST(other_schema.value().schema_type == other.answered_type);
+    BOOST_TEST(other_schema.value().definition == other.answered_definition);
+  }
   auto by_id = registry.get_schema(latest.value().schema_id);
   BOOST_REQUIRE(by_id.ok());
   BOOST_TEST(by_id.value().subject == subject);

@@ -10,8 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 6> kSchemaTypes = {"bytes", "string",      "number",
-                                                          "avro",  "json_schema", "protobuf"};
 constexpr std::array<std::string_view, 4> kModes = {"none", "backward", "forward", "full"};
 
 // Null for text that is not JSON, or that nests deeper than kMaxJsonNestingDepth: copying or
@@ -21,6 +19,44 @@ json parse_or_null(std::string_view text) {
   json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return json();
   return parsed;
+}
+
+// Whether `text` is well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates
+// or code points past U+10FFFF (what Rust's str::from_utf8, which Danube checks with, accepts).
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char second_min = 0x80;
+    unsigned char second_max = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) second_min = 0xA0;  // overlong below U+0800
+      if (lead == 0xED) second_max = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) second_min = 0x90;  // overlong below U+10000
+      if (lead == 0xF4) second_max = 0x8F;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < second_min || second > second_max) return false;
+    for (std::size_t k = 2; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < 0x80 || next > 0xBF) return false;
+    }
+    i += length;
+  }
+  return true;
 }
 
 const json& properties_of(const json& schema) {
@@ -69,13 +105,6 @@ void changed_types(const json& old_schema, const json& new_schema,
 
 }  // namespace
 
-bool is_valid_schema_type(std::string_view type) {
-  for (const auto valid : kSchemaTypes) {
-    if (type == valid) return true;
-  }
-  return false;
-}
-
 bool is_valid_compatibility_mode(std::string_view mode) {
   for (const auto valid : kModes) {
     if (mode == valid) return true;
@@ -84,6 +113,8 @@ bool is_valid_compatibility_mode(std::string_view mode) {
 }
 
 std::string invalid_definition_reason(std::string_view type, std::string_view definition) {
+  if (type == "bytes" || type == "string" || type == "number") return {};
+  if (!is_utf8(definition)) return "the definition is not valid UTF-8";
   if (type != "json_schema") return {};
   if (json_nesting_exceeds_limit(definition)) return json_nesting_error();
   const json parsed = parse_or_null(definition);

@@ -6,14 +6,16 @@
 
 namespace danube::testkit::internal {
 
-// Schema types Danube accepts (lowercase, as on the wire).
-bool is_valid_schema_type(std::string_view type);
 // Compatibility modes: none, backward, forward, full.
 bool is_valid_compatibility_mode(std::string_view mode);
 
-// Why `definition` is not a valid schema of `type` (empty: valid). Only json_schema is parsed:
-// it must be a JSON object nested at most kMaxJsonNestingDepth (json_nesting.hpp) deep; the
-// reason then names the limit. Other types are stored as given.
+// `type` below is a name normalize_schema_type (schema_records.hpp) returned.
+
+// Why `definition` is not a valid schema of `type` (empty: valid). The definition of bytes,
+// string and number is not looked at (Danube keeps none); the others must be UTF-8, as Danube
+// requires. Only json_schema is parsed: it must be a JSON object nested at most
+// kMaxJsonNestingDepth (json_nesting.hpp) deep; the reason then names the limit. Avro and
+// protobuf definitions are stored as given.
 std::string invalid_definition_reason(std::string_view type, std::string_view definition);
 
 // The problems that make `new_definition` incompatible with `old_definition` under `mode`

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "jwt.hpp"
 #include "schema_compatibility.hpp"
+#include "schema_records.hpp"
 #include "storage_files.hpp"
 
 namespace danube::testkit::internal {
@@ -25,6 +25,12 @@ std::uint64_t now_seconds() {
 
 Status unknown_subject(const std::string& subject) {
   return Status(StatusCode::NOT_FOUND, "schema subject '" + subject + "' not found");
+}
+
+Status unknown_schema_type(const std::string& type) {
+  return Status(StatusCode::INVALID_ARGUMENT,
+                "invalid schema_type '" + type +
+                    "'; expected bytes, string, number, avro, json_schema or protobuf");
 }
 
 std::string to_hex(std::string_view bytes) {
@@ -84,7 +90,8 @@ void SchemaRegistry::fill(const std::string& subject_name, const Subject& subjec
   response->set_version(version.version);
   response->set_subject(subject_name);
   response->set_schema_type(version.type);
-  response->set_schema_definition(version.definition);
+  response->set_schema_definition(
+      schema_definition_envelope(version.type, version.definition, version.fingerprint));
   response->set_description(version.description);
   response->set_created_at(version.created_at);
   response->set_created_by(version.created_by);
@@ -99,25 +106,20 @@ Status SchemaRegistry::register_schema(const danube_schema::RegisterSchemaReques
   if (request.subject().empty()) {
     return Status(StatusCode::INVALID_ARGUMENT, "subject must not be empty");
   }
-  if (!is_valid_schema_type(request.schema_type())) {
-    return Status(StatusCode::INVALID_ARGUMENT,
-                  "invalid schema_type '" + request.schema_type() +
-                      "'; expected bytes, string, number, avro, json_schema or protobuf");
-  }
-  if (const auto reason =
-          invalid_definition_reason(request.schema_type(), request.schema_definition());
+  const auto type = normalize_schema_type(request.schema_type());
+  if (!type) return unknown_schema_type(request.schema_type());
+  if (const auto reason = invalid_definition_reason(*type, request.schema_definition());
       !reason.empty()) {
     return Status(StatusCode::INVALID_ARGUMENT, "invalid schema_definition: " + reason);
   }
-  const std::string fingerprint = sha256_hex(request.schema_definition());
+  const std::string fingerprint = schema_fingerprint(*type, request.schema_definition());
 
   std::lock_guard lock(mutex_);
   auto [it, created] = subjects_.try_emplace(request.subject());
   Subject& subject = it->second;
   if (!created) {
     for (const auto& version : subject.versions) {
-      if (!version.deleted && version.fingerprint == fingerprint &&
-          version.type == request.schema_type()) {
+      if (!version.deleted && version.fingerprint == fingerprint && version.type == *type) {
         response->set_schema_id(subject.schema_id);
         response->set_version(version.version);
         response->set_is_new_version(false);
@@ -128,7 +130,7 @@ Status SchemaRegistry::register_schema(const danube_schema::RegisterSchemaReques
     if (const Version* latest = subject.latest()) {
       const auto problems =
           compatibility_problems(subject.compatibility_mode, latest->type, latest->definition,
-                                 request.schema_type(), request.schema_definition());
+                                 *type, request.schema_definition());
       if (!problems.empty()) {
         std::string message = "schema is not " + subject.compatibility_mode +
                               " compatible with version " + std::to_string(latest->version);
@@ -143,7 +145,7 @@ Status SchemaRegistry::register_schema(const danube_schema::RegisterSchemaReques
   }
   Version version;
   version.version = static_cast<std::uint32_t>(subject.versions.size() + 1);
-  version.type = request.schema_type();
+  version.type = *type;
   version.definition = request.schema_definition();
   version.description = request.description();
   version.created_by = request.created_by();
@@ -219,19 +221,15 @@ Status SchemaRegistry::list_versions(const danube_schema::ListVersionsRequest& r
 Status SchemaRegistry::check_compatibility(
     const danube_schema::CheckCompatibilityRequest& request,
     danube_schema::CheckCompatibilityResponse* response) const {
-  if (!is_valid_schema_type(request.schema_type())) {
-    return Status(StatusCode::INVALID_ARGUMENT,
-                  "invalid schema_type '" + request.schema_type() +
-                      "'; expected bytes, string, number, avro, json_schema or protobuf");
-  }
+  const auto type = normalize_schema_type(request.schema_type());
+  if (!type) return unknown_schema_type(request.schema_type());
   if (request.has_compatibility_mode() &&
       !is_valid_compatibility_mode(request.compatibility_mode())) {
     return Status(StatusCode::INVALID_ARGUMENT, "invalid compatibility_mode '" +
                                                     request.compatibility_mode() +
                                                     "'; expected none, backward, forward or full");
   }
-  if (const auto reason =
-          invalid_definition_reason(request.schema_type(), request.new_schema_definition());
+  if (const auto reason = invalid_definition_reason(*type, request.new_schema_definition());
       !reason.empty()) {
     return Status(StatusCode::INVALID_ARGUMENT, "invalid new_schema_definition: " + reason);
   }
@@ -242,7 +240,7 @@ Status SchemaRegistry::check_compatibility(
       request.has_compatibility_mode() ? request.compatibility_mode() : subject->compatibility_mode;
   std::vector<std::string> problems;
   if (const Version* latest = subject->latest()) {
-    problems = compatibility_problems(mode, latest->type, latest->definition, request.schema_type(),
+    problems = compatibility_problems(mode, latest->type, latest->definition, *type,
                                       request.new_schema_definition());
   }
   response->set_is_compatible(problems.empty());
@@ -374,12 +372,15 @@ void SchemaRegistry::load() {
       for (const auto& stored : entry.at("versions")) {
         Version version;
         version.version = stored.at("version").get<std::uint32_t>();
-        version.type = stored.at("type").get<std::string>();
+        const auto stored_type = stored.at("type").get<std::string>();
+        version.type = normalize_schema_type(stored_type).value_or(stored_type);
         version.definition = from_hex(stored.at("definition_hex").get<std::string>());
         version.description = stored.at("description").get<std::string>();
         version.created_by = stored.at("created_by").get<std::string>();
         version.tags = stored.at("tags").get<std::vector<std::string>>();
-        version.fingerprint = stored.at("fingerprint").get<std::string>();
+        // Derived, not read: files written before the registry fingerprinted like Danube hold
+        // the bare SHA-256 of the definition, and registering it again must still match.
+        version.fingerprint = schema_fingerprint(version.type, version.definition);
         version.created_at = stored.at("created_at").get<std::uint64_t>();
         version.deleted = stored.at("deleted").get<bool>();
         subject.versions.push_back(std::move(version));

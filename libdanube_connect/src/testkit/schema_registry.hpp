@@ -17,11 +17,14 @@ namespace danube::testkit::internal {
 // The subject/version part of danube_schema.SchemaRegistry (topic bindings live with topics).
 //
 // A subject gets one schema id, unique across subjects, at its first registration; its versions
-// count from 1. Registering a definition the subject already has (same SHA-256 fingerprint and
+// count from 1. Types are stored and answered by Danube's names (aliases accepted), with
+// Danube's fingerprint, and GetSchema answers the definition in Danube's serde envelope
+// (schema_records.hpp). Registering a definition the subject already has (same fingerprint and
 // type) returns that version with is_new_version = false. A new definition must be compatible
 // with the latest version under the subject's mode (default "backward"; see
 // schema_compatibility.hpp for what is checked) or the call fails with FAILED_PRECONDITION.
-// With a file, every change is written to it atomically.
+// With a file, every change is written to it atomically; the definitions are stored as
+// registered and fingerprints are computed again when it is loaded.
 class SchemaRegistry {
  public:
   explicit SchemaRegistry(std::optional<std::filesystem::path> file);
@@ -54,8 +57,8 @@ class SchemaRegistry {
  private:
   struct Version {
     std::uint32_t version = 0;
-    std::string type;
-    std::string definition;
+    std::string type;        // normalized
+    std::string definition;  // as registered
     std::string description;
     std::string created_by;
     std::vector<std::string> tags;

@@ -72,6 +72,7 @@ BOOST_AUTO_TEST_CASE(programmatic_defaults_are_the_seeds) {
   BOOST_TEST(config.delivery.max_inflight_bytes == 64u * 1024 * 1024);
   BOOST_TEST((config.delivery.ordering == Ordering::strict));
   BOOST_TEST(config.delivery.max_inflight_sends == 64u);
+  BOOST_TEST(config.delivery.max_inflight_acks == 32u);
   BOOST_TEST((config.delivery.on_gap == OnGap::report));
   BOOST_TEST(config.gap_file() == std::filesystem::path("./state/default-connector.gaps.jsonl"));
   BOOST_TEST(config.delivery.gap_file_max_bytes == 10u * 1024 * 1024);
@@ -148,6 +149,7 @@ max_inflight_records = 100
 max_inflight_bytes = 1048576
 ordering = "relaxed"
 max_inflight_sends = 8
+max_inflight_acks = 4
 on_gap = "fail"
 gap_file = "/var/log/orders-gaps.jsonl"
 gap_file_max_bytes = 65536
@@ -208,6 +210,7 @@ segment_bytes = 1048576
   BOOST_TEST(config.delivery.max_inflight_records == 100u);
   BOOST_TEST((config.delivery.ordering == Ordering::relaxed));
   BOOST_TEST(config.delivery.max_inflight_sends == 8u);
+  BOOST_TEST(config.delivery.max_inflight_acks == 4u);
   BOOST_TEST((config.delivery.on_gap == OnGap::fail));
   BOOST_TEST(config.gap_file() == std::filesystem::path("/var/log/orders-gaps.jsonl"));
   BOOST_TEST(config.delivery.gap_file_max_bytes == 65536u);
@@ -421,6 +424,8 @@ BOOST_AUTO_TEST_CASE(every_error_names_file_line_and_key) {
        "/etc/c.toml:4: [delivery] gap_file_max_bytes: must be >= 1024 (got 100)"},
       {kHeader + "[delivery]\ngap_file_keep = 0\n",
        "/etc/c.toml:4: [delivery] gap_file_keep: must be >= 1 (got 0)"},
+      {kHeader + "[delivery]\nmax_inflight_acks = 0\n",
+       "/etc/c.toml:4: [delivery] max_inflight_acks: must be >= 1 (got 0)"},
       {kHeader + "[processing]\nbatch_size = 2000000\n",
        "/etc/c.toml:4: [processing] batch_size: must be <= 1000000 (got 2000000)"},
       {kHeader + "[processing]\nbatch_size = \"10\"\n",

@@ -64,6 +64,7 @@ SubscribeResult subscribe(const RuntimeContext& context, const SubscribeRequest&
     options.subscription = config.subscription;
     options.type = config.subscription_type;
     options.key_filters = config.key_filters;
+    options.max_in_flight_acks = delivery.max_inflight_acks;
     options.buffer_max_messages = std::clamp<std::size_t>(delivery.max_inflight_records, 1, 1000);
     options.buffer_max_bytes =
         std::max<std::size_t>(1 << 20, static_cast<std::size_t>(delivery.max_inflight_bytes / 4));

@@ -248,6 +248,7 @@ void ConnectorConfig::validate() const {
   check_range(check, "delivery", "max_inflight_bytes", delivery.max_inflight_bytes, 1024,
               64ull * 1024 * 1024 * 1024);
   check_range(check, "delivery", "max_inflight_sends", delivery.max_inflight_sends, 1, 100'000);
+  check_range(check, "delivery", "max_inflight_acks", delivery.max_inflight_acks, 1, 10'000);
   check_range(check, "delivery", "gap_file_max_bytes", delivery.gap_file_max_bytes, 1024,
               1ull << 40);
   check_range(check, "delivery", "gap_file_keep", delivery.gap_file_keep, 1, 1000);

@@ -124,6 +124,8 @@ const std::vector<Field> kFields = {
      DANUBE_ASSIGN(c.delivery.ordering = to_enum(v, w, kOrderings))},
     {"delivery", "max_inflight_sends", VK::integer,
      DANUBE_ASSIGN(c.delivery.max_inflight_sends = to_unsigned<std::uint32_t>(v, w))},
+    {"delivery", "max_inflight_acks", VK::integer,
+     DANUBE_ASSIGN(c.delivery.max_inflight_acks = to_unsigned<std::uint32_t>(v, w))},
     {"delivery", "on_gap", VK::string, DANUBE_ASSIGN(c.delivery.on_gap = to_enum(v, w, kOnGap))},
     {"delivery", "gap_file", VK::string, DANUBE_ASSIGN(c.delivery.gap_file = to_text(v))},
     {"delivery", "gap_file_max_bytes", VK::integer,

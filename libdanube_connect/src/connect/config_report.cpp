@@ -46,6 +46,7 @@ void list_settings(const ConnectorConfig& config, Add add) {
   add("delivery.max_inflight_bytes", text_of(delivery.max_inflight_bytes));
   add("delivery.ordering", std::string(to_string(delivery.ordering)));
   add("delivery.max_inflight_sends", text_of(delivery.max_inflight_sends));
+  add("delivery.max_inflight_acks", text_of(delivery.max_inflight_acks));
   add("delivery.on_gap", std::string(to_string(delivery.on_gap)));
   add("delivery.gap_file", config.gap_file().string());
   add("delivery.gap_file_max_bytes", text_of(delivery.gap_file_max_bytes));

@@ -82,6 +82,9 @@ struct DeliverySettings {
   std::uint64_t max_inflight_bytes = 64ull * 1024 * 1024;
   Ordering ordering = Ordering::strict;
   std::uint32_t max_inflight_sends = 64;  // pipelined publishes per producer
+  // Ack/Nack calls a sink keeps open per consumed partition. Each open call holds a gRPC call
+  // arena (about 20 KiB), so this bounds memory while draining a backlog (docs/memory.md).
+  std::uint32_t max_inflight_acks = 32;
   OnGap on_gap = OnGap::report;
   // Every gap a sink detects is appended here as one JSON line; empty:
   // `<offsets.state_dir>/<connector_name>.gaps.jsonl`.

@@ -1,16 +1,23 @@
 #include "danube/runtime/run.hpp"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
-#include <atomic>
-#include <condition_variable>
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "command_line.hpp"
@@ -26,35 +33,90 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Ends the process when the shutdown budget is spent, whatever still runs (a connector call
-// that never returns, a teardown that waits for a broker): the last guarantee behind
-// [shutdown] timeout_ms. Armed by the first signal and again when the runtime has stopped;
-// the earliest deadline wins.
-class ShutdownWatchdog {
+// A file descriptor closed when it goes.
+class OwnedFd {
  public:
-  ShutdownWatchdog() : thread_([this] { watch(); }) {}
-  ~ShutdownWatchdog() {
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The signals the run helpers handle; blocked in every thread, taken by the ShutdownGuard.
+sigset_t handled_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+const char* signal_name(int signal) {
+  return signal == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
+// SIGTERM/SIGINT and the shutdown budget, on one thread. The first signal drains the attached
+// runtime and arms the deadline with [shutdown] timeout_ms; a second one ends the process at once
+// (130). When the deadline passes the process ends (3) whatever still runs — a connector call
+// that never returns, a teardown that waits for a broker: the last guarantee behind the budget.
+// The deadline is armed again when the runtime has stopped (the actor system's teardown and the
+// HTTP server's stop get a budget of their own); the earliest deadline wins.
+// The thread sleeps in ppoll on a signalfd and an eventfd (woken by arm() and the destructor)
+// with the time left as its timeout: it wakes for nothing else.
+class ShutdownGuard {
+ public:
+  // Throws std::system_error when the descriptors it waits on cannot be made.
+  explicit ShutdownGuard(std::chrono::milliseconds budget)
+      : budget_(budget),
+        signals_(checked(make_signalfd(), "signalfd")),
+        wake_(checked(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd")),
+        thread_([this] { watch(); }) {}
+  ~ShutdownGuard() {
     {
       std::lock_guard lock(mutex_);
       done_ = true;
     }
-    wake_.notify_all();
+    wake();
     thread_.join();
   }
-  ShutdownWatchdog(const ShutdownWatchdog&) = delete;
-  ShutdownWatchdog& operator=(const ShutdownWatchdog&) = delete;
+  ShutdownGuard(const ShutdownGuard&) = delete;
+  ShutdownGuard& operator=(const ShutdownGuard&) = delete;
+
+  // Holds the runtime's handle until the returned object goes, and drains the runtime on the
+  // first signal meanwhile (at once when a signal came while it was being spawned). Release it
+  // before the actor system goes.
+  [[nodiscard]] auto attach(connector_actor runtime) {
+    {
+      std::lock_guard lock(mutex_);
+      runtime_ = std::move(runtime);
+      phase_ = Phase::attached;
+      if (signals_received_ > 0) caf::anon_send(runtime_, drain_atom::value);
+    }
+    struct Attached {
+      ShutdownGuard& guard;
+      ~Attached() {
+        std::lock_guard lock(guard.mutex_);
+        guard.runtime_ = nullptr;
+        guard.phase_ = Phase::detached;
+      }
+    };
+    return Attached{*this};
+  }
 
   void arm(Clock::time_point deadline, std::string waiting_for) {
     {
       std::lock_guard lock(mutex_);
-      if (deadline_ && *deadline_ <= deadline) {
-        waiting_for_ = std::move(waiting_for);
-        return;
-      }
-      deadline_ = deadline;
       waiting_for_ = std::move(waiting_for);
+      if (deadline_ && *deadline_ <= deadline) return;
+      deadline_ = deadline;
     }
-    wake_.notify_all();
+    wake();
   }
   void waiting_for(std::string what) {
     std::lock_guard lock(mutex_);
@@ -62,83 +124,93 @@ class ShutdownWatchdog {
   }
 
  private:
+  static int checked(int fd, const char* what) {
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
+    return fd;
+  }
+  static int make_signalfd() {
+    const sigset_t signals = handled_signals();
+    return ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+
+  void wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(wake_.get(), &one, sizeof(one));
+  }
+
   void watch() {
+    std::array<pollfd, 2> watched{pollfd{signals_.get(), POLLIN, 0},
+                                  pollfd{wake_.get(), POLLIN, 0}};
     std::unique_lock lock(mutex_);
     while (!done_) {
-      if (!deadline_) {
-        wake_.wait(lock);
-        continue;
+      const std::optional<Clock::time_point> deadline = deadline_;
+      lock.unlock();
+      timespec left{};
+      if (deadline) {
+        const auto nanoseconds = std::max<std::int64_t>(
+            0,
+            std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - Clock::now()).count());
+        left = timespec{static_cast<time_t>(nanoseconds / 1'000'000'000),
+                        static_cast<long>(nanoseconds % 1'000'000'000)};
       }
-      if (wake_.wait_until(lock, *deadline_, [this] { return done_; })) return;
-      if (Clock::now() < *deadline_) continue;  // re-armed earlier or spurious
-      spdlog::error("event=shutdown_budget_exceeded action=exit code={} waiting_for=\"{}\"",
-                    kExitDrainIncomplete, waiting_for_);
-      spdlog::default_logger()->flush();
-      std::_Exit(kExitDrainIncomplete);
+      for (auto& entry : watched)
+        entry.revents = 0;
+      ::ppoll(watched.data(), watched.size(), deadline ? &left : nullptr, nullptr);
+      std::uint64_t wakes = 0;
+      if (watched[1].revents & POLLIN) {
+        [[maybe_unused]] const auto read = ::read(wake_.get(), &wakes, sizeof(wakes));
+      }
+      int signal = 0;
+      signalfd_siginfo info{};
+      if ((watched[0].revents & POLLIN) &&
+          ::read(signals_.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        signal = static_cast<int>(info.ssi_signo);
+      }
+      lock.lock();
+      if (signal != 0) on_signal(signal);
+      if (deadline_ && Clock::now() >= *deadline_) {
+        spdlog::error("event=shutdown_budget_exceeded action=exit code={} waiting_for=\"{}\"",
+                      kExitDrainIncomplete, waiting_for_);
+        spdlog::default_logger()->flush();
+        std::_Exit(kExitDrainIncomplete);
+      }
     }
   }
 
+  // With the mutex held.
+  void on_signal(int signal) {
+    if (++signals_received_ > 1) {
+      spdlog::warn("event=signal signal={} action=exit_now", signal_name(signal));
+      spdlog::default_logger()->flush();
+      std::_Exit(kExitSecondSignal);
+    }
+    if (phase_ == Phase::detached) {
+      // The runtime has stopped already and the deadline is armed: nothing left to drain.
+      spdlog::info("event=signal signal={} action=none reason=stopping", signal_name(signal));
+      return;
+    }
+    spdlog::info("event=signal signal={} action=drain", signal_name(signal));
+    const auto deadline = Clock::now() + budget_;
+    if (!deadline_ || deadline < *deadline_) deadline_ = deadline;
+    waiting_for_ = "the drain";
+    if (runtime_) caf::anon_send(runtime_, drain_atom::value);
+  }
+
+  // Where the runtime is: not spawned yet (a signal then drains it once attached), attached,
+  // or stopped and released.
+  enum class Phase { spawning, attached, detached };
+
+  const std::chrono::milliseconds budget_;
   std::mutex mutex_;
-  std::condition_variable wake_;
   std::optional<Clock::time_point> deadline_;
   std::string waiting_for_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts after the members it reads
-};
-
-// Waits for SIGTERM/SIGINT on a thread of its own (the signals are blocked everywhere else):
-// the first one drains the runtime and arms the watchdog with the shutdown budget, a second
-// one ends the process at once.
-class SignalWatcher {
- public:
-  SignalWatcher(connector_actor runtime, ShutdownWatchdog& watchdog,
-                std::chrono::milliseconds budget)
-      : runtime_(std::move(runtime)), watchdog_(watchdog), budget_(budget) {
-    thread_ = std::thread([this] { watch(); });
-  }
-  ~SignalWatcher() {
-    stop_ = true;
-    thread_.join();
-  }
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-
-  static sigset_t handled_signals() {
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    return signals;
-  }
-
- private:
-  void watch() {
-    const sigset_t signals = handled_signals();
-    int received = 0;
-    while (!stop_) {
-      // A short timeout lets the destructor end the thread without a signal of its own.
-      const timespec wait{0, 200'000'000};
-      const int signal = sigtimedwait(&signals, nullptr, &wait);
-      if (signal < 0) continue;
-      if (++received == 1) {
-        spdlog::info("event=signal signal={} action=drain",
-                     signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        watchdog_.arm(Clock::now() + budget_, "the drain");
-        caf::anon_send(runtime_, drain_atom::value);
-      } else {
-        spdlog::warn("event=signal signal={} action=exit_now",
-                     signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        spdlog::default_logger()->flush();
-        std::_Exit(kExitSecondSignal);
-      }
-    }
-  }
-
   connector_actor runtime_;
-  ShutdownWatchdog& watchdog_;
-  const std::chrono::milliseconds budget_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  Phase phase_ = Phase::spawning;
+  int signals_received_ = 0;
+  bool done_ = false;
+  OwnedFd signals_;
+  OwnedFd wake_;
+  std::thread thread_;  // last: starts after the members it reads
 };
 
 // The exit code for the runtime's exit reason: a configuration error keeps its code 2 even
@@ -176,8 +248,8 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   } catch (const connect::ConnectorError& error) {
     return config_error(error);
   }
-  // Every thread started from here on inherits the mask: only the watcher takes the signals.
-  const sigset_t signals = SignalWatcher::handled_signals();
+  // Every thread started from here on inherits the mask: only the ShutdownGuard takes them.
+  const sigset_t signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   spdlog::info("event=starting connector={} config=\"{}\"", config.connector_name,
                config.describe());
@@ -220,7 +292,13 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
                                             : caf::atom("stealing"));
   system_config.add_error_category(runtime_error_category(), render_runtime_error);
   const std::chrono::milliseconds budget(config.shutdown.timeout_ms);
-  ShutdownWatchdog watchdog;
+  std::optional<ShutdownGuard> guard;
+  try {
+    guard.emplace(budget);
+  } catch (const std::system_error& error) {
+    spdlog::error("event=signal_handling_failed error=\"{}\"", error.what());
+    return kExitFailed;
+  }
   caf::error exit_reason;
   std::string rendered_reason;
   {
@@ -231,7 +309,7 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
     } catch (const connect::ConnectorError& error) {
       return config_error(error);
     }
-    SignalWatcher watcher(runtime, watchdog, budget);
+    const auto attached = guard->attach(runtime);
     if (http) http->attach_admin(make_admin_handler(system, runtime, services.health));
     caf::scoped_actor self{system};
     self->monitor(runtime);
@@ -242,9 +320,9 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
     if (http) http->detach_admin();
     // What is left: actors still finishing (a connector call, broker I/O) and the system's
     // own teardown. It gets a budget of its own when no signal started one.
-    watchdog.arm(Clock::now() + budget, "the actor system to stop");
+    guard->arm(Clock::now() + budget, "the actor system to stop");
   }
-  watchdog.waiting_for("the HTTP server to stop");
+  guard->waiting_for("the HTTP server to stop");
   if (http) http->stop();
   const int code = exit_code_for(exit_reason);
   if (code != kExitClean) {

@@ -27,6 +27,7 @@
 #include "danube/runtime/embedding.hpp"
 #include "danube/services/http_server.hpp"
 #include "danube/services/logging.hpp"
+#include "malloc_arenas.hpp"
 
 namespace danube::runtime {
 namespace {
@@ -248,11 +249,15 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   } catch (const connect::ConnectorError& error) {
     return config_error(error);
   }
+  // Before any thread starts: threads take their arenas as they first allocate.
+  const MallocArenaLimit arenas = limit_malloc_arenas();
   // Every thread started from here on inherits the mask: only the ShutdownGuard takes them.
   const sigset_t signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   spdlog::info("event=starting connector={} config=\"{}\"", config.connector_name,
                config.describe());
+  spdlog::info("event=malloc_arenas max={} source={}", arenas.value.empty() ? "-" : arenas.value,
+               arenas.source);
   for (const auto& notice : config.ignored_keys)
     spdlog::warn("event=config_key_ignored detail=\"{}\"", notice);
 

@@ -31,10 +31,6 @@ HttpServerOptions HttpServerOptions::from_config(const ConnectorConfig& config) 
   HttpServerOptions options;
   options.bind_address = config.http.bind_address;
   options.port = config.processing.metrics_port;
-  // A connector's endpoints answer in microseconds (a /status round trip to the runtime's root
-  // actor included) and are asked a few times a minute; civetweb's master thread queues what
-  // arrives meanwhile, so a second worker only added a thread to every connector.
-  options.worker_threads = 1;
   return options;
 }
 

@@ -81,32 +81,6 @@ void write_file(const std::filesystem::path& file, const std::string& text) {
   out << text;
 }
 
-// Reads the child's output until a line contains `needle`; everything read goes to `all`.
-bool wait_for_output(ChildProcess& child, const std::string& needle, std::string& all,
-                     std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    auto line = child.read_line(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    if (!line) return false;
-    all += *line + "\n";
-    if (line->find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
-std::string read_rest(ChildProcess& child, std::chrono::milliseconds timeout = 30s) {
-  std::string all;
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    auto line = child.read_line(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    if (!line) break;
-    all += *line + "\n";
-  }
-  return all;
-}
-
 struct ArenaCase {
   std::string variable;  // "NAME=value" exported to the connector, or empty for none
   std::string expected_log;
@@ -156,11 +130,11 @@ BOOST_AUTO_TEST_CASE(run_helpers_limit_malloc_arenas_unless_the_environment_sets
       const pid_t pid = static_cast<pid_t>(std::stol(pid_line->substr(4)));
 
       std::string log;
-      const bool running = wait_for_output(sink, "event=runtime_running", log);
+      const bool running = sink.read_until("event=runtime_running", log, 30s);
       // Read while the connector runs and its threads have taken their arenas.
       const std::size_t heaps = running ? count_arena_heaps(pid) : 0;
       sink.signal(SIGTERM);
-      log += read_rest(sink);
+      log += sink.read_rest(30s);
       const int status = sink.wait(30s);
       BOOST_TEST_MESSAGE("arena heaps " << heaps << "; log:\n" << log);
       BOOST_REQUIRE(running);

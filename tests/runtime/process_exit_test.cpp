@@ -60,19 +60,6 @@ std::string common_config(const std::string& url, const std::string& name,
          std::to_string(kBudgetMs) + "\n[offsets]\nstate_dir = \"" + state.string() + "\"\n";
 }
 
-// Everything the child writes until it closes its output.
-std::string read_all(ChildProcess& child, std::chrono::milliseconds timeout = 60s) {
-  std::string all;
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    auto line = child.read_line(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    if (!line) break;
-    all += *line + "\n";
-  }
-  return all;
-}
-
 // Signals the child and returns how long it took to exit, and with which status.
 std::pair<std::chrono::milliseconds, int> terminate(ChildProcess& child) {
   const auto signalled = Clock::now();
@@ -151,7 +138,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_key_in_a_connector_table_exits_2_naming_file_lin
                          "[supervision]\non_fatal = \"restart\"\n"
                          "[simple_sink]\ntopic = \"/default/strict\"\nprint_evry = 5\n");
   auto sink = start(SIMPLE_SINK_PATH, config);
-  const std::string output = read_all(*sink);
+  const std::string output = sink->read_rest(60s);
   const int status = sink->wait(30s);
   BOOST_TEST_MESSAGE(output);
   BOOST_TEST(status == runtime::kExitConfigError);
@@ -170,7 +157,7 @@ BOOST_AUTO_TEST_CASE(an_unwritable_output_file_exits_2_naming_the_key) {
                          "[simple_sink]\ntopic = \"/default/unwritable\"\noutput_file = \"" +
                          (dir.path / "missing-dir" / "out.txt").string() + "\"\n");
   auto sink = start(SIMPLE_SINK_PATH, config);
-  const std::string output = read_all(*sink);
+  const std::string output = sink->read_rest(60s);
   const int status = sink->wait(30s);
   BOOST_TEST_MESSAGE(output);
   BOOST_TEST(status == runtime::kExitConfigError);
@@ -186,7 +173,7 @@ BOOST_AUTO_TEST_CASE(an_invalid_topic_in_a_connector_table_exits_2_naming_file_l
   write_file(config, common_config(broker.service_url(), "bad-topic-source", dir.path / "state") +
                          "[simple_source]\ntopic = \"orders\"\n");
   auto source = start(SIMPLE_SOURCE_PATH, config);
-  const std::string output = read_all(*source);
+  const std::string output = source->read_rest(60s);
   const int status = source->wait(30s);
   BOOST_TEST_MESSAGE(output);
   BOOST_TEST(status == runtime::kExitConfigError);

@@ -59,33 +59,6 @@ std::unique_ptr<ChildProcess> start(const std::string& program,
       std::vector<std::string>{"CONNECTOR_CONFIG_PATH=" + config.string()});
 }
 
-// Reads the child's output until a line contains `needle`; everything read goes to `all`.
-bool wait_for_output(ChildProcess& child, const std::string& needle, std::string& all,
-                     std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    auto line = child.read_line(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    if (!line) return false;
-    all += *line + "\n";
-    if (line->find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
-// Everything the child writes until it closes its output.
-std::string read_rest(ChildProcess& child, std::chrono::milliseconds timeout = 30s) {
-  std::string all;
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    auto line = child.read_line(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    if (!line) break;
-    all += *line + "\n";
-  }
-  return all;
-}
-
 std::string base_config(const std::string& url, const std::string& name,
                         const std::filesystem::path& state, std::uint64_t budget_ms,
                         const std::string& processing) {
@@ -134,7 +107,7 @@ BOOST_AUTO_TEST_CASE(sigint_drains_the_example_sink_and_source_and_both_exit_0) 
 
   sink->signal(SIGINT);
   const int sink_status = sink->wait(60s);
-  const std::string sink_log = read_rest(*sink);
+  const std::string sink_log = sink->read_rest(30s);
   BOOST_TEST_MESSAGE("sink log:\n" << sink_log);
   BOOST_TEST(sink_status == runtime::kExitClean);
   BOOST_TEST(sink_log.find("signal=SIGINT action=drain") != std::string::npos);
@@ -145,7 +118,7 @@ BOOST_AUTO_TEST_CASE(sigint_drains_the_example_sink_and_source_and_both_exit_0) 
 
   source->signal(SIGINT);
   const int source_status = source->wait(60s);
-  const std::string source_log = read_rest(*source);
+  const std::string source_log = source->read_rest(30s);
   BOOST_TEST_MESSAGE("source log:\n" << source_log);
   BOOST_TEST(source_status == runtime::kExitClean);
   BOOST_TEST(source_log.find("signal=SIGINT action=drain") != std::string::npos);
@@ -189,13 +162,13 @@ BOOST_AUTO_TEST_CASE(a_second_signal_during_the_drain_exits_at_once_with_130) {
 
       std::string log;
       sink->signal(first);
-      BOOST_REQUIRE(wait_for_output(*sink, "event=drain_started", log));
+      BOOST_REQUIRE(sink->read_until("event=drain_started", log, 30s));
       const auto signalled = Clock::now();
       sink->signal(second);
       const int status = sink->wait(10s);
       const auto elapsed =
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - signalled);
-      log += read_rest(*sink);
+      log += sink->read_rest(30s);
       BOOST_TEST_MESSAGE("exited " << status << " " << elapsed.count()
                                    << " ms after the second signal; log:\n"
                                    << log);
@@ -230,9 +203,9 @@ BOOST_AUTO_TEST_CASE(sigterm_while_the_runtime_is_spawned_drains_it_once_up_and_
     BOOST_TEST_CONTEXT("run " << run) {
       auto sink = start(SIMPLE_SINK_PATH, dir.path / "sink.toml");
       std::string log;
-      BOOST_REQUIRE(wait_for_output(*sink, "event=starting", log));
+      BOOST_REQUIRE(sink->read_until("event=starting", log, 30s));
       sink->signal(SIGTERM);
-      log += read_rest(*sink, 60s);
+      log += sink->read_rest(60s);
       const int status = sink->wait(10s);
       BOOST_TEST_MESSAGE("run " << run << " exited " << status << "; log:\n" << log);
       BOOST_TEST(status == runtime::kExitClean);

@@ -28,11 +28,13 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
     if (!overridden) merged.emplace_back(text);
   }
   std::vector<char*> env;
-  for (auto& entry : merged) env.push_back(entry.data());
+  for (auto& entry : merged)
+    env.push_back(entry.data());
   env.push_back(nullptr);
   std::vector<std::string> arguments = argv;
   std::vector<char*> args;
-  for (auto& arg : arguments) args.push_back(arg.data());
+  for (auto& arg : arguments)
+    args.push_back(arg.data());
   args.push_back(nullptr);
 
   int pipe_fds[2];
@@ -56,6 +58,31 @@ ChildProcess::~ChildProcess() {
     ::waitpid(pid_, nullptr, 0);
   }
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+bool ChildProcess::read_until(const std::string& needle, std::string& output,
+                              std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto line = read_line(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!line) return false;
+    output += *line + "\n";
+    if (line->find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string ChildProcess::read_rest(std::chrono::milliseconds timeout) {
+  std::string output;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto line = read_line(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!line) break;
+    output += *line + "\n";
+  }
+  return output;
 }
 
 std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds timeout) {

@@ -21,6 +21,12 @@ class ChildProcess {
 
   // The next stdout line, or nullopt at end of output or when the deadline passes.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  // Reads lines until one contains `needle` (true) or output ends or the deadline passes
+  // (false); every line read is appended to `output`.
+  bool read_until(const std::string& needle, std::string& output,
+                  std::chrono::milliseconds timeout);
+  // Everything written until the child closes its output or the deadline passes.
+  std::string read_rest(std::chrono::milliseconds timeout);
   // Waits for the child to exit; returns its exit status (-1 if killed or timed out).
   int wait(std::chrono::milliseconds timeout);
   // Sends `signal` (e.g. SIGTERM) to the child.

@@ -27,12 +27,16 @@ std::optional<SchemaType> parse_schema_type(std::string_view text) {
   std::string lower(text);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // Danube's registry takes the same aliases (its SchemaType::from_str).
   if (lower == "json_schema" || lower == "json") return SchemaType::json_schema;
   if (lower == "string") return SchemaType::string;
-  if (lower == "number") return SchemaType::number;
+  if (lower == "number" || lower == "int64" || lower == "int" || lower == "float" ||
+      lower == "double") {
+    return SchemaType::number;
+  }
   if (lower == "bytes") return SchemaType::bytes;
   if (lower == "avro") return SchemaType::avro;
-  if (lower == "protobuf") return SchemaType::protobuf;
+  if (lower == "protobuf" || lower == "proto") return SchemaType::protobuf;
   return std::nullopt;
 }
 

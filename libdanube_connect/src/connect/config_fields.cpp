@@ -318,7 +318,8 @@ SchemaMapping parse_schema_entry(const toml::table& entry, std::size_t index,
       if (!type) {
         fail(where,
              "must be one of \"json_schema\", \"json\", \"string\", \"number\", \"bytes\", "
-             "\"avro\", \"protobuf\" (got " +
+             "\"avro\", \"protobuf\" (or Danube's aliases \"int64\", \"int\", \"float\", "
+             "\"double\", \"proto\") (got " +
                  quote_excerpt(*schema_type_text) + ")");
       }
       mapping.schema.schema_type = *type;

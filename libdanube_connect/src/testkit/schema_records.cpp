@@ -1,50 +1,25 @@
 #include "schema_records.hpp"
 
-#include <algorithm>
-#include <array>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "danube/common/schema.hpp"
 #include "jwt.hpp"
 #include "serde_json_text.hpp"
 
 namespace danube::testkit::internal {
 namespace {
 
-struct TypeAlias {
-  std::string_view alias;
-  std::string_view type;
-};
-
-constexpr std::array<TypeAlias, 12> kTypeAliases = {{
-    {"bytes", "bytes"},
-    {"string", "string"},
-    {"number", "number"},
-    {"int64", "number"},
-    {"int", "number"},
-    {"float", "number"},
-    {"double", "number"},
-    {"avro", "avro"},
-    {"json_schema", "json_schema"},
-    {"json", "json_schema"},
-    {"protobuf", "protobuf"},
-    {"proto", "protobuf"},
-}};
-
 bool has_no_definition(std::string_view type) {
-  return type == "bytes" || type == "string" || type == "number";
+  const auto parsed = parse_schema_type(type);
+  return parsed && !schema_type_needs_definition(*parsed);
 }
 
 }  // namespace
 
 std::optional<std::string> normalize_schema_type(std::string_view type) {
-  std::string lower(type);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const auto& [alias, normalized] : kTypeAliases) {
-    if (lower == alias) return std::string(normalized);
-  }
-  return std::nullopt;
+  const auto parsed = parse_schema_type(type);
+  if (!parsed) return std::nullopt;
+  return std::string(to_string(*parsed));
 }
 
 std::string schema_fingerprint(std::string_view type, std::string_view definition) {

@@ -20,7 +20,8 @@ enum class SchemaType {
 
 // "json_schema", "string", "number", "bytes", "avro", "protobuf".
 std::string_view to_string(SchemaType type);
-// Case-insensitive; "json" is accepted as an alias of json_schema. nullopt for anything else.
+// Case-insensitive, with Danube's aliases: "json" for json_schema; "int64", "int", "float",
+// "double" for number; "proto" for protobuf. nullopt for anything else.
 std::optional<SchemaType> parse_schema_type(std::string_view text);
 // True for the types whose definition lives in a file (json_schema, avro, protobuf).
 bool schema_type_needs_definition(SchemaType type);

@@ -1,15 +1,20 @@
 // The bookkeeping behind gap detection (PartitionContinuity) and its file (SinkOffsetFile),
 // without a broker: every decision a sink takes about an arriving offset, exactly.
+#include <fmt/format.h>
+
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "common/runtime_context.hpp"
+#include "danube/client/partitioning.hpp"
 #include "sink/gap_report.hpp"
 #include "sink/partition_continuity.hpp"
 #include "sink/sink_offset_file.hpp"
@@ -303,6 +308,198 @@ BOOST_AUTO_TEST_CASE(a_gap_stays_unconfirmed_in_the_saved_state_until_its_report
   loaded = file.load(problem);
   BOOST_TEST_REQUIRE(loaded.has_value(), problem);
   BOOST_TEST(loaded->unconfirmed_reports.empty());
+}
+
+namespace {
+
+std::uintmax_t size_of(const std::filesystem::path& file) {
+  std::error_code ignored;
+  const auto size = std::filesystem::file_size(file, ignored);
+  return ignored ? 0 : size;
+}
+
+std::string contents(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Saves as the consumer actor does: the state and what processed() recorded since last time.
+void save(SinkOffsetFile& file, PartitionContinuity& continuity) {
+  file.save(continuity.state(), continuity.recorded());
+  continuity.clear_recorded();
+}
+
+std::optional<PartitionContinuity::State> load(const SinkOffsetFile& file) {
+  std::string problem;
+  auto loaded = file.load(problem);
+  BOOST_TEST(problem.empty(), problem);
+  return loaded;
+}
+
+}  // namespace
+
+// Small saves append to the journal; what is loaded is always the state last saved, whichever
+// way it was written.
+BOOST_AUTO_TEST_CASE(small_saves_append_journal_lines_that_load_back_to_the_same_state) {
+  TempDir dir;
+  SinkOffsetFile file(dir.path, "sink", "/default/t-part-0", "sub");
+  PartitionContinuity continuity;
+  run(continuity, 0, 3);
+  save(file, continuity);  // a run's first save writes the snapshot
+  const auto snapshot = contents(file.file());
+  BOOST_TEST(size_of(file.journal_file()) == 0u);
+
+  std::uint64_t offset = 3;
+  for (int round = 0; round < 700; ++round) {
+    const auto verdict = continuity.received(offset, message(offset));
+    continuity.processed(offset, message(offset), verdict.epoch);
+    ++offset;
+    if (round % 50 == 7) {
+      continuity.received(offset + 2, message(offset + 2));  // offset and offset+1 suspected
+      continuity.received(offset, message(offset));          // late
+      offset += 3;
+    }
+    if (round % 100 == 42) {
+      continuity.sweep(true);  // offset+1 lost, its report unconfirmed until the next round
+    } else {
+      continuity.reports_confirmed();
+    }
+    save(file, continuity);
+    const auto loaded = load(file);
+    BOOST_TEST_REQUIRE(loaded.has_value());
+    BOOST_TEST_REQUIRE((*loaded == continuity.state()), "round " << round);
+  }
+  // 700 records, far more than the 512 identities a snapshot holds, and it was never rewritten.
+  BOOST_TEST(contents(file.file()) == snapshot);
+  BOOST_TEST(size_of(file.journal_file()) > 700 * 20u);
+  BOOST_TEST(continuity.state().recent.size() == PartitionContinuity::kRecentIdentities);
+}
+
+BOOST_AUTO_TEST_CASE(large_saves_and_new_sequences_write_a_snapshot_and_empty_the_journal) {
+  TempDir dir;
+  SinkOffsetFile file(dir.path, "sink", "/default/t-part-0", "sub");
+  PartitionContinuity continuity;
+  run(continuity, 0, 10);
+  save(file, continuity);
+  run(continuity, 10, 12);
+  save(file, continuity);
+  BOOST_TEST(size_of(file.journal_file()) > 0u);
+
+  run(continuity, 12, 200);  // more identities than a line carries
+  save(file, continuity);
+  BOOST_TEST(size_of(file.journal_file()) == 0u);
+  BOOST_TEST((*load(file) == continuity.state()));
+
+  run(continuity, 200, 201);
+  save(file, continuity);
+  BOOST_TEST(size_of(file.journal_file()) > 0u);
+  // A known offset with another identity: the broker numbered from 0 again.
+  const auto verdict = continuity.received(5, message(5, 999999));
+  BOOST_TEST(verdict.arrival == Arrival::new_sequence);
+  continuity.processed(5, message(5, 999999), verdict.epoch);
+  save(file, continuity);
+  BOOST_TEST(size_of(file.journal_file()) == 0u);
+  BOOST_TEST((*load(file) == continuity.state()));
+}
+
+// A sink stopped between writing a snapshot and emptying the journal leaves lines of the older
+// snapshot: they are not applied to the newer one. A line torn by a stop in the middle of a write
+// ends the replay; the lines before it count.
+BOOST_AUTO_TEST_CASE(stale_and_torn_journal_lines_are_not_applied) {
+  TempDir dir;
+  SinkOffsetFile file(dir.path, "sink", "/default/t-part-0", "sub");
+  PartitionContinuity continuity;
+  run(continuity, 0, 5);
+  save(file, continuity);
+  run(continuity, 5, 8);
+  save(file, continuity);
+  const auto older_lines = contents(file.journal_file());
+  BOOST_TEST(!older_lines.empty());
+
+  run(continuity, 8, 100);
+  save(file, continuity);  // a snapshot
+  const auto newer = continuity.state();
+  std::ofstream(file.journal_file(), std::ios::binary | std::ios::trunc) << older_lines;
+  BOOST_TEST((*load(file) == newer));
+
+  // Another run starts from the newer snapshot (its journal emptied by that run's snapshot).
+  SinkOffsetFile restarted(dir.path, "sink", "/default/t-part-0", "sub");
+  PartitionContinuity resumed(*load(restarted));
+  save(restarted, resumed);
+  run(resumed, 100, 102);
+  save(restarted, resumed);
+  const auto after_first_line = resumed.state();
+  run(resumed, 102, 104);
+  save(restarted, resumed);
+  BOOST_TEST((*load(restarted) == resumed.state()));
+  const auto journal = contents(restarted.journal_file());
+  const auto first_line_end = journal.find('\n') + 1;
+  for (const auto cut : {journal.size() - 1, journal.size() - 20, first_line_end + 5}) {
+    std::ofstream(restarted.journal_file(), std::ios::binary | std::ios::trunc)
+        << journal.substr(0, cut);
+    BOOST_TEST((*load(restarted) == after_first_line), "cut at " << cut);
+  }
+  auto damaged = journal;
+  damaged[first_line_end + 20] ^= 1;  // a flipped bit in the second line
+  std::ofstream(restarted.journal_file(), std::ios::binary | std::ios::trunc) << damaged;
+  BOOST_TEST((*load(restarted) == after_first_line));
+
+  restarted.remove();
+  BOOST_TEST(!std::filesystem::exists(restarted.file()));
+  BOOST_TEST(!std::filesystem::exists(restarted.journal_file()));
+}
+
+// A journal that cannot be read, or a line that checks out but cannot be applied, costs the
+// lines from there on, never the snapshot: the state loaded is an older one, not none.
+BOOST_AUTO_TEST_CASE(a_bad_journal_never_costs_the_snapshot) {
+  TempDir dir;
+  SinkOffsetFile file(dir.path, "sink", "/default/t-part-0", "sub");
+  PartitionContinuity continuity;
+  run(continuity, 0, 20);
+  save(file, continuity);
+  const auto snapshot = continuity.state();
+  run(continuity, 20, 22);
+  save(file, continuity);
+  const auto after_line = continuity.state();
+  const auto journal = contents(file.journal_file());
+  const auto generation = journal.substr(0, 16);
+
+  std::filesystem::remove(file.journal_file());
+  std::filesystem::create_directory(file.journal_file());  // reading it fails
+  BOOST_TEST((*load(file) == snapshot));
+  BOOST_TEST(std::filesystem::exists(file.file()));
+  std::filesystem::remove(file.journal_file());
+
+  // Checksummed, but with a field too many: the line is not applied, nor any part of it.
+  const std::string body = generation + " 23 23 1022 0 0 0 1 22 00000000000000aa 7";
+  std::ofstream(file.journal_file(), std::ios::binary | std::ios::trunc)
+      << journal << body << ' ' << fmt::format("{:016x}", client::fnv1a_64(body)) << '\n';
+  BOOST_TEST((*load(file) == after_line));
+
+  std::ofstream(file.journal_file(), std::ios::binary | std::ios::trunc)
+      << std::string(17 * 1024 * 1024, '\n');
+  BOOST_TEST((*load(file) == snapshot));
+  BOOST_TEST(std::filesystem::exists(file.file()));
+}
+
+// The same subscription's files written by a second instance: the first notices that the journal
+// is no longer what it appended and writes a snapshot rather than lines nobody would apply.
+BOOST_AUTO_TEST_CASE(an_instance_that_finds_the_journal_changed_writes_a_snapshot) {
+  TempDir dir;
+  SinkOffsetFile first(dir.path, "sink", "/default/t-part-0", "sub");
+  SinkOffsetFile second(dir.path, "sink", "/default/t-part-0", "sub");
+  PartitionContinuity continuity;
+  run(continuity, 0, 5);
+  save(first, continuity);
+  run(continuity, 5, 6);
+  save(first, continuity);
+  PartitionContinuity other;
+  run(other, 100, 101);
+  save(second, other);  // a snapshot of its own, the journal emptied
+  run(continuity, 6, 7);
+  save(first, continuity);
+  BOOST_TEST((*load(second) == continuity.state()));
+  BOOST_TEST(size_of(first.journal_file()) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(the_gap_file_tells_which_reports_an_earlier_run_wrote) {

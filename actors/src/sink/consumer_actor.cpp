@@ -66,8 +66,9 @@ struct ConsumerActorState {
   bool gap_failure_sent = false;
   bool gap_sweep_armed = false;
   bool save_failure_logged = false;
-  // Acks waiting for the offsets file (group commit: one save for every AckRecords already in
-  // the mailbox when the flush_atom arrives, instead of one per batch).
+  // Acks waiting for the offsets file: a processed batch's are saved and sent at once; those
+  // of skipped redeliveries and buffered records wait for a flush_atom (group commit: one save,
+  // and with a sink buffer one fsync, for everything that arrived meanwhile).
   std::vector<std::pair<std::uint64_t, client::MessageId>> pending_acks;
   bool flush_scheduled = false;
   // The sink buffer, when enabled, and what this actor has added to its gauges.
@@ -174,7 +175,7 @@ void save_continuity(ConsumerActor* self) {
   auto& state = self->state;
   if (!state.continuity || !state.offset_file) return;  // tracking stopped
   try {
-    state.offset_file->save(state.continuity->state());
+    state.offset_file->save(state.continuity->state(), state.continuity->recorded());
   } catch (const std::exception& e) {
     // Acking anyway loses nothing; a later restart may report processed offsets as lost.
     if (!state.save_failure_logged) {
@@ -183,6 +184,7 @@ void save_continuity(ConsumerActor* self) {
       state.save_failure_logged = true;
     }
   }
+  state.continuity->clear_recorded();  // saved, or the failed save made the next a snapshot
 }
 
 // Gaps an earlier run settled but was stopped before it confirmed their report: reported now
@@ -231,8 +233,7 @@ void stop_tracking(ConsumerActor* self, std::string_view reason) {
   auto& state = self->state;
   spdlog::info("event=continuity_untracked topic={} reason=\"{}\"", state.config.partition_topic,
                reason);
-  std::error_code ignored;
-  std::filesystem::remove(state.offset_file->file(), ignored);
+  state.offset_file->remove();
   state.continuity.reset();
   state.offset_file.reset();
 }
@@ -682,8 +683,10 @@ void acknowledge(ConsumerActor* self, AckRecords& done) {
         record.message.id.topic_offset,
         MessageIdentity{record.identity_digest, record.message.publish_time},
         record.continuity_epoch);
-    queue_ack(self, record.message.request_id, std::move(record.message.id));
+    state.pending_acks.emplace_back(record.message.request_id, std::move(record.message.id));
   }
+  // One save for the batch (a journal line), then its acks: no message to self in between.
+  flush_pending_acks(self);
   config.context->metrics->add_inflight(config.subscription.topic,
                                         -static_cast<std::int64_t>(done.records.size()));
   if (config.consumer) {

@@ -91,6 +91,14 @@ void PartitionContinuity::processed(std::uint64_t offset, const MessageIdentity&
   state_.recent[offset] = identity.digest;
   while (state_.recent.size() > kRecentIdentities)
     state_.recent.erase(state_.recent.begin());
+  if (recorded_complete_) {
+    if (recorded_.size() < kRecentIdentities) {
+      recorded_.emplace_back(offset, identity.digest);
+    } else {
+      recorded_complete_ = false;  // the whole state is the smaller change now
+      recorded_.clear();
+    }
+  }
   state_.newest_publish_time = std::max(state_.newest_publish_time, identity.publish_time);
 }
 
@@ -175,6 +183,8 @@ std::vector<OffsetGap> PartitionContinuity::start_sequence(std::uint64_t offset)
   const auto newest_publish_time = state_.newest_publish_time;
   auto unconfirmed = std::move(state_.unconfirmed_reports);
   state_ = State{};
+  recorded_.clear();
+  recorded_complete_ = false;
   state_.unconfirmed_reports = std::move(unconfirmed);
   state_.next_expected = offset + 1;
   state_.settled_below = offset;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace danube::runtime {
@@ -105,6 +106,17 @@ class PartitionContinuity {
   bool has_suspected() const { return !state_.suspected.empty(); }
   // The gaps in State::unconfirmed_reports are in the gap file now.
   void reports_confirmed() { state_.unconfirmed_reports.clear(); }
+
+  // The (offset, digest) pairs processed() added to State::recent since clear_recorded(), in
+  // order, so that a save can write just those; nullptr when they no longer describe the change
+  // (a new sequence replaced the state, or more were added than State::recent holds) and the
+  // whole state must be written.
+  using RecordedIdentities = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  const RecordedIdentities* recorded() const { return recorded_complete_ ? &recorded_ : nullptr; }
+  void clear_recorded() {
+    recorded_.clear();
+    recorded_complete_ = true;
+  }
   // A record received in `epoch` was settled (processed, skipped or dead-lettered). Records
   // from before a new sequence began are ignored: their offsets mean something else now.
   void processed(std::uint64_t offset, const MessageIdentity& identity, std::uint64_t epoch);
@@ -127,6 +139,8 @@ class PartitionContinuity {
   State state_;
   std::uint64_t epoch_ = 0;
   std::uint64_t sweep_mark_ = 0;  // suspected offsets below it were suspected at the last sweep
+  RecordedIdentities recorded_;
+  bool recorded_complete_ = true;
 };
 
 std::string_view to_string(PartitionContinuity::Arrival arrival);

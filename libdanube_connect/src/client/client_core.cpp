@@ -1,5 +1,6 @@
 #include "client_core.hpp"
 
+#include <absl/synchronization/mutex.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -44,6 +45,10 @@ Error to_error(const std::string& what, const grpc::Status& status) {
 }
 
 Result<std::shared_ptr<ClientCore>> ClientCore::create(ClientOptions options) {
+  // Debian's Abseil is built without NDEBUG, which leaves absl::Mutex's deadlock detection on:
+  // every lock gRPC takes updates a process-wide lock graph. A diagnostic, not a safeguard (it
+  // aborts on a cycle it sees), and a few per cent of a client's instructions.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto url = parse_service_url(options.service_url);
   if (!url) return url.error();
 

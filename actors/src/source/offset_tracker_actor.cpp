@@ -1,7 +1,7 @@
 #include "offset_tracker_actor.hpp"
 
+#include <algorithm>
 #include <map>
-#include <set>
 #include <unordered_map>
 
 #include "../common/runtime_actor.hpp"
@@ -17,8 +17,11 @@ struct Tracked {
 struct OffsetTrackerState {
   ContextPtr context;
   offset_committer_actor driver;
-  std::map<std::string, std::map<std::uint64_t, Tracked>> partitions;  // by sequence
-  std::unordered_map<std::uint64_t, std::string> partition_of;         // sequence -> partition
+  // Per source partition, by sequence. Entries are never erased, so the iterators in
+  // partition_of stay valid and a settlement does no string work.
+  using Partitions = std::map<std::string, std::map<std::uint64_t, Tracked>>;
+  Partitions partitions;
+  std::unordered_map<std::uint64_t, Partitions::iterator> partition_of;  // sequence -> partition
   std::map<std::string, connect::Offset> ready;  // committable, newest per partition
   bool committing = false;
   bool timer_armed = false;
@@ -95,25 +98,30 @@ offset_tracker_actor spawn_offset_tracker(caf::actor_system& system, ContextPtr 
             [=](TrackOffsets& track) {
               auto& state = self->state;
               for (auto& [sequence, offset] : track.items) {
-                state.partition_of.emplace(sequence, offset.partition);
-                state.partitions[offset.partition].emplace(sequence,
-                                                           Tracked{std::move(offset), false});
+                auto partition = state.partitions.try_emplace(offset.partition).first;
+                partition->second.emplace(sequence, Tracked{std::move(offset), false});
+                state.partition_of.emplace(sequence, partition);
               }
             },
             [=](const ItemsSettled& settled) {
               auto& state = self->state;
-              std::set<std::string> touched;
+              // A settlement usually touches one or two source partitions.
+              std::vector<OffsetTrackerState::Partitions::iterator> touched;
               for (const auto sequence : settled.sequences) {
                 auto found = state.partition_of.find(sequence);
                 if (found == state.partition_of.end()) continue;
-                state.partitions[found->second][sequence].settled = true;
-                touched.insert(found->second);
+                const auto partition = found->second;
+                if (auto item = partition->second.find(sequence); item != partition->second.end())
+                  item->second.settled = true;
+                if (std::find(touched.begin(), touched.end(), partition) == touched.end())
+                  touched.push_back(partition);
               }
-              for (const auto& partition : touched) {
-                auto& tracked = state.partitions[partition];
+              for (const auto partition : touched) {
+                auto& tracked = partition->second;
                 // Advance over the settled prefix only: order per partition.
                 while (!tracked.empty() && tracked.begin()->second.settled) {
-                  state.ready[partition] = tracked.begin()->second.offset;
+                  state.ready.insert_or_assign(partition->first,
+                                               std::move(tracked.begin()->second.offset));
                   state.partition_of.erase(tracked.begin()->first);
                   tracked.erase(tracked.begin());
                 }

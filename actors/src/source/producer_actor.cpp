@@ -37,19 +37,16 @@ using producer_detail::ResendDue;
 using producer_detail::SendDone;
 using producer_detail::sends_done_atom;
 
-struct Pending {
-  SourceItem item;
-  client::OutgoingMessage message;
-};
-
 struct ProducerActorState {
   ProducerActorConfig config;
   std::unique_ptr<Backoff> backoff;
   std::shared_ptr<client::Producer> producer;
   bool creating = false;
   std::uint32_t create_failures = 0;
-  std::deque<SourceItem> waiting;            // until the client producer exists
-  std::map<std::uint64_t, Pending> pending;  // sent or waiting for a resend, by token
+  std::deque<SourceItem> waiting;  // until the client producer exists
+  // Sent or waiting for a resend, by token. The message itself goes to the client (moved, not
+  // copied) and is built again from the record for the rare resend.
+  std::map<std::uint64_t, SourceItem> pending;
   std::uint64_t next_token = 1;
   // Sends the broker has answered, filled by client threads, drained on sends_done_atom.
   // (The one bounded queue type; pushes never wait, and in-flight credit bounds what is queued.)
@@ -111,14 +108,24 @@ void fail_for_good(ProducerActor* self, SourceItem item, const std::string& payl
   }
 }
 
-void send_pending(ProducerActor* self, std::uint64_t token) {
+// The record as the broker gets it: encoded with the topic's schema. Throws when it cannot be.
+client::OutgoingMessage message_of(const ProducerActorState& state,
+                                   const connect::SourceRecord& record) {
+  client::OutgoingMessage message;
+  message.payload = state.config.schema && state.config.schema->codec
+                        ? state.config.schema->codec->encode(record)
+                        : record.payload().str();
+  message.attributes.insert(record.attributes().begin(), record.attributes().end());
+  message.key = record.key();
+  return message;
+}
+
+void send(ProducerActor* self, std::uint64_t token, client::OutgoingMessage message) {
   auto& state = self->state;
-  auto found = state.pending.find(token);
-  if (found == state.pending.end() || !state.producer) return;
   const auto started = Clock::now();
   state.producer->send_async(
-      found->second.message, [completions = state.send_completions, token,
-                              started](client::Result<client::SendReceipt> result) {
+      std::move(message), [completions = state.send_completions, token,
+                           started](client::Result<client::SendReceipt> result) {
         // A client thread: queue the outcome; the queue wakes the actor (sends_done_atom) when
         // it was empty.
         std::optional<client::Error> error;
@@ -127,29 +134,45 @@ void send_pending(ProducerActor* self, std::uint64_t token) {
       });
 }
 
+// A resend after a failed publish: the record encoded again (it was once, so it is again).
+void resend(ProducerActor* self, std::uint64_t token) {
+  auto& state = self->state;
+  auto found = state.pending.find(token);
+  if (found == state.pending.end() || !state.producer) return;
+  client::OutgoingMessage message;
+  try {
+    message = message_of(state, found->second.envelope.record);
+  } catch (...) {
+    const auto error =
+        connect::error_from_current_exception("encode for " + state.config.config.topic);
+    SourceItem item = std::move(found->second);
+    state.pending.erase(found);
+    std::string payload = item.envelope.record.payload().str();
+    fail_for_good(self, std::move(item), payload, error);
+    send_settled(self);
+    return;
+  }
+  send(self, token, std::move(message));
+}
+
 void publish(ProducerActor* self, SourceItem item) {
   auto& state = self->state;
   const RuntimeContext& context = *state.config.context;
-  const auto& record = item.envelope.record;
   client::OutgoingMessage message;
   try {
-    message.payload = state.config.schema && state.config.schema->codec
-                          ? state.config.schema->codec->encode(record)
-                          : record.payload().str();
+    message = message_of(state, item.envelope.record);
   } catch (...) {
     const auto error =
         connect::error_from_current_exception("encode for " + state.config.config.topic);
     context.counters->add(context.counters->failed);
     context.metrics->record_failed(state.config.config.topic, connect::ErrorType::serialization);
-    std::string payload = record.payload().str();  // before `item` moves
+    std::string payload = item.envelope.record.payload().str();  // before `item` moves
     fail_for_good(self, std::move(item), payload, error);
     return;
   }
-  message.attributes.insert(record.attributes().begin(), record.attributes().end());
-  message.key = record.key();
   const std::uint64_t token = state.next_token++;
-  state.pending.emplace(token, Pending{std::move(item), std::move(message)});
-  send_pending(self, token);
+  state.pending.emplace(token, std::move(item));
+  send(self, token, std::move(message));
 }
 
 void create_producer(ProducerActor* self) {
@@ -207,13 +230,13 @@ bool on_send_done(ProducerActor* self, const SendDone& done) {
   auto found = state.pending.find(done.token);
   if (found == state.pending.end()) return false;
   if (!done.error) {
-    const std::uint64_t sequence = found->second.item.sequence;
+    const std::uint64_t sequence = found->second.sequence;
     state.pending.erase(found);
     context.metrics->observe_publish_latency(topic, done.latency);
     settle(self, sequence);
     return true;
   }
-  SourceItem& item = found->second.item;
+  SourceItem& item = found->second;
   const auto now = WallClock::now();
   if (item.attempts == 0) item.first_failure = now;
   item.last_failure = now;
@@ -227,9 +250,17 @@ bool on_send_done(ProducerActor* self, const SendDone& done) {
     self->delayed_send(self, state.backoff->delay(item.attempts), ResendDue{done.token});
     return false;
   }
-  Pending failed = std::move(found->second);
+  SourceItem failed = std::move(found->second);
   state.pending.erase(found);
-  fail_for_good(self, std::move(failed.item), failed.message.payload, error);
+  // The dead letter carries the bytes that failed to publish.
+  const auto& record = failed.envelope.record;
+  std::string payload;
+  try {
+    payload = message_of(state, record).payload;
+  } catch (...) {
+    payload = record.payload().str();
+  }
+  fail_for_good(self, std::move(failed), payload, error);
   return false;
 }
 
@@ -279,7 +310,7 @@ producer_actor spawn_producer_actor(caf::actor_system& system, ProducerActorConf
               send_settled(self);
             },
             [=](sends_done_atom) { sends_answered(self); },
-            [=](const ResendDue& due) { send_pending(self, due.token); },
+            [=](const ResendDue& due) { resend(self, due.token); },
             [=](create_atom) { create_producer(self); },
             [=](close_atom) {
               return CloseRequest{nullptr, std::move(self->state.producer)};

@@ -100,8 +100,6 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
     if (topic.empty()) topic = state.config.producers.front().topic;
     if (envelope.offset) offsets.items.emplace_back(item.sequence, *envelope.offset);
     item.envelope = std::move(envelope);
-    context.counters->add(context.counters->received);
-    context.metrics->record_received(topic);
     ++routed[topic];
     if (producer_config(state.config, topic) == nullptr) {
       const auto error = connect::ConnectorError::invalid_data(
@@ -129,8 +127,12 @@ void route(RouterActor* self, std::vector<connect::SourceEnvelope> envelopes) {
     }
     per_topic[topic].items.push_back(std::move(item));
   }
-  for (const auto& [topic, count] : routed)
+  // Counted per topic, not per record: each metrics update takes the registry's lock.
+  context.counters->add(context.counters->received, envelopes.size());
+  for (const auto& [topic, count] : routed) {
+    context.metrics->record_received(topic, static_cast<std::uint64_t>(count));
     add_inflight(self, topic, count);
+  }
   // The tracker learns of the offsets before any of them can be settled.
   if (!offsets.items.empty()) self->send(state.config.offset_tracker, std::move(offsets));
   for (auto& [topic, batch] : per_topic) {

@@ -6,7 +6,7 @@
 # switches per record, threads, resident memory idle and at peak, callgrind instructions per
 # record, and the machine's load (benchmarks/seed_bench.py says how each figure is taken).
 #
-#   benchmarks/run_seed_benchmarks.sh                       # dev build, everything (~15 min)
+#   benchmarks/run_seed_benchmarks.sh                       # dev build, everything (~20 min)
 #   ONLY=sink,source benchmarks/run_seed_benchmarks.sh      # without callgrind (~3 min)
 #   PRESET=release benchmarks/run_seed_benchmarks.sh        # our release build (configures it)
 #   COUNT=50000 SOURCE_COUNT=50000 MAX_UNACKED=10 benchmarks/run_seed_benchmarks.sh
@@ -44,7 +44,7 @@ args=(
   --source-count "${SOURCE_COUNT:-20000}"
   --source-batch "${SOURCE_BATCH:-100}"
   --source-partitions "${SOURCE_PARTITIONS:-0,4}"
-  --cg-count "${CG_COUNT:-2000}"
+  --cg-count "${CG_COUNT:-6000}"
   --cg-seed-sink-count "${CG_SEED_SINK_COUNT:-100}"
 )
 [[ -n "${RAW:-}" ]] && args+=(--raw "$RAW")

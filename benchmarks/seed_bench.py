@@ -550,7 +550,8 @@ def main():
     p.add_argument("--source-batch", type=int, default=100, help="records per poll()")
     p.add_argument("--source-partitions", default="0,4",
                    help="comma-separated; 0 = a non-partitioned topic")
-    p.add_argument("--cg-count", type=int, default=2000)
+    p.add_argument("--cg-count", type=int, default=6000,
+                   help="our callgrind runs: n and 2n records; n above the window for a steady flow")
     p.add_argument("--cg-seed-sink-count", type=int, default=100)
     p.add_argument("--cg-source-partitions", type=int, default=4)
     p.add_argument("--settle-seconds", type=float, default=1)

@@ -616,7 +616,6 @@ void pull(ConsumerActor* self) {
 // more than the broker was told. With a sink buffer, the buffer is fsynced before either.
 void flush_pending_acks(ConsumerActor* self) {
   auto& state = self->state;
-  state.flush_scheduled = false;
   if (state.pending_acks.empty()) return;
   if (state.buffer) {
     if (state.buffer_failed) return;
@@ -734,6 +733,9 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
               sweep_gaps(self, false);
             },
             [=](flush_atom) {
+              // Cleared here only: a batch's own flush in between leaves this message due, and
+              // nothing needs a second one.
+              self->state.flush_scheduled = false;
               flush_pending_acks(self);
               notify_if_idle(self);
             },

@@ -102,10 +102,7 @@ void apply_journal_line(std::string_view body, PartitionContinuity::State& state
   LineReader in(body);
   in.field();  // the generation, matched by the caller
   PartitionContinuity::State next;
-  if (const auto field = in.field(); field != "-") {
-    LineReader number(field);
-    next.next_expected = number.number();
-  }
+  if (const auto field = in.field(); field != "-") next.next_expected = LineReader(field).number();
   next.settled_below = in.number();
   next.newest_publish_time = in.number();
   const auto read_ranges = [&](std::map<std::uint64_t, std::uint64_t>& ranges,

@@ -1,7 +1,7 @@
 #pragma once
 
 // What a benchmark's sink connector processed, shared with the thread that measures it: how
-// many records, when the last batch finished, and each record's latency from publish time.
+// many records in how many batches, when the last batch finished, and each record's latency from publish time.
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -26,6 +26,7 @@ class ProcessedRecords {
                               static_cast<double>(record.publish_time_us() / 1000));
     }
     processed_ += records.size();
+    ++batches_;
     last_ = Clock::now();
     changed_.notify_all();
   }
@@ -40,6 +41,10 @@ class ProcessedRecords {
     std::lock_guard lock(mutex_);
     return last_;
   }
+  std::size_t batches() {
+    std::lock_guard lock(mutex_);
+    return batches_;
+  }
   std::vector<double> latencies_ms() {
     std::lock_guard lock(mutex_);
     return latencies_ms_;
@@ -49,6 +54,7 @@ class ProcessedRecords {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::size_t processed_ = 0;
+  std::size_t batches_ = 0;
   std::vector<double> latencies_ms_;
   Clock::time_point last_{};
 };

@@ -96,17 +96,20 @@ struct Usage {
   }
 };
 
+// `batches` is how many process_batch calls the records took (0: not a runtime sink).
 void report(const char* mode, std::size_t count, std::size_t size, double seconds,
-            const std::vector<double>& latencies_ms, const Usage& before) {
+            const std::vector<double>& latencies_ms, const Usage& before,
+            std::size_t batches = 0) {
   const Usage after = Usage::now();
   const auto records = static_cast<double>(count);
   std::printf(
       "{\"mode\":\"%s\",\"count\":%zu,\"size\":%zu,\"seconds\":%.3f,\"msgs_per_sec\":%.0f,"
-      "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"cpu_us_per_msg\":%.2f,\"voluntary_switches_per_msg\":%.3f}"
-      "\n",
+      "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"cpu_us_per_msg\":%.2f,\"voluntary_switches_per_msg\":%.3f,"
+      "\"records_per_batch\":%.1f}\n",
       mode, count, size, seconds, records / seconds, percentile(latencies_ms, 50),
       percentile(latencies_ms, 99), (after.cpu_seconds - before.cpu_seconds) * 1e6 / records,
-      static_cast<double>(after.voluntary_switches - before.voluntary_switches) / records);
+      static_cast<double>(after.voluntary_switches - before.voluntary_switches) / records,
+      batches == 0 ? 0.0 : records / static_cast<double>(batches));
   std::fflush(stdout);
 }
 
@@ -215,7 +218,8 @@ void bench_sink(caf::actor_system& system, testkit::EmbeddedBroker& broker,
   produce(client, topic, s);
   shared->wait_for(s.count);
   const double seconds = std::chrono::duration<double>(shared->last() - start).count();
-  report("runtime-sink", s.count, s.size, seconds, shared->latencies_ms(), usage);
+  report("runtime-sink", s.count, s.size, seconds, shared->latencies_ms(), usage,
+         shared->batches());
   caf::scoped_actor self{system};
   self->request(runtime, caf::infinite, runtime::drain_atom::value)
       .receive([](const runtime::RuntimeStatus&) {}, [](const caf::error&) {});

@@ -69,7 +69,7 @@ struct Settings {
   std::size_t tuned_batch_size = 1000;
   connect::SubscriptionType subscription = connect::SubscriptionType::exclusive;
   bool sample_stages = false;  // --sample-stages: the sink's queues, from its status
-  int scheduler_threads = 2;   // run_sink's defaults
+  int scheduler_threads = 1;   // run_sink's defaults (no sink buffer)
   std::string scheduler_policy = "sharing";
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 
 // What a benchmark's sink connector processed, shared with the thread that measures it: how
-// many records in how many batches, when the last batch finished, and each record's latency from publish time.
+// many records in how many batches, when the last batch finished, and each record's latency from
+// publish time.
 #include <chrono>
 #include <condition_variable>
 #include <mutex>

@@ -13,7 +13,7 @@
 #   RATE=2000 COUNT=50000 MAX_UNACKED=1000 benchmarks/run_latency_benchmarks.sh
 #   LOAD=nice benchmarks/run_latency_benchmarks.sh
 #   SUBSCRIPTION=Failover benchmarks/run_latency_benchmarks.sh    # no sink offsets file
-#   SCHEDULER_THREADS=1 SCHEDULER=stealing benchmarks/run_latency_benchmarks.sh
+#   SCHEDULER_THREADS=2 SCHEDULER=stealing benchmarks/run_latency_benchmarks.sh
 #   STAGES=1 benchmarks/run_latency_benchmarks.sh       # and where the sink's messages wait
 #   PHASES=client,sink TUNED_LINGER_MS=2 benchmarks/run_latency_benchmarks.sh
 #   RAW=/tmp/latency.jsonl benchmarks/run_latency_benchmarks.sh   # keep the JSON lines
@@ -31,7 +31,7 @@ bench_args=(--rate "${RATE:-1000}" --count "${COUNT:-20000}" --warmup "${WARMUP:
   --partitions "${PARTITIONS:-4}" --size "${SIZE:-100}"
   --phases "${PHASES:-client,sink,sink-tuned}" --tuned-linger-ms "${TUNED_LINGER_MS:-1}"
   --tuned-batch-size "${TUNED_BATCH_SIZE:-1000}" --subscription "${SUBSCRIPTION:-Exclusive}"
-  --scheduler-threads "${SCHEDULER_THREADS:-2}" --scheduler-policy "${SCHEDULER:-sharing}")
+  --scheduler-threads "${SCHEDULER_THREADS:-1}" --scheduler-policy "${SCHEDULER:-sharing}")
 [[ "${STAGES:-0}" == 1 ]] && bench_args+=(--sample-stages)
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then

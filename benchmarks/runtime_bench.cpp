@@ -3,7 +3,8 @@
 // as a ratio.
 //
 //   danube-runtime-bench [--count N] [--partitions P] [--max-unacked W] [--size BYTES]
-//                        [--scheduler-policy sharing|stealing] [--subscription exclusive|failover]
+//                        [--scheduler-policy sharing|stealing] [--scheduler-threads T]
+//                        [--subscription exclusive|failover]
 //
 // The sink subscribes Exclusive, which tracks continuity (an offsets file written before every
 // ack batch); failover has the same dispatch with one consumer and no tracking, so the two
@@ -50,7 +51,8 @@ struct Settings {
   std::size_t partitions = 4;
   std::uint32_t max_unacked = 10;
   std::size_t size = 100;
-  bool work_stealing = false;  // --scheduler-policy stealing; sharing is what run_sink uses
+  bool work_stealing = false;         // --scheduler-policy stealing; sharing is what run_sink uses
+  std::size_t scheduler_threads = 1;  // what run_sink chooses without a sink buffer
   connect::SubscriptionType sink_subscription = connect::SubscriptionType::exclusive;
   std::vector<std::string> phases = {"client", "sink", "source"};  // --only
 };
@@ -68,6 +70,8 @@ Settings parse(int argc, char** argv) {
       ->check(CLI::IsMember({"client", "sink", "source"}));
   std::string scheduler = "sharing";
   app.add_option("--scheduler-policy", scheduler)->check(CLI::IsMember({"sharing", "stealing"}));
+  app.add_option("--scheduler-threads", settings.scheduler_threads, "the actor system's workers")
+      ->check(CLI::PositiveNumber);
   std::string subscription = "Exclusive";
   app.add_option("--subscription", subscription)->check([](const std::string& text) {
     return connect::parse_subscription_type(text) ? std::string() : "unknown subscription type";
@@ -98,8 +102,7 @@ struct Usage {
 
 // `batches` is how many process_batch calls the records took (0: not a runtime sink).
 void report(const char* mode, std::size_t count, std::size_t size, double seconds,
-            const std::vector<double>& latencies_ms, const Usage& before,
-            std::size_t batches = 0) {
+            const std::vector<double>& latencies_ms, const Usage& before, std::size_t batches = 0) {
   const Usage after = Usage::now();
   const auto records = static_cast<double>(count);
   std::printf(
@@ -293,12 +296,13 @@ int main(int argc, char** argv) {
   client::ClientOptions client_options;
   client_options.service_url = broker.service_url();
   const auto client = client::DanubeClient::create(client_options).value();
-  std::fprintf(stderr,
-               "embedded broker %s, max_unacked=%u, %zu partitions, %zu x %zu B, scheduler %s\n",
-               broker.service_url().c_str(), settings.max_unacked, settings.partitions,
-               settings.count, settings.size, settings.work_stealing ? "stealing" : "sharing");
+  std::fprintf(
+      stderr,
+      "embedded broker %s, max_unacked=%u, %zu partitions, %zu x %zu B, scheduler %s x %zu\n",
+      broker.service_url().c_str(), settings.max_unacked, settings.partitions, settings.count,
+      settings.size, settings.work_stealing ? "stealing" : "sharing", settings.scheduler_threads);
   caf::actor_system_config config;
-  config.set("scheduler.max-threads", 2);
+  config.set("scheduler.max-threads", settings.scheduler_threads);
   config.set("logger.verbosity", caf::atom("quiet"));
   config.set("scheduler.policy",
              settings.work_stealing ? caf::atom("stealing") : caf::atom("sharing"));

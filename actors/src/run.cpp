@@ -290,7 +290,12 @@ int run(std::unique_ptr<Connector> connector, connect::ConnectorConfig config,
   }
 
   caf::actor_system_config system_config;
-  system_config.set("scheduler.max-threads", std::max(1, options.scheduler_threads));
+  const int workers = options.scheduler_threads > 0 ? options.scheduler_threads
+                      : config.sink_buffer.enabled  ? 2
+                                                    : 1;
+  system_config.set("scheduler.max-threads", workers);
+  spdlog::info("event=actor_system workers={} policy={}", workers,
+               options.scheduler_policy == SchedulerPolicy::sharing ? "sharing" : "stealing");
   system_config.set("logger.verbosity", caf::atom("quiet"));
   system_config.set("scheduler.policy", options.scheduler_policy == SchedulerPolicy::sharing
                                             ? caf::atom("sharing")

@@ -1,0 +1,84 @@
+// How many scheduler workers the run helpers start, seen from outside a real connector process
+// (examples/simple_sink): one by default, two with [sink_buffer] (its consumers fsync on a
+// worker). Each case checks the start log line and the worker threads the process really has,
+// counted by name in /proc/<pid>/task, so a log line that disagrees with the actor system fails.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "child_process.hpp"
+#include "danube/runtime/run.hpp"
+#include "runtime_test_support.hpp"
+
+using namespace danube;
+using namespace danube::runtime::test;
+using namespace std::chrono_literals;
+using danube::test::ChildProcess;
+
+namespace {
+
+// CAF 0.17 names its scheduler's worker threads so.
+constexpr const char* kWorkerThreadName = "caf.multiplexer";
+
+std::size_t threads_named(pid_t pid, const std::string& name) {
+  std::size_t count = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == name) ++count;
+  }
+  return count;
+}
+
+struct WorkersCase {
+  std::string extra_toml;  // appended to the sink's configuration
+  std::size_t workers;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(run_helpers_start_one_scheduler_worker_or_two_with_a_sink_buffer) {
+  testkit::EmbeddedBroker broker;
+  broker.start();
+  const std::string topic = "/default/workers";
+  broker.create_topic(topic, true);
+  const std::vector<WorkersCase> cases = {
+      {"", 1},
+      {"[sink_buffer]\nenabled = true\n", 2},
+  };
+  for (const auto& workers_case : cases) {
+    BOOST_TEST_CONTEXT("expecting " << workers_case.workers << " worker(s)") {
+      TempDirectory dir;
+      const auto config = dir.path / "sink.toml";
+      std::ofstream(config) << "danube_service_url = \"" << broker.service_url()
+                            << "\"\nconnector_name = \"workers-sink\"\n"
+                            << workers_case.extra_toml << "[processing]\nmetrics_port = 0\n"
+                            << "[offsets]\nstate_dir = \"" << (dir.path / "state").string()
+                            << "\"\n[simple_sink]\ntopic = \"" << topic << "\"\nprint_every = 0\n";
+      // The shell reports its pid, which the connector keeps across exec.
+      ChildProcess sink(std::vector<std::string>{"/bin/sh", "-c",
+                                                 "echo pid=$$; exec \"" SIMPLE_SINK_PATH "\" 2>&1"},
+                        std::vector<std::string>{"CONNECTOR_CONFIG_PATH=" + config.string()});
+      const auto pid_line = sink.read_line(30s);
+      BOOST_REQUIRE(pid_line && pid_line->starts_with("pid="));
+      const pid_t pid = static_cast<pid_t>(std::stol(pid_line->substr(4)));
+
+      std::string log;
+      const bool running = sink.read_until("event=runtime_running", log, 30s);
+      const std::size_t workers = running ? threads_named(pid, kWorkerThreadName) : 0;
+      sink.signal(SIGTERM);
+      log += sink.read_rest(30s);
+      const int status = sink.wait(30s);
+      BOOST_TEST_MESSAGE("worker threads " << workers << "; log:\n" << log);
+      BOOST_REQUIRE(running);
+      BOOST_TEST(log.find("event=actor_system workers=" + std::to_string(workers_case.workers) +
+                          " policy=sharing") != std::string::npos);
+      BOOST_TEST(workers == workers_case.workers);
+      BOOST_TEST(status == runtime::kExitClean);
+    }
+  }
+}

@@ -1,6 +1,8 @@
 // Unit tests of the client's building blocks that need no broker: URL parsing, key routing,
 // retry backoff bounds, the scheduler, the flow-controlled receive buffer and the schema
 // registry's answers.
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <condition_variable>
@@ -17,6 +19,7 @@
 #include "scheduler.hpp"
 #include "schema_definition_envelope.hpp"
 #include "service_url.hpp"
+#include "thread_names.hpp"
 
 using namespace danube::client;
 using namespace danube::client::detail;
@@ -126,6 +129,21 @@ BOOST_AUTO_TEST_CASE(a_task_may_destroy_its_own_scheduler) {
   });
   scheduler.reset();
   BOOST_TEST((finished.get_future().wait_for(5s) == std::future_status::ready));
+}
+
+// An idle connector never closes anything: its client's control scheduler must not cost a thread.
+BOOST_AUTO_TEST_CASE(a_scheduler_starts_its_named_thread_with_its_first_task) {
+  Scheduler scheduler("lazy-scheduler");
+  BOOST_TEST(danube::test::threads_named(getpid(), "lazy-scheduler") == 0u);
+  std::promise<bool> on_own_thread;
+  scheduler.post([&] { on_own_thread.set_value(scheduler.on_scheduler_thread()); });
+  auto answer = on_own_thread.get_future();
+  BOOST_REQUIRE((answer.wait_for(5s) == std::future_status::ready));
+  BOOST_TEST(answer.get());
+  BOOST_TEST(!scheduler.on_scheduler_thread());
+  BOOST_TEST(danube::test::threads_named(getpid(), "lazy-scheduler") == 1u);
+  scheduler.post([] {});  // the same thread
+  BOOST_TEST(danube::test::threads_named(getpid(), "lazy-scheduler") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(pending_tasks_are_dropped_on_destruction) {

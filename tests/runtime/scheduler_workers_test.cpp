@@ -6,33 +6,23 @@
 #include <sys/types.h>
 
 #include <boost/test/unit_test.hpp>
-#include <filesystem>
 #include <fstream>
 
 #include "child_process.hpp"
 #include "danube/runtime/run.hpp"
 #include "runtime_test_support.hpp"
+#include "thread_names.hpp"
 
 using namespace danube;
 using namespace danube::runtime::test;
 using namespace std::chrono_literals;
 using danube::test::ChildProcess;
+using danube::test::threads_named;
 
 namespace {
 
 // CAF 0.17 names its scheduler's worker threads so.
 constexpr const char* kWorkerThreadName = "caf.multiplexer";
-
-std::size_t threads_named(pid_t pid, const std::string& name) {
-  std::size_t count = 0;
-  for (const auto& task :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string line;
-    if (std::getline(comm, line) && line == name) ++count;
-  }
-  return count;
-}
 
 struct WorkersCase {
   std::string extra_toml;  // appended to the sink's configuration

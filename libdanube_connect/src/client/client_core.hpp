@@ -113,8 +113,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::atomic<std::uint64_t> next_request_id_{1};
   Backoff backoff_;
   // Declared last: destroyed first, so no task runs against a half-destroyed core.
-  Scheduler control_{"danube-client-control"};
-  Scheduler timers_{"danube-client-timers"};
+  Scheduler control_{"danube-control"};
+  Scheduler timers_{"danube-timers"};
 };
 
 // "CreateProducer /default/t: unavailable ..." from a gRPC status.

@@ -1,7 +1,9 @@
 #include "scheduler.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -27,18 +29,26 @@ struct Scheduler::State {
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
   std::uint64_t next_sequence = 0;
   bool stopping = false;
-  std::thread thread;
+  std::thread thread;                      // started by the first task
+  std::atomic<std::thread::id> thread_id;  // read without the lock by on_scheduler_thread
 
-  void add(Clock::time_point due, Task task) {
+  static void add(const std::shared_ptr<State>& self, Clock::time_point due, Task task) {
     {
-      std::lock_guard lock(mutex);
-      if (stopping) return;
-      queue.push(Entry{due, next_sequence++, std::move(task)});
+      std::lock_guard lock(self->mutex);
+      if (self->stopping) return;
+      self->queue.push(Entry{due, self->next_sequence++, std::move(task)});
+      if (!self->thread.joinable()) {
+        self->thread = std::thread([self] { run(self); });
+        self->thread_id.store(self->thread.get_id());
+        return;  // it looks at the queue before it waits
+      }
     }
-    wake.notify_one();
+    self->wake.notify_one();
   }
 
   static void run(const std::shared_ptr<State>& self) {
+    // Linux keeps 15 characters of a thread's name.
+    pthread_setname_np(pthread_self(), self->name.substr(0, 15).c_str());
     std::unique_lock lock(self->mutex);
     while (!self->stopping) {
       if (self->queue.empty()) {
@@ -66,33 +76,36 @@ struct Scheduler::State {
 
 Scheduler::Scheduler(std::string name) : state_(std::make_shared<State>()) {
   state_->name = std::move(name);
-  state_->thread = std::thread([state = state_] { State::run(state); });
 }
 
 Scheduler::~Scheduler() {
   std::priority_queue<State::Entry, std::vector<State::Entry>, std::greater<>> dropped;
+  std::thread thread;
   {
     std::lock_guard lock(state_->mutex);
     state_->stopping = true;
     std::swap(dropped, state_->queue);
+    std::swap(thread, state_->thread);
   }
   state_->wake.notify_all();
-  if (state_->thread.get_id() == std::this_thread::get_id()) {
-    state_->thread.detach();  // the running task owns the last reference; the state outlives it
-  } else if (state_->thread.joinable()) {
-    state_->thread.join();
+  if (thread.get_id() == std::this_thread::get_id()) {
+    thread.detach();  // the running task owns the last reference; the state outlives it
+  } else if (thread.joinable()) {
+    thread.join();
   }
   // `dropped` is destroyed here, outside the lock, so captured objects may lock it again.
 }
 
-void Scheduler::post(Task task) { state_->add(Clock::now(), std::move(task)); }
+void Scheduler::post(Task task) {
+  State::add(state_, Clock::now(), std::move(task));
+}
 
 void Scheduler::post_after(std::chrono::nanoseconds delay, Task task) {
-  state_->add(Clock::now() + delay, std::move(task));
+  State::add(state_, Clock::now() + delay, std::move(task));
 }
 
 bool Scheduler::on_scheduler_thread() const {
-  return state_->thread.get_id() == std::this_thread::get_id();
+  return state_->thread_id.load() == std::this_thread::get_id();
 }
 
 }  // namespace danube::client::detail

@@ -7,9 +7,11 @@
 
 namespace danube::client::detail {
 
-// One thread running tasks in time order. The client keeps two: one for timers (backoff
-// retries, health checks; tasks must not block) and one for control-plane work that may block
-// (lookups, re-creating producers), so a slow broker never delays a timer.
+// One thread running tasks in time order, started by the first task and named after the
+// scheduler. The client keeps two: one for timers (backoff retries, health checks; tasks must
+// not block) and one for control-plane work that may block (closing, re-creating producers), so
+// a slow broker never delays a timer. A connector that closes nothing and loses no producer never
+// starts the second.
 //
 // The queue lives in shared state owned jointly by the handle and the thread, so a task that
 // drops the last reference to whatever owns the Scheduler cannot destroy the queue under the

@@ -22,22 +22,16 @@ CARGO_TARGET_DIR="$PWD/$build/rust-peer-target" "$cargo" build --release --locke
 cpp="$PWD/$build/benchmarks/danube-client-bench"
 rust="$PWD/$build/rust-peer-target/release/danube-interop-peer"
 
+source benchmarks/embedded_broker.sh
 work=$(mktemp -d)
-broker_pid=""
 cleanup() {
-  [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true
+  stop_embedded_broker
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$PWD/$build/libdanube_connect/src/testkit/danube-embedded-broker" --listen 127.0.0.1:0 \
-  --max-unacked "$max_unacked" --log-level warn >"$work/broker.out" 2>"$work/broker.err" &
-broker_pid=$!
-for _ in $(seq 100); do
-  grep -q "listening on" "$work/broker.out" && break
-  sleep 0.1
-done
-address=$(sed -n 's/.*listening on \(.*\)/\1/p' "$work/broker.out")
+start_embedded_broker "$PWD/$build/libdanube_connect/src/testkit/danube-embedded-broker" "$work" \
+  --max-unacked "$max_unacked"
 url="http://$address"
 echo "broker: $url (max_unacked=$max_unacked), $count messages per run" >&2
 

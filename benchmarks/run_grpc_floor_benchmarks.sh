@@ -30,24 +30,15 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 command -v valgrind >/dev/null || { echo "valgrind is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 
+source benchmarks/embedded_broker.sh
 work=$(mktemp -d)
-broker_pid=""
 cleanup() {
-  [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true
+  stop_embedded_broker
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$build/libdanube_connect/src/testkit/danube-embedded-broker" --listen 127.0.0.1:0 \
-  --log-level warn >"$work/broker.out" 2>"$work/broker.err" &
-broker_pid=$!
-for _ in $(seq 300); do
-  grep -q "listening on" "$work/broker.out" && break
-  kill -0 "$broker_pid" 2>/dev/null || { cat "$work/broker.err" >&2; exit 1; }
-  sleep 0.1
-done
-address=$(sed -n 's/.*listening on \(.*\)/\1/p' "$work/broker.out")
-[[ -n "$address" ]] || { echo "the broker did not come up" >&2; exit 1; }
+start_embedded_broker "$build/libdanube_connect/src/testkit/danube-embedded-broker" "$work"
 
 bench="$build/benchmarks/danube-grpc-floor-bench"
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $preset build of the tree at $(git describe --always --dirty)," \

@@ -41,36 +41,23 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     danube-embedded-broker danube-latency-bench >/dev/null
 fi
 
+source benchmarks/embedded_broker.sh
 work=$(mktemp -d)
-broker_pid=""
 busy_pids=()
 stop_busy() {
   for pid in "${busy_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   busy_pids=()
 }
-stop_broker() {
-  [[ -n "$broker_pid" ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true
-  broker_pid=""
-}
 cleanup() {
   stop_busy
-  stop_broker
+  stop_embedded_broker
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 start_broker() {
-  : >"$work/broker.out"
-  "$build/libdanube_connect/src/testkit/danube-embedded-broker" --listen 127.0.0.1:0 \
-    --max-unacked "$max_unacked" --log-level warn >"$work/broker.out" 2>"$work/broker.err" &
-  broker_pid=$!
-  for _ in $(seq 300); do
-    grep -q "listening on" "$work/broker.out" && break
-    kill -0 "$broker_pid" 2>/dev/null || { cat "$work/broker.err" >&2; exit 1; }
-    sleep 0.1
-  done
-  address=$(sed -n 's/.*listening on \(.*\)/\1/p' "$work/broker.out")
-  [[ -n "$address" ]] || { echo "the broker did not come up" >&2; exit 1; }
+  start_embedded_broker "$build/libdanube_connect/src/testkit/danube-embedded-broker" "$work" \
+    --max-unacked "$max_unacked"
 }
 
 start_busy() {
@@ -103,7 +90,7 @@ for mode in $modes; do
       >"$work/run.jsonl" || status=$?
     load_after=$(cut -d' ' -f1 /proc/loadavg)
     stop_busy
-    stop_broker
+    stop_embedded_broker
     echo "$mode run $run: load average (1 min) $load_before -> $load_after, exit $status" >&2
     sed "s/^{/{\"mode\":\"$mode\",\"run\":$run,\"load_before\":$load_before,\"load_after\":$load_after,/" \
       "$work/run.jsonl" >>"$results"

@@ -7,7 +7,6 @@
 // or overriding the operator's fails here even when the log line looks right.
 #include "malloc_arenas.hpp"
 
-#include <signal.h>
 #include <sys/types.h>
 
 #include <boost/test/unit_test.hpp>
@@ -15,14 +14,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "child_process.hpp"
 #include "danube/runtime/run.hpp"
 #include "runtime_test_support.hpp"
+#include "simple_sink_process.hpp"
 
 using namespace danube;
 using namespace danube::runtime::test;
 using namespace std::chrono_literals;
-using danube::test::ChildProcess;
 
 namespace {
 
@@ -118,30 +116,20 @@ BOOST_AUTO_TEST_CASE(run_helpers_limit_malloc_arenas_unless_the_environment_sets
   };
   for (const auto& arena_case : cases) {
     BOOST_TEST_CONTEXT("environment \"" << arena_case.variable << "\"") {
-      // The shell clears what the test's own environment may hold, exports the case's variable,
-      // and reports its pid, which the connector keeps across exec.
-      std::string script = "unset MALLOC_ARENA_MAX GLIBC_TUNABLES; ";
-      if (!arena_case.variable.empty()) script += "export '" + arena_case.variable + "'; ";
-      script += "echo pid=$$; exec \"" SIMPLE_SINK_PATH "\" 2>&1";
-      ChildProcess sink(std::vector<std::string>{"/bin/sh", "-c", script},
-                        std::vector<std::string>{"CONNECTOR_CONFIG_PATH=" + config.string()});
-      const auto pid_line = sink.read_line(30s);
-      BOOST_REQUIRE(pid_line && pid_line->starts_with("pid="));
-      const pid_t pid = static_cast<pid_t>(std::stol(pid_line->substr(4)));
-
-      std::string log;
-      const bool running = sink.read_until("event=runtime_running", log, 30s);
+      // The shell clears what the test's own environment may hold and exports the case's
+      // variable.
+      std::string setup = "unset MALLOC_ARENA_MAX GLIBC_TUNABLES; ";
+      if (!arena_case.variable.empty()) setup += "export '" + arena_case.variable + "'; ";
       // Read while the connector runs and its threads have taken their arenas.
-      const std::size_t heaps = running ? count_arena_heaps(pid) : 0;
-      sink.signal(SIGTERM);
-      log += sink.read_rest(30s);
-      const int status = sink.wait(30s);
-      BOOST_TEST_MESSAGE("arena heaps " << heaps << "; log:\n" << log);
-      BOOST_REQUIRE(running);
-      BOOST_TEST(log.find(arena_case.expected_log) != std::string::npos);
+      std::size_t heaps = 0;
+      const SinkProcessRun run = run_sink_process(
+          SIMPLE_SINK_PATH, config, setup, [&](pid_t pid) { heaps = count_arena_heaps(pid); });
+      BOOST_TEST_MESSAGE("arena heaps " << heaps << "; log:\n" << run.log);
+      BOOST_REQUIRE(run.running);
+      BOOST_TEST(run.log.find(arena_case.expected_log) != std::string::npos);
       BOOST_TEST(heaps >= arena_case.min_heaps);
       BOOST_TEST(heaps <= arena_case.max_heaps);
-      BOOST_TEST(status == runtime::kExitClean);
+      BOOST_TEST(run.status == runtime::kExitClean);
     }
   }
 }

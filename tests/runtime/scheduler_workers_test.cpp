@@ -2,21 +2,18 @@
 // (examples/simple_sink): one by default, two with [sink_buffer] (its consumers fsync on a
 // worker). Each case checks the start log line and the worker threads the process really has,
 // counted by name in /proc/<pid>/task, so a log line that disagrees with the actor system fails.
-#include <signal.h>
 #include <sys/types.h>
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "child_process.hpp"
 #include "danube/runtime/run.hpp"
 #include "runtime_test_support.hpp"
+#include "simple_sink_process.hpp"
 #include "thread_names.hpp"
 
 using namespace danube;
 using namespace danube::runtime::test;
-using namespace std::chrono_literals;
-using danube::test::ChildProcess;
 using danube::test::threads_named;
 
 namespace {
@@ -49,26 +46,16 @@ BOOST_AUTO_TEST_CASE(run_helpers_start_one_scheduler_worker_or_two_with_a_sink_b
                             << workers_case.extra_toml << "[processing]\nmetrics_port = 0\n"
                             << "[offsets]\nstate_dir = \"" << (dir.path / "state").string()
                             << "\"\n[simple_sink]\ntopic = \"" << topic << "\"\nprint_every = 0\n";
-      // The shell reports its pid, which the connector keeps across exec.
-      ChildProcess sink(std::vector<std::string>{"/bin/sh", "-c",
-                                                 "echo pid=$$; exec \"" SIMPLE_SINK_PATH "\" 2>&1"},
-                        std::vector<std::string>{"CONNECTOR_CONFIG_PATH=" + config.string()});
-      const auto pid_line = sink.read_line(30s);
-      BOOST_REQUIRE(pid_line && pid_line->starts_with("pid="));
-      const pid_t pid = static_cast<pid_t>(std::stol(pid_line->substr(4)));
-
-      std::string log;
-      const bool running = sink.read_until("event=runtime_running", log, 30s);
-      const std::size_t workers = running ? threads_named(pid, kWorkerThreadName) : 0;
-      sink.signal(SIGTERM);
-      log += sink.read_rest(30s);
-      const int status = sink.wait(30s);
-      BOOST_TEST_MESSAGE("worker threads " << workers << "; log:\n" << log);
-      BOOST_REQUIRE(running);
-      BOOST_TEST(log.find("event=actor_system workers=" + std::to_string(workers_case.workers) +
-                          " policy=sharing") != std::string::npos);
+      std::size_t workers = 0;
+      const SinkProcessRun run = run_sink_process(SIMPLE_SINK_PATH, config, "", [&](pid_t pid) {
+        workers = threads_named(pid, kWorkerThreadName);
+      });
+      BOOST_TEST_MESSAGE("worker threads " << workers << "; log:\n" << run.log);
+      BOOST_REQUIRE(run.running);
+      BOOST_TEST(run.log.find("event=actor_system workers=" + std::to_string(workers_case.workers) +
+                              " policy=sharing") != std::string::npos);
       BOOST_TEST(workers == workers_case.workers);
-      BOOST_TEST(status == runtime::kExitClean);
+      BOOST_TEST(run.status == runtime::kExitClean);
     }
   }
 }

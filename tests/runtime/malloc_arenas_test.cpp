@@ -24,6 +24,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// AddressSanitizer and ThreadSanitizer bring allocators of their own, whose mappings are not
+// glibc's arenas: under them only the log line is checked.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kGlibcMalloc = false;
+#else
+constexpr bool kGlibcMalloc = true;
+#endif
+
 // glibc's HEAP_MAX_SIZE on 64-bit targets: the size and the alignment of an arena's heap.
 constexpr std::uintptr_t kHeapReservation = std::uintptr_t{64} << 20;
 
@@ -127,8 +135,10 @@ BOOST_AUTO_TEST_CASE(run_helpers_limit_malloc_arenas_unless_the_environment_sets
       BOOST_TEST_MESSAGE("arena heaps " << heaps << "; log:\n" << run.log);
       BOOST_REQUIRE(run.running);
       BOOST_TEST(run.log.find(arena_case.expected_log) != std::string::npos);
-      BOOST_TEST(heaps >= arena_case.min_heaps);
-      BOOST_TEST(heaps <= arena_case.max_heaps);
+      if (kGlibcMalloc) {
+        BOOST_TEST(heaps >= arena_case.min_heaps);
+        BOOST_TEST(heaps <= arena_case.max_heaps);
+      }
       BOOST_TEST(run.status == runtime::kExitClean);
     }
   }

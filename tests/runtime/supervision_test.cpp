@@ -9,12 +9,14 @@
 
 #include "common/supervisor_actor.hpp"
 #include "danube/services/dead_letter.hpp"
+#include "runtime_paths_support.hpp"
 #include "runtime_test_support.hpp"
 
 using namespace danube;
 using namespace danube::runtime;
 using namespace danube::runtime::test;
 using namespace std::chrono_literals;
+using danube::runtime::paths::status_of;
 
 namespace {
 
@@ -51,15 +53,6 @@ bool subscribed(testkit::EmbeddedBroker& broker, const std::string& topic,
         return sub && sub->connected_consumers >= 1;
       },
       30s);
-}
-
-RuntimeStatus status_of(caf::actor_system& system, const connector_actor& runtime) {
-  caf::scoped_actor self{system};
-  RuntimeStatus status;
-  self->request(runtime, caf::infinite, status_atom::value)
-      .receive([&](const RuntimeStatus& result) { status = result; },
-               [&](const caf::error&) { status.state = "gone"; });
-  return status;
 }
 
 // The runtime's own interface behind the public handle: this test looks inside.

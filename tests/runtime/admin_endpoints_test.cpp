@@ -327,6 +327,9 @@ BOOST_FIXTURE_TEST_CASE(a_paused_source_polls_no_more_and_resumes_without_loss, 
   auto config = fast_config(broker.service_url(), "admin-source");
   config.processing.poll_interval_ms = 5;
   config.processing.health_check_interval_ms = 100;
+  // The probes only mark the driver's progress here: a slow answer on a loaded machine (seen
+  // under TSan with both cores busy) must not stop the source as unhealthy.
+  config.processing.health_check_failure_threshold = 1000;  // the most it takes
   config.offsets.commit_interval_ms = 20;
   auto services = this->services("admin-source");
   auto runtime =

@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // AddressSanitizer and ThreadSanitizer bring allocators of their own, whose mappings are not
-// glibc's arenas: under them only the log line is checked.
+// glibc's arenas (and which may refuse mallopt): under them only the log line is checked.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kGlibcMalloc = false;
 #else
@@ -134,7 +134,11 @@ BOOST_AUTO_TEST_CASE(run_helpers_limit_malloc_arenas_unless_the_environment_sets
           SIMPLE_SINK_PATH, config, setup, [&](pid_t pid) { heaps = count_arena_heaps(pid); });
       BOOST_TEST_MESSAGE("arena heaps " << heaps << "; log:\n" << run.log);
       BOOST_REQUIRE(run.running);
-      BOOST_TEST(run.log.find(arena_case.expected_log) != std::string::npos);
+      // A sanitizer's allocator may refuse mallopt(), which the run helpers then report.
+      const bool refused =
+          !kGlibcMalloc && arena_case.variable.empty() &&
+          run.log.find("event=malloc_arenas max=- source=unchanged") != std::string::npos;
+      BOOST_TEST((refused || run.log.find(arena_case.expected_log) != std::string::npos));
       if (kGlibcMalloc) {
         BOOST_TEST(heaps >= arena_case.min_heaps);
         BOOST_TEST(heaps <= arena_case.max_heaps);

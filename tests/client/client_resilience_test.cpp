@@ -1,10 +1,14 @@
 // The client when things go wrong or get slow: bounded memory with a stalled application,
-// broker restarts with a data dir, CLOSE from the health check, stream cuts.
+// broker restarts with a data dir, CLOSE from the health check, stream cuts, many partitions.
+#include <pthread.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <set>
 
 #include "client_test_support.hpp"
+#include "thread_names.hpp"
 
 using namespace danube::client;
 using namespace danube::client::test;
@@ -201,4 +205,46 @@ BOOST_AUTO_TEST_CASE(cut_streams_are_reopened_without_losing_messages) {
   // Counted when the reader sees its stream end, which under load can come after the broker
   // already delivered everything.
   BOOST_TEST(eventually([&] { return consumer->stats().stream_reopens >= 1u; }));
+}
+
+BOOST_AUTO_TEST_CASE(every_partition_of_every_consumer_is_read_on_the_clients_one_stream_thread) {
+  // A thread takes the name of the thread that starts it: a reader thread per partition, started
+  // here, would show as more threads with this one's name.
+  char name[16] = {};
+  BOOST_REQUIRE(pthread_getname_np(pthread_self(), name, sizeof name) == 0);
+  BrokerAndClient env;
+  auto options = reliable_producer("/default/wide");
+  options.partitions = 8;
+  auto producer = env.producer(options);
+  producer->send_async(text_message("warm-up"), {});
+  BOOST_REQUIRE(producer->flush(20s));
+  const std::size_t named_like_this_one = danube::test::threads_named(::getpid(), name);
+  BOOST_TEST(danube::test::threads_named(::getpid(), "danube-streams") == 0u);
+
+  auto first = env.consumer(consumer_options("/default/wide", "first"));
+  auto second = env.consumer(consumer_options("/default/wide", "second"));
+  BOOST_REQUIRE_EQUAL(first->partitions().size(), 8u);
+  constexpr int kCount = 160;
+  for (int i = 0; i < kCount; ++i)
+    producer->send_async(text_message(std::to_string(i)), {});
+  BOOST_REQUIRE(producer->flush(20s));
+  for (Consumer* consumer : {first.get(), second.get()}) {
+    std::set<std::string> seen;
+    std::set<std::string> partitions;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (seen.size() < kCount && std::chrono::steady_clock::now() < deadline) {
+      for (auto& message : consumer->receive(100, 100ms)) {
+        seen.insert(message.payload);
+        partitions.insert(message.id.topic_name);
+        consumer->ack_async(message);
+      }
+    }
+    BOOST_TEST(seen.size() == static_cast<std::size_t>(kCount));
+    BOOST_TEST(partitions.size() == 8u);
+    BOOST_TEST(consumer->flush_acks(20s));
+  }
+  BOOST_TEST(danube::test::threads_named(::getpid(), "danube-streams") == 1u);
+  // At most as many: a thread another case started (gRPC's, the broker's) may have ended since.
+  BOOST_TEST(danube::test::threads_named(::getpid(), name) <= named_like_this_one);
+  BOOST_TEST(danube::test::threads_named(::getpid(), "danube-reopen") == 0u);
 }

@@ -20,6 +20,7 @@
 #include "danube/common/backoff.hpp"
 #include "scheduler.hpp"
 #include "service_url.hpp"
+#include "stream_loop.hpp"
 
 namespace danube::client::detail {
 
@@ -92,6 +93,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Backoff& backoff() { return backoff_; }
   Scheduler& timers() { return timers_; }
   Scheduler& control() { return control_; }
+  StreamLoop& streams() { return streams_; }
 
   bool wait_for_connection(std::chrono::milliseconds timeout);
   bool is_connected();
@@ -112,6 +114,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   std::atomic<std::uint64_t> next_request_id_{1};
   Backoff backoff_;
+  // Every consumer's streams have finished before the core goes: it may go before the schedulers.
+  StreamLoop streams_{"danube-streams"};
   // Declared last: destroyed first, so no task runs against a half-destroyed core.
   Scheduler control_{"danube-control"};
   Scheduler timers_{"danube-timers"};

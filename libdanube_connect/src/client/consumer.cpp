@@ -31,11 +31,11 @@ std::vector<std::string> Consumer::partitions() const {
 
 std::vector<ReceivedMessage> Consumer::receive(std::size_t max_messages,
                                                std::chrono::milliseconds wait) {
-  return core_->buffer().pop_for(max_messages, wait);
+  return core_->receive(max_messages, wait);
 }
 
 std::vector<ReceivedMessage> Consumer::try_receive(std::size_t max_messages) {
-  return core_->buffer().try_pop(max_messages);
+  return core_->receive(max_messages, std::chrono::milliseconds(0));
 }
 
 void Consumer::set_ready_callback(std::function<void()> callback) {

@@ -73,7 +73,8 @@ Result<std::shared_ptr<ConsumerCore>> ConsumerCore::create(std::shared_ptr<Clien
   for (std::size_t i = 0; i < partitions.value().size(); ++i) {
     const std::string& topic = partitions.value()[i];
     core->readers_.push_back(std::make_unique<PartitionReader>(core->client_, core->options_, topic,
-                                                               i, core->buffer_, core->counters_));
+                                                               i, core->buffer_, core->counters_,
+                                                               core->paused_readers_));
     core->reader_by_topic_[topic] = i;
   }
   {
@@ -104,6 +105,18 @@ std::vector<std::string> ConsumerCore::partitions() const {
   for (const auto& reader : readers_)
     topics.push_back(reader->topic());
   return topics;
+}
+
+std::vector<ReceivedMessage> ConsumerCore::receive(std::size_t max_messages,
+                                                   std::chrono::milliseconds wait) {
+  std::vector<ReceivedMessage> taken =
+      wait.count() > 0 ? buffer_.pop_for(max_messages, wait) : buffer_.try_pop(max_messages);
+  // After the take, so a reader that counted itself paused before it looked sees the room.
+  if (!taken.empty() && paused_readers_.load() != 0) {
+    for (auto& reader : readers_)
+      reader->resume();
+  }
+  return taken;
 }
 
 void ConsumerCore::acknowledge(bool positive, std::uint64_t request_id, const MessageId& id,

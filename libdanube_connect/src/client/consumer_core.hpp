@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -39,6 +40,8 @@ class ConsumerCore : public std::enable_shared_from_this<ConsumerCore> {
   const ConsumerOptions& options() const { return options_; }
   std::vector<std::string> partitions() const;
   ReceiveBuffer& buffer() { return buffer_; }
+  // Takes from the buffer; a reader that waited for room reads on.
+  std::vector<ReceivedMessage> receive(std::size_t max_messages, std::chrono::milliseconds wait);
 
   void acknowledge(bool positive, std::uint64_t request_id, const MessageId& id,
                    std::optional<std::chrono::milliseconds> delay,
@@ -66,6 +69,7 @@ class ConsumerCore : public std::enable_shared_from_this<ConsumerCore> {
   const ConsumerOptions options_;
   ConsumerCounters counters_;
   ReceiveBuffer buffer_;
+  std::atomic<std::size_t> paused_readers_{0};  // readers waiting for room in buffer_
   std::vector<std::unique_ptr<PartitionReader>> readers_;
   std::map<std::string, std::size_t> reader_by_topic_;
 

@@ -1,21 +1,45 @@
 #include "partition_reader.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include "proto_conversions.hpp"
 #include "release_guard.hpp"
+#include "stream_loop.hpp"
 
 namespace danube::client::detail {
 
+// One ReceiveMessages call. At most one operation (start, read, finish) is queued at a time,
+// and whoever queues it, or un-pauses the stream under the reader's lock, is its only user.
+struct PartitionReader::Stream final : StreamCompletion {
+  enum class Step { starting, reading, finishing };
+
+  explicit Stream(PartitionReader& owner) : reader(owner) {}
+  void on_completion(bool ok) override { reader.on_stream_event(*this, ok); }
+
+  PartitionReader& reader;
+  PartitionEndpoint endpoint;  // holds the connection whose stub runs the call
+  grpc::ClientContext context;
+  danube::ReceiveRequest request;
+  danube::StreamMessage message;
+  std::unique_ptr<grpc::ClientAsyncReader<danube::StreamMessage>> call;
+  grpc::Status status;
+  Step step = Step::starting;
+  bool paused = false;  // the next read waits for room in the buffer
+  bool received_any = false;
+};
+
 PartitionReader::PartitionReader(std::shared_ptr<ClientCore> client, const ConsumerOptions& options,
                                  std::string partition_topic, std::size_t index,
-                                 ReceiveBuffer& buffer, ConsumerCounters& counters)
+                                 ReceiveBuffer& buffer, ConsumerCounters& counters,
+                                 std::atomic<std::size_t>& paused_readers)
     : client_(std::move(client)),
       options_(options),
       topic_(std::move(partition_topic)),
       index_(index),
       buffer_(buffer),
-      counters_(counters) {}
+      counters_(counters),
+      paused_readers_(paused_readers) {}
 
 PartitionReader::~PartitionReader() {
   stop();
@@ -73,114 +97,197 @@ Status PartitionReader::subscribe() {
   }
 }
 
+bool PartitionReader::buffer_has_room() const {
+  return buffer_.size() < buffer_.max_items() &&
+         (buffer_.max_bytes() == 0 || buffer_.bytes() < buffer_.max_bytes());
+}
+
 void PartitionReader::start() {
-  thread_ = std::thread([this] {
-    // This thread may run the application's ready callback; whatever it releases that owns
-    // channels or joins this thread must be released elsewhere.
-    const ReleaseRestriction restriction;
-    run();
-  });
+  std::lock_guard lock(mutex_);
+  if (stopping() || stream_ || recovering_) return;
+  open_stream_locked();
+}
+
+void PartitionReader::open_stream_locked() {
+  auto stream = std::make_unique<Stream>(*this);
+  stream->endpoint = endpoint_;
+  // A stream has no deadline: it lives as long as the subscription.
+  client_->prepare(stream->context, &stream->endpoint.address, std::chrono::milliseconds(0));
+  stream->request.set_request_id(client_->next_request_id());
+  stream->request.set_consumer_id(stream->endpoint.consumer_id);
+  stream->call = stream->endpoint.connection->consumer.PrepareAsyncReceiveMessages(
+      &stream->context, stream->request, &client_->streams().queue());
+  Stream& opened = *stream;
+  stream_ = std::move(stream);
+  // Its completion waits for this lock on the loop's thread.
+  opened.call->StartCall(opened.tag());
+}
+
+void PartitionReader::on_stream_event(Stream& stream, bool ok) {
+  switch (stream.step) {
+    case Stream::Step::starting:
+      break;
+    case Stream::Step::reading:
+      if (!ok) break;
+      {
+        stream.received_any = true;
+        ReceivedMessage received = to_received_message(std::move(stream.message));
+        stream.message.Clear();
+        received.topic = options_.topic;
+        received.partition = index_;
+        counters_.received.fetch_add(1, std::memory_order_relaxed);
+        buffer_.push_now(std::move(received));  // may run the ready callback: no lock held
+      }
+      break;
+    case Stream::Step::finishing:
+      on_stream_finished(stream);
+      return;
+  }
+  if (ok) {
+    read_next(stream);
+  } else {
+    // No more messages (the broker ended the stream, or it was cancelled): fetch its status.
+    stream.step = Stream::Step::finishing;
+    stream.call->Finish(&stream.status, stream.tag());
+  }
+}
+
+void PartitionReader::read_next(Stream& stream) {
+  std::lock_guard lock(mutex_);
+  if (!stopping() && !buffer_.is_closed() && !buffer_has_room()) {
+    // Counted before the second look, so a consumer that takes in between sees the count.
+    paused_readers_.fetch_add(1);
+    if (!buffer_has_room()) {
+      stream.paused = true;
+      return;
+    }
+    paused_readers_.fetch_sub(1);
+  }
+  start_read_locked(stream);
+}
+
+void PartitionReader::start_read_locked(Stream& stream) {
+  // A closing consumer takes nothing more: the read fails at once and the stream finishes.
+  if (stopping() || buffer_.is_closed()) stream.context.TryCancel();
+  stream.step = Stream::Step::reading;
+  stream.call->Read(&stream.message, stream.tag());
+}
+
+void PartitionReader::resume() {
+  std::lock_guard lock(mutex_);
+  if (!stream_ || !stream_->paused) return;
+  if (!stopping() && !buffer_.is_closed() && !buffer_has_room()) return;
+  stream_->paused = false;
+  paused_readers_.fetch_sub(1);
+  start_read_locked(*stream_);
 }
 
 void PartitionReader::request_resubscribe() {
   std::lock_guard lock(mutex_);
   resubscribe_requested_ = true;
-  if (stream_context_ != nullptr) stream_context_->TryCancel();
+  if (stream_) stream_->context.TryCancel();
+}
+
+void PartitionReader::on_stream_finished(Stream& stream) {
+  std::unique_lock lock(mutex_);
+  std::unique_ptr<Stream> finished = std::move(stream_);
+  if (stopping() || buffer_.is_closed()) {
+    finished_stream_ = std::move(finished);
+    // Under the lock: once it is released, stop() may return and the reader be destroyed.
+    idle_.notify_all();
+    return;
+  }
+  counters_.stream_reopens.fetch_add(1, std::memory_order_relaxed);
+  const grpc::StatusCode code = stream.status.error_code();
+  const bool resubscribe = resubscribe_requested_;
+  resubscribe_requested_ = false;
+  if (stream.received_any) failures_ = 0;
+
+  bool subscribe_first = false;
+  bool back_off = false;
+  if (resubscribe || code == grpc::StatusCode::NOT_FOUND) {
+    // CLOSE, or the broker does not know this consumer id any more (it restarted).
+    subscribe_first = true;
+  } else {
+    ++failures_;
+    if (!stream.status.ok()) {
+      spdlog::debug("component=danube_consumer event=stream_ended topic={} code={} error=\"{}\"",
+                    topic_, static_cast<int>(code), stream.status.error_message());
+    }
+    if (!stream.status.ok() && !is_retryable_code(code) && code != grpc::StatusCode::CANCELLED) {
+      spdlog::warn("component=danube_consumer event=stream_failed topic={} error=\"{}\"", topic_,
+                   to_error("ReceiveMessages " + topic_, stream.status).to_string());
+      subscribe_first = true;
+    } else if (failures_ > client_->options().retry.max_retries) {
+      subscribe_first = true;
+    }
+    back_off = !stream.received_any;
+  }
+  // The previous recovery ended by opening the stream that just finished: it has returned.
+  if (recovery_.joinable()) recovery_.join();
+  recovering_ = true;
+  recovery_ =
+      std::thread([this, finished = std::move(finished), subscribe_first, back_off]() mutable {
+        recover(std::move(finished), subscribe_first, back_off);
+      });
+}
+
+void PartitionReader::recover(std::unique_ptr<Stream> finished, bool subscribe_first,
+                              bool back_off) {
+  pthread_setname_np(pthread_self(), "danube-reopen");
+  std::uint32_t failures = 0;
+  {
+    // Taken once the loop's thread has left on_stream_finished, which still used the stream.
+    std::lock_guard lock(mutex_);
+    failures = failures_;
+  }
+  finished.reset();
+
+  const auto give_up = [this] {
+    std::lock_guard lock(mutex_);
+    recovering_ = false;
+    idle_.notify_all();
+  };
+  if (back_off && !stop_.sleep_for(client_->backoff().delay(failures))) return give_up();
+  while (subscribe_first) {
+    Status status = subscribe();
+    if (status) {
+      counters_.resubscribes.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    if (stopping()) return give_up();
+    ++failures;
+    spdlog::warn("component=danube_consumer event=resubscribe_failed topic={} error=\"{}\"", topic_,
+                 status.error().to_string());
+    if (!stop_.sleep_for(client_->backoff().delay(failures))) return give_up();
+  }
+
+  std::lock_guard lock(mutex_);
+  failures_ = failures;
+  recovering_ = false;
+  if (stopping() || buffer_.is_closed()) {
+    idle_.notify_all();
+    return;
+  }
+  open_stream_locked();
 }
 
 void PartitionReader::stop() {
   stop_.cancel();
-  {
-    std::lock_guard lock(mutex_);
-    if (stream_context_ != nullptr) stream_context_->TryCancel();
+  std::unique_lock lock(mutex_);
+  if (stream_) {
+    stream_->context.TryCancel();
+    if (stream_->paused) {
+      stream_->paused = false;
+      paused_readers_.fetch_sub(1);
+      start_read_locked(*stream_);
+    }
   }
-  if (thread_.joinable()) thread_.join();
-}
-
-void PartitionReader::run() {
-  std::uint32_t failures = 0;
-  bool needs_subscribe = false;
-  while (!stopping()) {
-    if (needs_subscribe) {
-      Status status = subscribe();
-      if (!status) {
-        if (stopping()) break;
-        ++failures;
-        spdlog::warn("component=danube_consumer event=resubscribe_failed topic={} error=\"{}\"",
-                     topic_, status.error().to_string());
-        if (!stop_.sleep_for(client_->backoff().delay(failures))) break;
-        continue;
-      }
-      counters_.resubscribes.fetch_add(1, std::memory_order_relaxed);
-      needs_subscribe = false;
-    }
-
-    PartitionEndpoint endpoint;
-    grpc::ClientContext context;
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping()) break;
-      endpoint = endpoint_;
-      stream_context_ = &context;
-    }
-    // A stream has no deadline: it lives as long as the subscription.
-    client_->prepare(context, &endpoint.address, std::chrono::milliseconds(0));
-    danube::ReceiveRequest request;
-    request.set_request_id(client_->next_request_id());
-    request.set_consumer_id(endpoint.consumer_id);
-    auto reader = endpoint.connection->consumer.ReceiveMessages(&context, request);
-
-    bool received_any = false;
-    danube::StreamMessage message;
-    while (true) {
-      if (!buffer_.wait_for_room()) {
-        context.TryCancel();  // the consumer is closing
-        break;
-      }
-      if (!reader->Read(&message)) break;
-      received_any = true;
-      ReceivedMessage received = to_received_message(std::move(message));
-      received.topic = options_.topic;
-      received.partition = index_;
-      counters_.received.fetch_add(1, std::memory_order_relaxed);
-      buffer_.push_now(std::move(received));
-      message.Clear();
-    }
-    const grpc::Status status = reader->Finish();
-    bool resubscribe = false;
-    {
-      std::lock_guard lock(mutex_);
-      stream_context_ = nullptr;
-      if (stopping()) break;
-      resubscribe = resubscribe_requested_;
-      resubscribe_requested_ = false;
-    }
-    counters_.stream_reopens.fetch_add(1, std::memory_order_relaxed);
-    if (received_any) failures = 0;
-    if (resubscribe) {
-      needs_subscribe = true;
-      continue;
-    }
-    const grpc::StatusCode code = status.error_code();
-    if (code == grpc::StatusCode::NOT_FOUND) {
-      // The broker does not know this consumer id any more (it restarted): subscribe again.
-      needs_subscribe = true;
-      continue;
-    }
-    ++failures;
-    if (!status.ok()) {
-      spdlog::debug("component=danube_consumer event=stream_ended topic={} code={} error=\"{}\"",
-                    topic_, static_cast<int>(code), status.error_message());
-    }
-    if (!status.ok() && !is_retryable_code(code) && code != grpc::StatusCode::CANCELLED) {
-      spdlog::warn("component=danube_consumer event=stream_failed topic={} error=\"{}\"", topic_,
-                   to_error("ReceiveMessages " + topic_, status).to_string());
-      needs_subscribe = true;
-    } else if (failures > client_->options().retry.max_retries) {
-      needs_subscribe = true;
-    }
-    if (!received_any && !stop_.sleep_for(client_->backoff().delay(failures))) break;
-  }
+  idle_.wait(lock, [&] { return !stream_ && !recovering_; });
+  std::thread recovery = std::move(recovery_);
+  std::unique_ptr<Stream> finished = std::move(finished_stream_);
+  lock.unlock();
+  if (recovery.joinable()) recovery.join();
 }
 
 }  // namespace danube::client::detail

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -25,17 +26,25 @@ struct PartitionEndpoint {
   std::shared_ptr<Connection> connection;  // null until subscribed
 };
 
-// Owns one partition's subscription and the thread that reads its ReceiveMessages stream
-// into the consumer's buffer. A stream that ends is reopened; when the broker no longer knows
-// the consumer (restart, CLOSE, NOT_FOUND) or the retry budget runs out, it subscribes again.
-// The blocking gRPC reads happen on this thread only, never on an application or actor thread.
-// stop() cancels whatever the thread waits for (connection, subscribe, lookup, backoff), so it
+// Owns one partition's subscription and reads its ReceiveMessages stream into the consumer's
+// buffer. The reads run on the client's StreamLoop, one thread for all streams of all
+// consumers, so threads do not grow with partitions. Before each read the reader looks for
+// room in the buffer; when there is none it leaves the next read unstarted (nothing is read,
+// gRPC stops granting HTTP/2 window, the broker stops sending) until the application takes
+// messages and resume() starts it.
+//
+// A stream that ends is reopened; when the broker no longer knows the consumer (restart,
+// CLOSE, NOT_FOUND) or the retry budget runs out, the reader subscribes again. That recovery
+// blocks (lookups, connecting, Subscribe, backoff), so it runs on a thread of its own that
+// lives only until the next stream is open. stop() cancels whatever the reader waits for
+// (the stream, connecting, subscribing, backoff) and returns once nothing of it runs, so it
 // returns promptly even while the broker is unreachable.
 class PartitionReader {
  public:
+  // `paused_readers` counts the consumer's readers that wait for room (see resume()).
   PartitionReader(std::shared_ptr<ClientCore> client, const ConsumerOptions& options,
                   std::string partition_topic, std::size_t index, ReceiveBuffer& buffer,
-                  ConsumerCounters& counters);
+                  ConsumerCounters& counters, std::atomic<std::size_t>& paused_readers);
   ~PartitionReader();  // stop()
   PartitionReader(const PartitionReader&) = delete;
   PartitionReader& operator=(const PartitionReader&) = delete;
@@ -43,17 +52,29 @@ class PartitionReader {
   // Subscribes with retries on the caller's thread; the first subscription's errors (missing
   // topic, exclusive conflict) belong to whoever asked for the consumer.
   Status subscribe();
-  void start();
-  void request_resubscribe();  // the broker said CLOSE: subscribe again on the reader thread
-  void stop();                 // cancels the thread's work and joins it; idempotent
+  void start();  // opens the first stream
+  // Starts the next read if the reader waits for room and the buffer has some again. Whoever
+  // takes from the buffer calls it afterwards, when paused_readers is not zero.
+  void resume();
+  void request_resubscribe();  // the broker said CLOSE: cancel the stream, subscribe again
+  void stop();                 // cancels the reader's work and waits for it; idempotent
 
   const std::string& topic() const { return topic_; }
   PartitionEndpoint endpoint() const;
 
  private:
+  struct Stream;
+
   Status subscribe_once();
-  void run();
   bool stopping() const { return stop_.cancelled(); }
+  bool buffer_has_room() const;
+
+  void open_stream_locked();
+  void on_stream_event(Stream& stream, bool ok);
+  void read_next(Stream& stream);
+  void start_read_locked(Stream& stream);
+  void on_stream_finished(Stream& stream);
+  void recover(std::unique_ptr<Stream> finished, bool subscribe_first, bool back_off);
 
   std::shared_ptr<ClientCore> client_;
   const ConsumerOptions& options_;
@@ -61,13 +82,18 @@ class PartitionReader {
   const std::size_t index_;
   ReceiveBuffer& buffer_;
   ConsumerCounters& counters_;
+  std::atomic<std::size_t>& paused_readers_;
 
   Cancellation stop_;
   mutable std::mutex mutex_;
+  std::condition_variable idle_;  // no stream and no recovery any more
   PartitionEndpoint endpoint_;
-  grpc::ClientContext* stream_context_ = nullptr;  // the stream to cancel on resubscribe
+  std::unique_ptr<Stream> stream_;           // open, until its Finish has completed
+  std::unique_ptr<Stream> finished_stream_;  // the last one, for stop() to release
   bool resubscribe_requested_ = false;
-  std::thread thread_;
+  bool recovering_ = false;
+  std::uint32_t failures_ = 0;  // streams in a row that ended without a message
+  std::thread recovery_;
 };
 
 }  // namespace danube::client::detail

@@ -8,9 +8,9 @@
 namespace danube::client::detail {
 
 // The bounded buffer between a consumer's partition readers and the application. A reader
-// waits for room (wait_for_room) *before* it reads the next message from its stream and then
-// push_now()es it, so while the buffer is full nothing is read, gRPC stops granting HTTP/2
-// window, and the broker stops sending. Bounds: max_messages and max_bytes of message
+// looks for room *before* it starts the next read of its stream and push_now()es what it read;
+// while the buffer is full it starts no read (the consumer's take resumes it), gRPC stops
+// granting HTTP/2 window, and the broker stops sending. Bounds: max_messages and max_bytes of message
 // footprint, each exceeded by at most one message per reader that waited at once.
 class ReceiveBuffer : public BoundedQueue<ReceivedMessage> {
  public:

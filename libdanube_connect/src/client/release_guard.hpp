@@ -11,8 +11,8 @@ namespace danube::client::detail {
 // gRPC 1.51 runs callback-API completions on the threads of one process-wide completion queue
 // (its CallbackAlternativeCQ). When the last grpc::Channel or grpc::Server of the process is
 // released on one of those threads, gRPC shuts that queue down and deletes it while the same
-// thread still polls it: an abort in grpc_cq_internal_unref. A reader thread that releases the
-// consumer it belongs to would have to join itself. So a thread that runs our completion
+// thread still polls it: an abort in grpc_cq_internal_unref. The client's stream thread that
+// released a consumer would wait for that consumer's streams, which only it can finish. So a thread that runs our completion
 // handlers or reads a stream marks itself with a ReleaseRestriction, and whatever owns channels
 // (client, consumer and producer cores) and loses its last owner there is destroyed on a thread
 // of ours instead (release_where_safe).

@@ -32,8 +32,9 @@ struct ConsumerStats {
   std::size_t buffered_bytes = 0;
 };
 
-// Receives from every partition of a topic. One reader thread per partition fills a bounded
-// buffer and stops reading from the broker while it is full (credit-based flow control).
+// Receives from every partition of a topic into a bounded buffer, and stops reading from the
+// broker while it is full (credit-based flow control). The client reads the streams of all its
+// consumers' partitions on one thread of its own.
 // Acks and nacks are asynchronous and pipelined; receiving never waits for them.
 class Consumer {
  public:
@@ -53,7 +54,7 @@ class Consumer {
   // Takes up to max_messages without waiting.
   std::vector<ReceivedMessage> try_receive(std::size_t max_messages);
 
-  // Called, from a reader thread, whenever the buffer goes from empty to non-empty (and once
+  // Called, from the client's stream thread, whenever the buffer goes from empty to non-empty (and once
   // right away if it already holds messages), so an event loop can pull without polling.
   // Keep it short and non-blocking. An empty function removes the callback.
   void set_ready_callback(std::function<void()> callback);

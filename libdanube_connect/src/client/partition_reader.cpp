@@ -154,7 +154,8 @@ void PartitionReader::on_stream_event(Stream& stream, bool ok) {
 
 void PartitionReader::read_next(Stream& stream) {
   std::lock_guard lock(mutex_);
-  if (!stopping() && !buffer_.is_closed() && !buffer_has_room()) {
+  const bool closing = stopping() || buffer_.is_closed();
+  if (!closing && !buffer_has_room()) {
     // Counted before the second look, so a consumer that takes in between sees the count.
     paused_readers_.fetch_add(1);
     if (!buffer_has_room()) {
@@ -163,12 +164,12 @@ void PartitionReader::read_next(Stream& stream) {
     }
     paused_readers_.fetch_sub(1);
   }
-  start_read_locked(stream);
+  start_read_locked(stream, closing);
 }
 
-void PartitionReader::start_read_locked(Stream& stream) {
+void PartitionReader::start_read_locked(Stream& stream, bool closing) {
   // A closing consumer takes nothing more: the read fails at once and the stream finishes.
-  if (stopping() || buffer_.is_closed()) stream.context.TryCancel();
+  if (closing) stream.context.TryCancel();
   stream.step = Stream::Step::reading;
   stream.call->Read(&stream.message, stream.tag());
 }
@@ -176,10 +177,11 @@ void PartitionReader::start_read_locked(Stream& stream) {
 void PartitionReader::resume() {
   std::lock_guard lock(mutex_);
   if (!stream_ || !stream_->paused) return;
-  if (!stopping() && !buffer_.is_closed() && !buffer_has_room()) return;
+  const bool closing = stopping() || buffer_.is_closed();
+  if (!closing && !buffer_has_room()) return;
   stream_->paused = false;
   paused_readers_.fetch_sub(1);
-  start_read_locked(*stream_);
+  start_read_locked(*stream_, closing);
 }
 
 void PartitionReader::request_resubscribe() {
@@ -280,7 +282,7 @@ void PartitionReader::stop() {
     if (stream_->paused) {
       stream_->paused = false;
       paused_readers_.fetch_sub(1);
-      start_read_locked(*stream_);
+      start_read_locked(*stream_, true);
     }
   }
   idle_.wait(lock, [&] { return !stream_ && !recovering_; });

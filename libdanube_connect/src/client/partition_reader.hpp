@@ -72,7 +72,7 @@ class PartitionReader {
   void open_stream_locked();
   void on_stream_event(Stream& stream, bool ok);
   void read_next(Stream& stream);
-  void start_read_locked(Stream& stream);
+  void start_read_locked(Stream& stream, bool closing);
   void on_stream_finished(Stream& stream);
   void recover(std::unique_ptr<Stream> finished, bool subscribe_first, bool back_off);
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -19,6 +20,9 @@ namespace danube::runtime::consumer_detail {
 // Time to look at offsets jumped over again (PartitionContinuity::sweep).
 struct GapSweep {};
 
+// Time to count the acks the broker answered since the actor last ran.
+struct AckTick {};
+
 // An ack confirmed (or refused) by the broker, reported from a client thread.
 struct AckDone {
   bool ok = true;
@@ -29,18 +33,24 @@ struct AckDone {
 }  // namespace danube::runtime::consumer_detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::consumer_detail::GapSweep)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(danube::runtime::consumer_detail::AckTick)
 
 namespace danube::runtime {
 namespace {
 
 using consumer_detail::AckDone;
 using consumer_detail::acks_done_atom;
+using consumer_detail::AckTick;
 using consumer_detail::GapSweep;
 
 // How often offsets jumped over are looked at again: a gap is reported between one and two
 // of these after the jump unless the offsets arrive late (Danube reorders a partition's offsets
 // when its producer has several sends in flight).
 constexpr auto kGapSweepInterval = std::chrono::seconds(1);
+
+// How long the broker's answers to acks may wait to be counted (acked counters, ack latency)
+// when nothing else makes the actor run.
+constexpr auto kAckCountInterval = std::chrono::milliseconds(100);
 
 struct ConsumerActorState {
   ConsumerActorConfig config;
@@ -49,10 +59,15 @@ struct ConsumerActorState {
   std::size_t outstanding_records = 0;
   std::size_t outstanding_bytes = 0;
   std::size_t acks_in_flight = 0;
-  // Acks the broker has answered, filled by client threads, drained on acks_done_atom.
-  // (The one bounded queue type; pushes never wait, and in-flight credit bounds what is queued.)
+  // Acks the broker has answered, filled by client threads. (The one bounded queue type; pushes
+  // never wait, and in-flight credit bounds what is queued.) Credit comes back when an ack is
+  // sent, not answered, so the answers are only counted: whenever the actor runs anyway, and
+  // at the latest by an AckTick. Only while a drain waits for them (wake_on_ack) does an
+  // answer wake the actor: at full speed that saves a wake-up per burst of answers.
   std::shared_ptr<BoundedQueue<AckDone>> ack_completions =
       std::make_shared<BoundedQueue<AckDone>>(std::numeric_limits<std::size_t>::max(), 0, nullptr);
+  std::shared_ptr<std::atomic<bool>> wake_on_ack = std::make_shared<std::atomic<bool>>(false);
+  bool ack_tick_armed = false;
   bool intake_open = true;
   bool paused = false;  // IntakePause: nothing more is taken until resumed
   std::uint64_t pause_generation = 0;
@@ -129,16 +144,21 @@ void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::Messa
   const auto started = Clock::now();
   state.config.consumer->ack_async(
       request_id, id, [completions = state.ack_completions, started](client::Status status) {
-        // A client thread: queue the outcome; the queue wakes the actor (acks_done_atom) when
-        // it was empty.
+        // A client thread: queue the outcome (the queue wakes the actor only while a drain
+        // waits for acks, see wake_on_ack).
         completions->push_now(AckDone{status.ok(), Clock::now() - started,
                                       status.ok() ? std::string() : status.error().to_string()});
       });
+  if (!state.ack_tick_armed) {
+    state.ack_tick_armed = true;
+    self->delayed_send(self, kAckCountInterval, AckTick{});
+  }
 }
 
 // Counts what the broker answered to the acks sent since the last time.
 void acks_answered(ConsumerActor* self) {
   auto& state = self->state;
+  if (state.acks_in_flight == 0) return;
   const RuntimeContext& context = *state.config.context;
   const auto& topic = state.config.subscription.topic;
   std::uint64_t acked = 0;
@@ -711,7 +731,9 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
         if (self->state.config.paused) set_paused(self, true);
         const WeakHandle<consumer_actor> me(self);
         self->state.config.consumer->set_ready_callback([me] { me.send(pull_atom::value); });
-        self->state.ack_completions->set_ready_callback([me] { me.send(acks_done_atom::value); });
+        self->state.ack_completions->set_ready_callback([me, wake = self->state.wake_on_ack] {
+          if (wake->load()) me.send(acks_done_atom::value);
+        });
         self->set_exit_handler([self](caf::exit_msg& exit) {
           if (exit.reason == caf::exit_reason::normal) return;
           // Client threads stop signalling first: nothing is sent to an actor that is ending.
@@ -720,7 +742,10 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
           self->quit(std::move(exit.reason));
         });
         return {
-            [=](pull_atom) { pull(self); },
+            [=](pull_atom) {
+              acks_answered(self);
+              pull(self);
+            },
             [=](const IntakePause& pause) { set_paused(self, pause.paused); },
             [=](held_tick_atom, std::uint64_t generation) {
               auto& state = self->state;
@@ -740,7 +765,18 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
               notify_if_idle(self);
             },
             [=](AckRecords& done) {
+              acks_answered(self);
               acknowledge(self, done);
+              notify_if_idle(self);
+            },
+            [=](AckTick) {
+              auto& state = self->state;
+              state.ack_tick_armed = false;
+              acks_answered(self);
+              if (state.acks_in_flight > 0) {
+                state.ack_tick_armed = true;
+                self->delayed_send(self, kAckCountInterval, AckTick{});
+              }
               notify_if_idle(self);
             },
             [=](acks_done_atom) {
@@ -762,6 +798,9 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
               if (state.config.consumer) state.config.consumer->set_ready_callback({});
               auto promise = self->make_response_promise<idle_atom>();
               state.idle_waiters.push_back(promise);
+              // From now on every answer wakes the actor; what came before is counted here.
+              state.wake_on_ack->store(true);
+              acks_answered(self);
               notify_if_idle(self);
               return promise;
             },

@@ -25,6 +25,7 @@ namespace danube::runtime {
 
 namespace consumer_detail {
 struct GapSweep;  // time to look at offsets jumped over again
+struct AckTick;   // time to count the acks the broker answered meanwhile
 // Acks the broker confirmed (or refused) are waiting in the actor's completion queue.
 using acks_done_atom = caf::atom_constant<caf::atom("acksdone")>;
 }  // namespace consumer_detail
@@ -43,13 +44,14 @@ using acks_done_atom = caf::atom_constant<caf::atom("acksdone")>;
 //                  broker's window, and the broker stops sending) while what was handed out
 //                  finishes and is acked; resume: take again
 //   close_atom     -> CloseRequest with the client consumer, to be closed elsewhere
-//   (self) flush_atom (acks wait for the offsets file), GapSweep, acks_done_atom,
-//          held_tick_atom (while paused)
+//   (self) flush_atom (acks wait for the offsets file), GapSweep, AckTick, acks_done_atom
+//          (while a drain waits for acks), held_tick_atom (while paused)
 using consumer_actor = record_owner_actor::extend<
     caf::reacts_to<pull_atom>, caf::reacts_to<IntakePause>,
     caf::replies_to<stop_atom>::with<idle_atom>, caf::replies_to<close_atom>::with<CloseRequest>,
     caf::reacts_to<flush_atom>, caf::reacts_to<consumer_detail::GapSweep>,
-    caf::reacts_to<consumer_detail::acks_done_atom>, caf::reacts_to<held_tick_atom, std::uint64_t>>;
+    caf::reacts_to<consumer_detail::AckTick>, caf::reacts_to<consumer_detail::acks_done_atom>,
+    caf::reacts_to<held_tick_atom, std::uint64_t>>;
 
 struct ConsumerActorConfig {
   ContextPtr context;

@@ -50,8 +50,14 @@ struct ProducerActorState {
   std::uint64_t next_token = 1;
   // Sends the broker has answered, filled by client threads, drained on sends_done_atom.
   // (The one bounded queue type; pushes never wait, and in-flight credit bounds what is queued.)
+  // An answer does not wake the actor: while sends are out, sends_done_atom comes every
+  // kSendCountInterval and takes what arrived meanwhile. The client sends a partition's next
+  // message from the previous one's completion, so only settlement (offsets, the driver's
+  // credit) waits, and one wake-up serves every answer of the interval instead of one each.
   std::shared_ptr<BoundedQueue<SendDone>> send_completions =
       std::make_shared<BoundedQueue<SendDone>>(std::numeric_limits<std::size_t>::max(), 0, nullptr);
+  std::size_t sends_out = 0;           // started and not yet taken from send_completions
+  bool count_armed = false;            // a sends_done_atom is on its way
   std::vector<std::uint64_t> settled;  // for the router, sent once per handled message
 
   ~ProducerActorState() {
@@ -65,6 +71,16 @@ struct ProducerActorState {
 };
 
 using ProducerActor = TypedStatefulActor<producer_actor, ProducerActorState>;
+
+// How long a send the broker answered may wait to be settled.
+constexpr auto kSendCountInterval = std::chrono::milliseconds(1);
+
+void count_sends_later(ProducerActor* self) {
+  auto& state = self->state;
+  if (state.count_armed) return;
+  state.count_armed = true;
+  self->delayed_send(self, kSendCountInterval, sends_done_atom::value);
+}
 
 void settle(ProducerActor* self, std::uint64_t sequence) {
   self->state.settled.push_back(sequence);
@@ -123,15 +139,16 @@ client::OutgoingMessage message_of(const ProducerActorState& state,
 void send(ProducerActor* self, std::uint64_t token, client::OutgoingMessage message) {
   auto& state = self->state;
   const auto started = Clock::now();
+  ++state.sends_out;
   state.producer->send_async(
       std::move(message), [completions = state.send_completions, token,
                            started](client::Result<client::SendReceipt> result) {
-        // A client thread: queue the outcome; the queue wakes the actor (sends_done_atom) when
-        // it was empty.
+        // A client thread: queue the outcome for the next sends_done_atom.
         std::optional<client::Error> error;
         if (!result) error = result.error();
         completions->push_now(SendDone{token, std::move(error), Clock::now() - started});
       });
+  count_sends_later(self);
 }
 
 // A resend after a failed publish: the record encoded again (it was once, so it is again).
@@ -266,10 +283,12 @@ bool on_send_done(ProducerActor* self, const SendDone& done) {
 
 void sends_answered(ProducerActor* self) {
   auto& state = self->state;
+  state.count_armed = false;
   const RuntimeContext& context = *state.config.context;
   std::uint64_t published = 0;
   for (const auto& done :
        state.send_completions->try_pop(std::numeric_limits<std::size_t>::max())) {
+    --state.sends_out;
     if (on_send_done(self, done)) ++published;
   }
   if (published > 0) {
@@ -277,6 +296,7 @@ void sends_answered(ProducerActor* self) {
     context.metrics->record_processed(state.config.config.topic, published);
   }
   send_settled(self);
+  if (state.sends_out > 0) count_sends_later(self);
 }
 
 }  // namespace
@@ -288,12 +308,8 @@ producer_actor spawn_producer_actor(caf::actor_system& system, ProducerActorConf
         state.config = std::move(config);
         state.backoff =
             std::make_unique<Backoff>(state.config.context->config.retry.backoff_policy());
-        const WeakHandle<producer_actor> me(self);
-        state.send_completions->set_ready_callback([me] { me.send(sends_done_atom::value); });
         self->set_exit_handler([self](caf::exit_msg& exit) {
           if (exit.reason == caf::exit_reason::normal) return;
-          // Send completions stop signalling first: nothing is sent to an actor that is ending.
-          self->state.send_completions->set_ready_callback({});
           self->quit(std::move(exit.reason));
         });
         create_producer(self);

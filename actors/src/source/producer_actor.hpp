@@ -25,7 +25,7 @@ struct SourceBatch {
 
 namespace producer_detail {
 struct ResendDue;  // a failed send's backoff has elapsed
-// Sends the broker answered are waiting in the actor's completion queue.
+// Time to settle the sends the broker answered meanwhile (every millisecond while any are out).
 using sends_done_atom = caf::atom_constant<caf::atom("sendsdone")>;
 using create_atom = caf::atom_constant<caf::atom("create")>;
 }  // namespace producer_detail

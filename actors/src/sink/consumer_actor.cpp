@@ -137,6 +137,14 @@ void notify_if_idle(ConsumerActor* self) {
   state.idle_waiters.clear();
 }
 
+// Arms the AckTick that counts the answers to acks in flight, unless one is on its way.
+void count_acks_later(ConsumerActor* self) {
+  auto& state = self->state;
+  if (state.ack_tick_armed || state.acks_in_flight == 0) return;
+  state.ack_tick_armed = true;
+  self->delayed_send(self, kAckCountInterval, AckTick{});
+}
+
 void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::MessageId& id) {
   auto& state = self->state;
   if (!state.config.consumer) return;  // closed: the broker redelivers it (at least once)
@@ -149,10 +157,7 @@ void send_ack(ConsumerActor* self, std::uint64_t request_id, const client::Messa
         completions->push_now(AckDone{status.ok(), Clock::now() - started,
                                       status.ok() ? std::string() : status.error().to_string()});
       });
-  if (!state.ack_tick_armed) {
-    state.ack_tick_armed = true;
-    self->delayed_send(self, kAckCountInterval, AckTick{});
-  }
+  count_acks_later(self);
 }
 
 // Counts what the broker answered to the acks sent since the last time.
@@ -770,13 +775,9 @@ consumer_actor spawn_consumer_actor(caf::actor_system& system, ConsumerActorConf
               notify_if_idle(self);
             },
             [=](AckTick) {
-              auto& state = self->state;
-              state.ack_tick_armed = false;
+              self->state.ack_tick_armed = false;
               acks_answered(self);
-              if (state.acks_in_flight > 0) {
-                state.ack_tick_armed = true;
-                self->delayed_send(self, kAckCountInterval, AckTick{});
-              }
+              count_acks_later(self);
               notify_if_idle(self);
             },
             [=](acks_done_atom) {

@@ -318,6 +318,29 @@ BOOST_AUTO_TEST_CASE(builder_defaults_derive_topics_and_message_id) {
   BOOST_TEST(empty.topic().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_builder_moved_into_build_gives_the_record_a_kept_one_gives) {
+  SinkRecordBuilder builder;
+  builder.partition_topic("/ns/t-part-1")
+      .offset(8)
+      .payload(R"({"n":1})")
+      .producer_name("a-producer-name-longer-than-short-strings")
+      .attribute("k", "v");
+  const auto copied = builder.build();
+  const auto reused = builder.build();  // a kept builder keeps its settings
+  const auto moved = std::move(builder).build();
+  // Checked after the move: the records built before it keep their settings.
+  for (const auto* record : {&copied, &reused, &moved}) {
+    BOOST_TEST(record->topic() == "/ns/t");
+    BOOST_TEST(record->partition_topic() == "/ns/t-part-1");
+    BOOST_TEST(record->partition().value() == 1u);
+    BOOST_TEST(record->message_id().topic_name == "/ns/t-part-1");
+    BOOST_TEST(record->message_id().topic_offset == 8u);
+    BOOST_TEST(record->as_string() == R"({"n":1})");
+    BOOST_TEST(record->producer_name() == "a-producer-name-longer-than-short-strings");
+    BOOST_TEST(record->attribute("k").value() == "v");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(typed_views) {
   const auto text = SinkRecordBuilder().payload("héllo").build();
   BOOST_TEST(text.as_string() == "héllo");

@@ -231,15 +231,30 @@ SinkRecordBuilder& SinkRecordBuilder::decoded_value(std::shared_ptr<const nlohma
   return *this;
 }
 
-SinkRecord SinkRecordBuilder::build() const {
-  auto data = std::make_shared<SinkRecord::Data>(*data_);
-  if (data->partition_topic.empty()) data->partition_topic = data->topic;
-  if (data->topic.empty()) data->topic = base_topic_name(data->partition_topic);
-  data->partition = partition_index(data->partition_topic);
-  if (!message_id_set_) {
-    data->message_id.topic_name = data->partition_topic;
-    data->message_id.topic_offset = data->offset;
+namespace {
+
+// The defaults build() documents, filled in on the record's own copy of the settings.
+void complete(SinkRecord::Data& data, bool message_id_set) {
+  if (data.partition_topic.empty()) data.partition_topic = data.topic;
+  if (data.topic.empty()) data.topic = base_topic_name(data.partition_topic);
+  data.partition = partition_index(data.partition_topic);
+  if (!message_id_set) {
+    data.message_id.topic_name = data.partition_topic;
+    data.message_id.topic_offset = data.offset;
   }
+}
+
+}  // namespace
+
+SinkRecord SinkRecordBuilder::build() const& {
+  auto data = std::make_shared<SinkRecord::Data>(*data_);
+  complete(*data, message_id_set_);
+  return SinkRecord(std::move(data));
+}
+
+SinkRecord SinkRecordBuilder::build() && {
+  auto data = std::make_shared<SinkRecord::Data>(std::move(*data_));
+  complete(*data, message_id_set_);
   return SinkRecord(std::move(data));
 }
 

@@ -12,7 +12,7 @@ SinkRecord RecordDecoder::decode(SinkRecordBuilder& builder, std::optional<std::
       throw ConnectorError::invalid_data("expected schema subject '" + *expected_subject +
                                          "' but the message carries no schema");
     }
-    return builder.build();
+    return std::move(builder).build();
   }
   if (!cache_) {
     if (expected_subject) {
@@ -22,7 +22,7 @@ SinkRecord RecordDecoder::decode(SinkRecordBuilder& builder, std::optional<std::
                                          std::to_string(*schema_id));
     }
     builder.schema({*schema_id, schema_version.value_or(0), "", std::nullopt});
-    return builder.build();
+    return std::move(builder).build();
   }
   const auto resolved = cache_->resolve(*schema_id, schema_version);
   if (expected_subject && resolved->schema.subject != *expected_subject) {
@@ -36,7 +36,7 @@ SinkRecord RecordDecoder::decode(SinkRecordBuilder& builder, std::optional<std::
       builder.decoded_value(std::move(value));
     }
   }
-  return builder.build();
+  return std::move(builder).build();
 }
 
 }  // namespace danube::services

@@ -143,7 +143,10 @@ class SinkRecordBuilder {
   const Payload& current_payload() const;
 
   // The builder may be reused afterwards; it keeps its settings.
-  SinkRecord build() const;
+  SinkRecord build() const&;
+  // The same without copying: the settings move into the record, and the builder is left
+  // with unspecified ones (a record per message, as the runtime builds them).
+  SinkRecord build() &&;
 
  private:
   std::unique_ptr<SinkRecord::Data> data_;

@@ -29,6 +29,8 @@ class RecordDecoder {
   // expected, which is an error.
   explicit RecordDecoder(std::shared_ptr<SchemaCache> cache) : cache_(std::move(cache)) {}
 
+  // The record takes the builder's settings (moved, not copied). After a throw the builder
+  // still holds the payload, for the dead-letter topic.
   SinkRecord decode(SinkRecordBuilder& builder, std::optional<std::uint64_t> schema_id,
                     std::optional<std::uint32_t> schema_version,
                     const std::optional<std::string>& expected_subject) const;

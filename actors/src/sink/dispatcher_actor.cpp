@@ -72,6 +72,7 @@ void arm_timer(DispatcherActor* self, Clock::time_point due) {
 
 std::vector<InflightRecord> take_batch(DispatcherState& state) {
   std::vector<InflightRecord> batch;
+  batch.reserve(std::min(state.config.batch_size, ready_records(state)));
   std::size_t bytes = 0;
   // Round robin over the sources, each in order, so one busy partition cannot starve others.
   bool took = true;
@@ -118,16 +119,19 @@ struct Decisions {
   std::optional<ConnectorFailed> fatal;
   std::map<std::string, std::uint64_t> processed;  // records per topic, counted once per batch
 
-  void ack(InflightRecord record) {
+  // `at_most`: how many acks this outcome can still add. A new owner's list gets that room at
+  // once: a record is slow to move (a message and its strings), and each growth of the list
+  // would move the records before it again.
+  void ack(InflightRecord&& record, std::size_t at_most) {
     for (auto& [owner, records] : acks) {
       if (owner == record.owner) {
         records.push_back(std::move(record));
         return;
       }
     }
-    record_owner_actor owner = record.owner;
-    acks.emplace_back(std::move(owner), std::vector<InflightRecord>{});
-    acks.back().second.push_back(std::move(record));
+    auto& records = acks.emplace_back(record.owner, std::vector<InflightRecord>{}).second;
+    records.reserve(at_most);
+    records.push_back(std::move(record));
   }
 };
 
@@ -162,7 +166,7 @@ void apply_failure_policy(DispatcherActor* self, Decisions& decisions, InflightR
       spdlog::warn("event=record_skipped topic={} offset={} error=\"{}\"", record.topic,
                    record.message.id.topic_offset, error.what());
       context.counters->add(context.counters->skipped);
-      decisions.ack(std::move(record));
+      decisions.ack(std::move(record), 1);
       break;
     case connect::DeadLetterPolicy::fail:
       decisions.fatal = ConnectorFailed{error,
@@ -187,7 +191,7 @@ Decisions decide(DispatcherActor* self, ProcessOutcome& outcome) {
     }
     if (!error) {
       ++decisions.processed[record.topic];
-      decisions.ack(std::move(record));
+      decisions.ack(std::move(record), outcome.records.size() - i);
       continue;
     }
     context.counters->add(context.counters->failed);

@@ -183,8 +183,8 @@ Decisions decide(DispatcherActor* self, ProcessOutcome& outcome) {
   Decisions decisions;
   for (std::size_t i = 0; i < outcome.records.size(); ++i) {
     InflightRecord& record = outcome.records[i];
-    const auto& error = outcome.errors[i];
-    if (outcome.deferred[i]) {
+    const connect::ConnectorError* error = outcome.error(i);
+    if (outcome.is_deferred(i)) {
       // Not attempted: it goes back behind whatever of its source waits for a retry.
       decisions.retries[record.source].push_back(std::move(record));
       continue;

@@ -92,20 +92,21 @@ ProcessOutcome process(connect::SinkConnector& connector, const services::Record
                        services::ConnectorMetrics& metrics, ProcessRequest& request) {
   ProcessOutcome outcome;
   outcome.batch_id = request.batch_id;
-  outcome.errors.resize(request.records.size());
-  outcome.deferred.assign(request.records.size(), false);
+  outcome.records = std::move(request.records);
+  auto& inflight = outcome.records;
   // The connector gets the records lent as one contiguous span: moved out of their inflight
   // records and back after the call, instead of a copy of each record, payload included.
   std::vector<connect::SinkRecord> records;
-  std::vector<std::size_t> positions;  // records[k] is request.records[positions[k]]
-  records.reserve(request.records.size());
-  for (std::size_t i = 0; i < request.records.size(); ++i) {
-    if (auto error = decode(request.records[i], decoder)) {
-      outcome.errors[i] = std::move(error);
+  std::vector<std::size_t> positions;  // records[k] is inflight[positions[k]]
+  records.reserve(inflight.size());
+  positions.reserve(inflight.size());
+  for (std::size_t i = 0; i < inflight.size(); ++i) {
+    if (auto error = decode(inflight[i], decoder)) {
+      outcome.set_error(i, std::move(*error));
       continue;
     }
-    request.records[i].stage = FailureStage::process;
-    records.push_back(std::move(*request.records[i].record));
+    inflight[i].stage = FailureStage::process;
+    records.push_back(std::move(*inflight[i].record));
     positions.push_back(i);
   }
 
@@ -120,23 +121,40 @@ ProcessOutcome process(connect::SinkConnector& connector, const services::Record
                                              std::to_string(records.size()) + " records");
       }
       for (std::size_t k = 0; k < records.size(); ++k) {
-        if (const auto* error = result.error(k)) outcome.errors[positions[k]] = *error;
-        if (result.deferred(k)) outcome.deferred[positions[k]] = true;
+        if (const auto* error = result.error(k)) outcome.set_error(positions[k], *error);
+        if (result.deferred(k)) outcome.set_deferred(positions[k]);
       }
     } catch (...) {
       const auto error = connect::error_from_current_exception("process_batch");
       for (const std::size_t position : positions)
-        outcome.errors[position] = error;
+        outcome.set_error(position, error);
     }
   }
   for (std::size_t k = 0; k < records.size(); ++k)
-    *request.records[positions[k]].record = std::move(records[k]);
+    *inflight[positions[k]].record = std::move(records[k]);
   outcome.elapsed = Clock::now() - started;
-  outcome.records = std::move(request.records);
   return outcome;
 }
 
 }  // namespace
+
+const connect::ConnectorError* ProcessOutcome::error(std::size_t i) const {
+  return i < errors.size() && errors[i] ? &*errors[i] : nullptr;
+}
+
+bool ProcessOutcome::is_deferred(std::size_t i) const {
+  return i < deferred.size() && deferred[i];
+}
+
+void ProcessOutcome::set_error(std::size_t i, connect::ConnectorError error) {
+  if (errors.empty()) errors.resize(records.size());
+  errors[i] = std::move(error);
+}
+
+void ProcessOutcome::set_deferred(std::size_t i) {
+  if (deferred.empty()) deferred.assign(records.size(), false);
+  deferred[i] = true;
+}
 
 sink_worker_actor spawn_sink_worker(caf::actor_system& system,
                                     std::shared_ptr<connect::SinkConnector> connector,

@@ -32,9 +32,17 @@ struct SinkInitResult {
 struct ProcessOutcome {
   std::uint64_t batch_id = 0;
   std::vector<InflightRecord> records;
+  // By position in `records`. Each stays empty until a record fails or is deferred: a batch
+  // processed in full, the usual case, allocates neither.
   std::vector<std::optional<connect::ConnectorError>> errors;
   std::vector<bool> deferred;
   std::chrono::duration<double> elapsed{};
+
+  // Record i's error, or nullptr when it has none.
+  const connect::ConnectorError* error(std::size_t i) const;
+  bool is_deferred(std::size_t i) const;
+  void set_error(std::size_t i, connect::ConnectorError error);
+  void set_deferred(std::size_t i);
 };
 
 // Where outcomes go.

@@ -217,6 +217,44 @@ BOOST_FIXTURE_TEST_CASE(a_fatal_error_stops_the_flow_and_reports_the_incarnation
   BOOST_TEST(requests->size() == 1u);  // nothing more goes to the worker
 }
 
+BOOST_FIXTURE_TEST_CASE(each_owner_gets_its_processed_records_in_one_ack_in_order,
+                        RetryingDispatcher) {
+  const auto other_acks = std::make_shared<Inbox<AckRecords>>();
+  const auto other = keep(spawn_recorder<record_owner_actor>(system, other_acks));
+  std::vector<InflightRecord> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back(record(0, 10 + i, owner));
+    batch.push_back(record(1, 20 + i, other));
+  }
+  caf::anon_send(dispatcher, RecordBatch{0, std::move(batch), true});
+  scheduler.run();
+  BOOST_REQUIRE_EQUAL(requests->size(), 1u);
+  BOOST_REQUIRE_EQUAL((*requests)[0].records.size(), 6u);
+  // Record 21 fails for good and is dead-lettered; the others are acked by their owners.
+  std::vector<std::optional<connect::ConnectorError>> errors(6);
+  for (std::size_t i = 0; i < 6; ++i) {
+    if ((*requests)[0].records[i].message.id.topic_offset == 21) {
+      errors[i] = connect::ConnectorError::invalid_data("bad record");
+    }
+  }
+  caf::anon_send(dispatcher, outcome_of(0, std::move(errors)));
+  scheduler.run();
+  const auto offsets = [](const AckRecords& ack) {
+    std::vector<std::uint64_t> result;
+    for (const auto& record : ack.records)
+      result.push_back(record.message.id.topic_offset);
+    return result;
+  };
+  BOOST_REQUIRE_EQUAL(acks->size(), 1u);
+  BOOST_REQUIRE_EQUAL(other_acks->size(), 1u);
+  BOOST_TEST(offsets((*acks)[0]) == (std::vector<std::uint64_t>{10, 11, 12}),
+             boost::test_tools::per_element());
+  BOOST_TEST(offsets((*other_acks)[0]) == (std::vector<std::uint64_t>{20, 22}),
+             boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(dead_letters->size(), 1u);
+  BOOST_TEST(dead_letters->front().items.size() == 1u);
+}
+
 struct LingeringDispatcher : DispatcherFixture {
   LingeringDispatcher()
       : DispatcherFixture(dispatcher_config(

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
+#include <span>
 
 #include "../common/dead_letter.hpp"
 #include "../common/runtime_actor.hpp"
@@ -119,18 +121,21 @@ struct Decisions {
   std::optional<ConnectorFailed> fatal;
   std::map<std::string, std::uint64_t> processed;  // records per topic, counted once per batch
 
-  // `at_most`: how many acks this outcome can still add. A new owner's list gets that room at
-  // once: a record is slow to move (a message and its strings), and each growth of the list
-  // would move the records before it again.
-  void ack(InflightRecord&& record, std::size_t at_most) {
+  // `later`: the outcome's records after this one. A new owner's list gets room at once for
+  // those of them it owns: a record is slow to move (a message and its strings), and each
+  // growth of the list would move the records before it again.
+  void ack(InflightRecord&& record, std::span<const InflightRecord> later) {
     for (auto& [owner, records] : acks) {
       if (owner == record.owner) {
         records.push_back(std::move(record));
         return;
       }
     }
+    const auto owned_later =
+        std::count_if(later.begin(), later.end(),
+                      [&](const InflightRecord& next) { return next.owner == record.owner; });
     auto& records = acks.emplace_back(record.owner, std::vector<InflightRecord>{}).second;
-    records.reserve(at_most);
+    records.reserve(1 + static_cast<std::size_t>(owned_later));
     records.push_back(std::move(record));
   }
 };
@@ -166,7 +171,7 @@ void apply_failure_policy(DispatcherActor* self, Decisions& decisions, InflightR
       spdlog::warn("event=record_skipped topic={} offset={} error=\"{}\"", record.topic,
                    record.message.id.topic_offset, error.what());
       context.counters->add(context.counters->skipped);
-      decisions.ack(std::move(record), 1);
+      decisions.ack(std::move(record), {});
       break;
     case connect::DeadLetterPolicy::fail:
       decisions.fatal = ConnectorFailed{error,
@@ -191,7 +196,7 @@ Decisions decide(DispatcherActor* self, ProcessOutcome& outcome) {
     }
     if (!error) {
       ++decisions.processed[record.topic];
-      decisions.ack(std::move(record), outcome.records.size() - i);
+      decisions.ack(std::move(record), std::span(outcome.records).subspan(i + 1));
       continue;
     }
     context.counters->add(context.counters->failed);

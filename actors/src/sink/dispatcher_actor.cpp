@@ -72,9 +72,10 @@ void arm_timer(DispatcherActor* self, Clock::time_point due) {
   self->delayed_send(self, delay, flush_atom::value, generation);
 }
 
-std::vector<InflightRecord> take_batch(DispatcherState& state) {
+// `ready`: ready_records(state), which the caller has counted already.
+std::vector<InflightRecord> take_batch(DispatcherState& state, std::size_t ready) {
   std::vector<InflightRecord> batch;
-  batch.reserve(std::min(state.config.batch_size, ready_records(state)));
+  batch.reserve(std::min(state.config.batch_size, ready));
   std::size_t bytes = 0;
   // Round robin over the sources, each in order, so one busy partition cannot starve others.
   bool took = true;
@@ -98,7 +99,8 @@ void maybe_flush(DispatcherActor* self) {
   const auto oldest = oldest_ready(state);
   if (!oldest) return;
   const auto due = *oldest + state.config.linger;
-  const bool full = ready_records(state) >= state.config.batch_size;
+  const std::size_t ready = ready_records(state);
+  const bool full = ready >= state.config.batch_size;
   // Waiting only makes sense while records are still arriving; otherwise flush now.
   const bool input_idle = state.sources_with_more.empty();
   if (!full && !state.draining && !input_idle && Clock::now() < due) {
@@ -107,7 +109,7 @@ void maybe_flush(DispatcherActor* self) {
   }
   ProcessRequest request;
   request.batch_id = state.next_batch_id++;
-  request.records = take_batch(state);
+  request.records = take_batch(state, ready);
   request.outcome_to = self;
   state.worker_busy = true;
   self->send(state.config.worker, std::move(request));

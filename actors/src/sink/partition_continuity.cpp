@@ -1,6 +1,8 @@
 #include "partition_continuity.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <iterator>
 
 namespace danube::runtime {
@@ -11,16 +13,29 @@ class Fnv1a {
  public:
   void add(const void* data, std::size_t size) {
     const auto* bytes = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < size; ++i) {
-      hash_ ^= bytes[i];
-      hash_ *= 0x100000001b3ull;
+    std::size_t i = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      // The same steps over the same bytes, eight per load: every received message is hashed,
+      // and a byte at a time spent most of its instructions on loads and the loop.
+      for (; i + 8 <= size; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, bytes + i, sizeof word);
+        add(word);
+      }
     }
+    for (; i < size; ++i)
+      mix(bytes[i]);
   }
+  // Its eight bytes, least significant first.
   void add(std::uint64_t value) {
-    unsigned char bytes[8];
-    for (int i = 0; i < 8; ++i)
-      bytes[i] = static_cast<unsigned char>(value >> (8 * i));
-    add(bytes, sizeof bytes);
+    mix(value & 0xff);
+    mix((value >> 8) & 0xff);
+    mix((value >> 16) & 0xff);
+    mix((value >> 24) & 0xff);
+    mix((value >> 32) & 0xff);
+    mix((value >> 40) & 0xff);
+    mix((value >> 48) & 0xff);
+    mix(value >> 56);
   }
   void add(const std::string& text) {
     add(text.size());  // so that ("ab","c") and ("a","bc") differ
@@ -29,6 +44,11 @@ class Fnv1a {
   std::uint64_t value() const { return hash_; }
 
  private:
+  void mix(std::uint64_t byte) {
+    hash_ ^= byte;
+    hash_ *= 0x100000001b3ull;
+  }
+
   std::uint64_t hash_ = 0xcbf29ce484222325ull;
 };
 
